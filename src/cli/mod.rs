@@ -1,0 +1,412 @@
+//! The command line: the only module that touches argv, the environment,
+//! files, stdout and the wall clock.
+
+use crate::billing::PriceBook;
+use crate::engine::ArrivalProcess;
+use crate::report::{self, RunInfo};
+use crate::scenario::{self, builtin};
+use crate::trace::{self, TraceKind, r#gen};
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "meshsim",
+    version,
+    about = "Cost and autoscaling simulator: replay a workload trace against a scenario's scaling rules"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Simulate one scenario on one trace and write its run directory.
+    Run(RunArgs),
+    /// Generate or inspect traces.
+    #[command(subcommand)]
+    Trace(TraceCommand),
+    /// List the scenarios (built-in and in ./scenarios/).
+    Scenarios,
+    /// Check scenario files without simulating.
+    Validate {
+        /// Scenario names or paths to .toml files.
+        #[arg(required = true)]
+        scenarios: Vec<String>,
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        set: Vec<String>,
+    },
+    /// Show how two scenarios differ, key by key (defaults included).
+    Diff { a: String, b: String },
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Scenario name (built-in or ./scenarios/NAME.toml) or path to a .toml file.
+    pub scenario: String,
+    /// Trace file (CSV; Parquet when built with the `parquet` feature).
+    #[arg(long)]
+    pub trace: PathBuf,
+    /// Output directory (default: reports/<scenario>-<trace>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Override a scenario key, e.g. --set scaling.min=2 (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Arrivals inside a rate trace's rows.
+    #[arg(long, value_enum, default_value_t = ArrivalProcess::Poisson)]
+    pub arrivals: ArrivalProcess,
+    /// Skip charts (charts are not produced by this version yet).
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Print nothing on success.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TraceCommand {
+    /// Write a synthetic rate trace (timestamp,rps).
+    Gen {
+        #[arg(long, value_enum)]
+        pattern: r#gen::Pattern,
+        /// Mean rate, requests per second.
+        #[arg(long)]
+        mean: f64,
+        /// Peak rate (default: a pattern-specific multiple of the mean).
+        #[arg(long)]
+        peak: Option<f64>,
+        /// Span of the trace: 24h, 7d, 3600s, 90m.
+        #[arg(long, default_value = "24h")]
+        duration: String,
+        /// Row interval: 60s, 1m, 10s.
+        #[arg(long, default_value = "60s")]
+        interval: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// First timestamp, RFC 3339; diurnal days begin here.
+        #[arg(long, default_value = "2025-11-28T05:00:00Z")]
+        start: String,
+        /// Multiplicative noise per row (coefficient of variation).
+        #[arg(long, default_value_t = 0.03)]
+        noise: f64,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Rows, span, mean and peak rate of a trace.
+    Info {
+        file: PathBuf,
+        /// Bin width (seconds) for the peak rate of request traces.
+        #[arg(long, default_value_t = 60.0)]
+        bin: f64,
+    },
+}
+
+/// Runs the command line; returns the exit status.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match dispatch(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            let mut msg = format!("error: {e}");
+            for cause in e.chain().skip(1) {
+                msg.push_str(&format!("\n  caused by: {cause}"));
+            }
+            eprintln!("{}", msg.trim_end());
+            1
+        }
+    }
+}
+
+fn env_overrides() -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("MESHSIM_"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    let book = PriceBook::builtin();
+    match cli.command {
+        Command::Run(args) => run(args, &book),
+        Command::Trace(TraceCommand::Gen {
+            pattern,
+            mean,
+            peak,
+            duration,
+            interval,
+            seed,
+            start,
+            noise,
+            out,
+        }) => {
+            let spec = r#gen::GenSpec {
+                pattern,
+                mean_rps: mean,
+                peak_rps: peak,
+                duration_s: crate::units::parse_duration_secs(&duration)
+                    .map_err(|e| anyhow!("--duration: {e}"))?,
+                interval_s: crate::units::parse_duration_secs(&interval)
+                    .map_err(|e| anyhow!("--interval: {e}"))?,
+                seed,
+                start: start
+                    .parse()
+                    .map_err(|e| anyhow!("--start: `{start}` is not an RFC 3339 timestamp: {e}"))?,
+                noise,
+            };
+            let rows = r#gen::generate(&spec).map_err(|e| anyhow!(e))?;
+            match out {
+                Some(path) => {
+                    let tmp = path.with_extension("csv.partial");
+                    let f = std::fs::File::create(&tmp)
+                        .with_context(|| format!("cannot create {}", tmp.display()))?;
+                    r#gen::write_csv(std::io::BufWriter::new(f), &rows)?;
+                    std::fs::rename(&tmp, &path)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                }
+                None => r#gen::write_csv(std::io::stdout().lock(), &rows)?,
+            }
+            Ok(())
+        }
+        Command::Trace(TraceCommand::Info { file, bin }) => {
+            if bin.is_nan() || bin <= 0.0 {
+                bail!("--bin must be > 0 seconds");
+            }
+            let m = trace::scan(&file, bin)?;
+            let start = jiff::Timestamp::from_microsecond(m.start_epoch_us)
+                .map(|t| t.to_string())
+                .unwrap_or_default();
+            let kind = match m.kind {
+                TraceKind::Rate => "rate trace (requests per second per row)",
+                TraceKind::Count => "rate trace (request count per row)",
+                TraceKind::Request => "request trace (one row per request)",
+            };
+            let mut o = std::io::stdout().lock();
+            writeln!(o, "file          {}", file.display())?;
+            writeln!(o, "kind          {kind}")?;
+            writeln!(o, "rows          {}", m.rows)?;
+            writeln!(o, "start         {start}")?;
+            writeln!(
+                o,
+                "span          {:.0} s ({:.2} h)",
+                m.span_s(),
+                m.span_s() / 3600.0
+            )?;
+            if m.kind != TraceKind::Request {
+                writeln!(
+                    o,
+                    "row interval  {} s (median)",
+                    m.median_interval_us as f64 / 1e6
+                )?;
+            }
+            writeln!(o, "requests      {:.0}", m.expected_requests)?;
+            writeln!(o, "mean rate     {:.3} rps", m.mean_rps)?;
+            let per = if m.kind == TraceKind::Request {
+                format!(" (per {} s bin)", m.info_bin_s)
+            } else {
+                " (row)".into()
+            };
+            writeln!(o, "peak rate     {:.3} rps{per}", m.peak_rps)?;
+            writeln!(o, "peak/mean     {:.2}", m.peak_rps / m.mean_rps)?;
+            if m.has_service_ms || m.has_tokens {
+                writeln!(
+                    o,
+                    "columns       {}{}",
+                    if m.has_service_ms { "service_ms " } else { "" },
+                    if m.has_tokens { "tokens" } else { "" }
+                )?;
+            }
+            Ok(())
+        }
+        Command::Scenarios => {
+            let mut names: Vec<String> = builtin::names().iter().map(|s| s.to_string()).collect();
+            if let Ok(rd) = std::fs::read_dir("scenarios") {
+                for e in rd.flatten() {
+                    let p = e.path();
+                    if p.extension().is_some_and(|x| x == "toml")
+                        && let Some(stem) = p.file_stem()
+                    {
+                        names.push(stem.to_string_lossy().into_owned());
+                    }
+                }
+            }
+            names.sort();
+            names.dedup();
+            let mut o = std::io::stdout().lock();
+            for n in names {
+                match scenario::load::load(&n, &[], &[]) {
+                    Ok(l) => {
+                        writeln!(o, "{n:<20} {}", l.file.description)?;
+                        if let Some(src) = &l.file.source {
+                            writeln!(o, "{:<20} source: {src}", "")?;
+                        }
+                    }
+                    Err(e) => writeln!(
+                        o,
+                        "{n:<20} (invalid: {})",
+                        e.0.first().map(|d| d.to_string()).unwrap_or_default()
+                    )?,
+                }
+            }
+            Ok(())
+        }
+        Command::Validate { scenarios, set } => {
+            let env = env_overrides();
+            let mut failed = 0;
+            for s in &scenarios {
+                match scenario::resolve(s, &env, &set, &book) {
+                    Ok(sc) => {
+                        println!("{s}: ok ({})", sc.origin);
+                        if !sc.not_simulated.is_empty() {
+                            println!(
+                                "  present but not simulated yet: {}",
+                                sc.not_simulated.join(", ")
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        eprint!("{s}: {e}");
+                    }
+                }
+            }
+            if failed > 0 {
+                bail!("{failed} of {} scenario(s) invalid", scenarios.len());
+            }
+            Ok(())
+        }
+        Command::Diff { a, b } => {
+            let sa = scenario::load::load(&a, &[], &[]).map_err(|e| anyhow!("{a}: {e}"))?;
+            let sb = scenario::load::load(&b, &[], &[]).map_err(|e| anyhow!("{b}: {e}"))?;
+            let d = scenario::diff(&sa.file, &sb.file);
+            let mut o = std::io::stdout().lock();
+            if d.is_empty() {
+                writeln!(o, "{a} and {b} have the same effective settings")?;
+            }
+            let w = d.iter().map(|x| x.0.len()).max().unwrap_or(0);
+            for (k, va, vb) in d {
+                let show = |v: Option<String>| v.unwrap_or_else(|| "(unset)".into());
+                writeln!(o, "{k:<w$}  {}  ->  {}", show(va), show(vb))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn run(args: RunArgs, book: &PriceBook) -> Result<()> {
+    let env = env_overrides();
+    let sc =
+        scenario::resolve(&args.scenario, &env, &args.set, book).map_err(|e| anyhow!("{e}"))?;
+    let (outcome, meta) = crate::run::run_file(&sc, &args.trace, args.seed, args.arrivals)?;
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-{}", sc.name, meta.name())));
+    let info = RunInfo {
+        scenario: sc.name.clone(),
+        trace: meta.name(),
+        seed: args.seed,
+        start_epoch_us: meta.start_epoch_us,
+        slo_p95_ms: sc.file.slo.p95_ms,
+        slo_availability: sc.file.slo.availability,
+    };
+    report::write_run_dir(&out, &outcome, &info)
+        .with_context(|| format!("cannot write the run directory {}", out.display()))?;
+    if !args.quiet {
+        print_summary(&sc, &meta, &outcome, &info, &out)?;
+    }
+    Ok(())
+}
+
+fn print_summary(
+    sc: &scenario::Scenario,
+    meta: &trace::TraceMeta,
+    o: &crate::metrics::RunOutcome,
+    info: &RunInfo,
+    out: &std::path::Path,
+) -> Result<()> {
+    let s = &o.summary;
+    let ms = |v: Option<f64>| {
+        v.map(|x| format!("{x:.1} ms"))
+            .unwrap_or_else(|| "n/a".into())
+    };
+    let mut w = std::io::stdout().lock();
+    writeln!(
+        w,
+        "meshsim run: {} on {} (seed {}), {:.1} h simulated",
+        sc.name,
+        meta.name(),
+        info.seed,
+        s.sim_seconds / 3600.0
+    )?;
+    writeln!(
+        w,
+        "  requests     {} arrived, {} served, {} dropped (timeout), {} rejected (queue full), {} in flight at the end",
+        s.requests_arrived,
+        s.requests_served,
+        s.requests_dropped,
+        s.requests_rejected,
+        s.requests_in_flight
+    )?;
+    writeln!(
+        w,
+        "  latency      p50 {}, p95 {}, p99 {}, max {}",
+        ms(s.latency_p50_ms),
+        ms(s.latency_p95_ms),
+        ms(s.latency_p99_ms),
+        ms(s.latency_max_ms)
+    )?;
+    writeln!(w, "  availability {:.4} %", s.availability() * 100.0)?;
+    writeln!(
+        w,
+        "  replicas     mean {:.2}, max {}, {:.2} replica-hours on demand",
+        s.replicas_mean, s.replicas_max, s.replica_hours_on_demand
+    )?;
+    writeln!(
+        w,
+        "  cost         compute ${:.4}, fixed ${:.4}, LLM ${:.4}, total ${:.4}",
+        s.cost_compute_usd,
+        s.cost_fixed_usd,
+        s.cost_llm_usd,
+        s.cost_total_usd()
+    )?;
+    writeln!(w, "               ({})", sc.compute.explanation)?;
+    let p95 = report::slo_p95_met(s, info);
+    let av = report::slo_availability_met(s, info);
+    writeln!(
+        w,
+        "  SLO          {}: p95 {} {} {} ms, availability {} {} {}",
+        if p95 && av { "MET" } else { "MISSED" },
+        ms(s.latency_p95_ms),
+        if p95 { "<=" } else { ">" },
+        info.slo_p95_ms,
+        format_args!("{:.4}", s.availability()),
+        if av { ">=" } else { "<" },
+        info.slo_availability
+    )?;
+    if !sc.not_simulated.is_empty() {
+        writeln!(
+            w,
+            "  not simulated yet (present in the scenario): {}",
+            sc.not_simulated.join("; ")
+        )?;
+    }
+    writeln!(
+        w,
+        "  wrote {}/{{summary,timeline,scaling,alerts}}.csv",
+        out.display()
+    )?;
+    Ok(())
+}

@@ -1,0 +1,592 @@
+//! The discrete-event engine. [`simulate`] is its single entry point: plain
+//! configuration and a stream of trace rows in, a [`RunOutcome`] out. It does
+//! no I/O and cannot fail (inputs were validated before); broken invariants
+//! are assertions naming the invariant.
+//!
+//! ```text
+//!   trace rows ──> Arrivals (lazy, one pending) ──┐
+//!   capacity steps (scale plan) ──────────────────┤   next event = min of the cursors
+//!   replica ready FIFO (constant startup) ────────┼─> priority at equal time:
+//!   completion heap (time, seq) ──────────────────┤   tick, ready, completion, scale,
+//!   queue head timeout ───────────────────────────┤   timeout, arrival
+//!   per-second ticks (metrics, timeline) ─────────┘
+//! ```
+//!
+//! Requests wait in one FIFO queue at the load balancer; a free slot on a
+//! ready replica takes the next one. Time is integer µs; ties in the
+//! completion heap break by insertion sequence.
+
+pub mod arrivals;
+
+use crate::billing::ReplicaMeter;
+use crate::metrics::{
+    RunOutcome, ScalingEvent, Summary, TimelineRow, latency_histogram, quantile_ms,
+};
+use crate::model::metrics::{MemoryModel, MetricsWindow, Snapshot};
+use crate::model::service::ServiceDist;
+use crate::rng::{Stream, stream};
+use crate::trace::{TraceKind, TraceRow};
+use crate::units::{US_PER_MIN, US_PER_SEC};
+pub use arrivals::{Arrival, ArrivalProcess, Arrivals};
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, VecDeque};
+
+/// Everything the engine needs, resolved from a scenario and a trace.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub concurrency: u32,
+    pub service: ServiceDist,
+    pub startup_us: u64,
+    pub timeout_us: u64,
+    pub queue_limit: u64,
+    /// Desired replica count over time: `(t_us, replicas)`, sorted by time.
+    /// Replicas of a step at t = 0 are ready at once (the service is already
+    /// running when the trace begins); later ones start pending.
+    pub capacity_steps: Vec<(u64, u32)>,
+    pub capacity_reason: String,
+    pub usd_per_hour: f64,
+    pub memory: MemoryModel,
+    pub trace_kind: TraceKind,
+    pub median_interval_us: u64,
+    pub end_us: u64,
+    pub arrivals: ArrivalProcess,
+    /// Seconds of metric history kept for autoscalers.
+    pub metrics_window_s: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReplicaState {
+    Pending,
+    Ready,
+    Draining,
+    Gone,
+}
+
+#[derive(Clone, Debug)]
+struct Replica {
+    state: ReplicaState,
+    created_us: u64,
+    busy: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Completion {
+    t_us: u64,
+    seq: u64,
+    replica: u32,
+    arrival_us: u64,
+}
+
+impl Ord for Completion {
+    fn cmp(&self, o: &Self) -> Ordering {
+        (self.t_us, self.seq).cmp(&(o.t_us, o.seq))
+    }
+}
+impl PartialOrd for Completion {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Waiting {
+    arrival_us: u64,
+    service_us: u64,
+}
+
+/// Counters of one timeline minute.
+#[derive(Default)]
+struct Minute {
+    arrived: u64,
+    served: u64,
+    dropped: u64,
+    rejected: u64,
+    start: Snapshot,
+    queue_int_start: u128,
+}
+
+struct Engine {
+    cfg: SimConfig,
+    now: u64,
+    last_t: u64,
+    replicas: Vec<Replica>,
+    /// One entry per free slot of a ready replica (stale entries of replicas
+    /// no longer ready are skipped when popped).
+    free: VecDeque<u32>,
+    free_slots: u64,
+    pending: VecDeque<(u64, u32)>,
+    completions: BinaryHeap<Reverse<Completion>>,
+    queue: VecDeque<Waiting>,
+    seq: u64,
+    ready_replicas: u32,
+    live_replicas: u32,
+    desired: u32,
+    busy_ready: u64,
+    busy_all: u64,
+    // Running integrals (µs-weighted).
+    busy_int: u128,
+    slots_int: u128,
+    ready_rep_int: u128,
+    replicas_int: u128,
+    queue_int: u128,
+    // Totals.
+    arrived: u64,
+    served: u64,
+    dropped: u64,
+    rejected: u64,
+    started: u64,
+    waited: u64,
+    wait_sum_us: u128,
+    latency_sum_us: u128,
+    latency_max_us: u64,
+    replicas_max: u32,
+    hist: hdrhistogram::Histogram<u64>,
+    minute_hist: hdrhistogram::Histogram<u64>,
+    minute: Minute,
+    metrics: MetricsWindow,
+    meter: ReplicaMeter,
+    timeline: Vec<TimelineRow>,
+    scaling: Vec<ScalingEvent>,
+}
+
+impl Engine {
+    fn new(cfg: SimConfig) -> Engine {
+        let max_replicas = cfg.capacity_steps.iter().map(|s| s.1).max().unwrap_or(0) as usize;
+        let slots = max_replicas * cfg.concurrency as usize;
+        let queue_cap = cfg.queue_limit.min(1 << 16) as usize + 1;
+        let minutes = cfg.end_us.div_ceil(US_PER_MIN) as usize;
+        let metrics = MetricsWindow::new(cfg.metrics_window_s, cfg.memory);
+        Engine {
+            now: 0,
+            last_t: 0,
+            replicas: Vec::with_capacity(max_replicas * 2),
+            free: VecDeque::with_capacity(slots + 1),
+            free_slots: 0,
+            pending: VecDeque::with_capacity(max_replicas + 1),
+            completions: BinaryHeap::with_capacity(slots + 1),
+            queue: VecDeque::with_capacity(queue_cap),
+            seq: 0,
+            ready_replicas: 0,
+            live_replicas: 0,
+            desired: 0,
+            busy_ready: 0,
+            busy_all: 0,
+            busy_int: 0,
+            slots_int: 0,
+            ready_rep_int: 0,
+            replicas_int: 0,
+            queue_int: 0,
+            arrived: 0,
+            served: 0,
+            dropped: 0,
+            rejected: 0,
+            started: 0,
+            waited: 0,
+            wait_sum_us: 0,
+            latency_sum_us: 0,
+            latency_max_us: 0,
+            replicas_max: 0,
+            hist: latency_histogram(),
+            minute_hist: latency_histogram(),
+            minute: Minute::default(),
+            metrics,
+            meter: ReplicaMeter::default(),
+            timeline: Vec::with_capacity(minutes),
+            scaling: Vec::new(),
+            cfg,
+        }
+    }
+
+    /// Advances the running integrals to `t`.
+    #[inline]
+    fn advance(&mut self, t: u64) {
+        let dt = u128::from(t - self.last_t);
+        if dt > 0 {
+            let slots = u128::from(self.ready_replicas) * u128::from(self.cfg.concurrency);
+            self.busy_int += u128::from(self.busy_ready) * dt;
+            self.slots_int += slots * dt;
+            self.ready_rep_int += u128::from(self.ready_replicas) * dt;
+            self.replicas_int += u128::from(self.live_replicas) * dt;
+            self.queue_int += self.queue.len() as u128 * dt;
+            self.last_t = t;
+        }
+        self.now = t;
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            t_us: self.now,
+            busy_slot_us: self.busy_int,
+            ready_slot_us: self.slots_int,
+            ready_replica_us: self.ready_rep_int,
+            arrivals: self.arrived,
+        }
+    }
+
+    /// Starts service of a request on a free slot; the caller checked one exists.
+    #[inline]
+    fn start(&mut self, arrival_us: u64, service_us: u64) {
+        let replica = loop {
+            let r = self
+                .free
+                .pop_front()
+                .expect("invariant: free_slots counts entries in `free`");
+            if self.replicas[r as usize].state == ReplicaState::Ready {
+                break r;
+            }
+        };
+        self.free_slots -= 1;
+        self.replicas[replica as usize].busy += 1;
+        self.busy_ready += 1;
+        self.busy_all += 1;
+        let wait = self.now - arrival_us;
+        self.started += 1;
+        if wait > 0 {
+            self.waited += 1;
+            self.wait_sum_us += u128::from(wait);
+        }
+        self.seq += 1;
+        self.completions.push(Reverse(Completion {
+            t_us: self.now + service_us,
+            seq: self.seq,
+            replica,
+            arrival_us,
+        }));
+    }
+
+    /// Gives free slots to waiting requests, dropping those that waited too long.
+    #[inline]
+    fn serve_queue(&mut self) {
+        while self.free_slots > 0 {
+            let Some(w) = self.queue.pop_front() else {
+                break;
+            };
+            if self.now - w.arrival_us > self.cfg.timeout_us {
+                self.dropped += 1;
+                self.minute.dropped += 1;
+                continue;
+            }
+            self.start(w.arrival_us, w.service_us);
+        }
+    }
+
+    fn on_completion(&mut self, c: Completion) {
+        let latency = self.now - c.arrival_us;
+        self.served += 1;
+        self.minute.served += 1;
+        self.latency_sum_us += u128::from(latency);
+        self.latency_max_us = self.latency_max_us.max(latency);
+        self.hist.saturating_record(latency.max(1));
+        self.minute_hist.saturating_record(latency.max(1));
+        self.busy_all -= 1;
+        let r = &mut self.replicas[c.replica as usize];
+        r.busy -= 1;
+        match r.state {
+            ReplicaState::Ready => {
+                self.busy_ready -= 1;
+                self.free.push_back(c.replica);
+                self.free_slots += 1;
+                self.serve_queue();
+            }
+            ReplicaState::Draining => {
+                if r.busy == 0 {
+                    self.stop_replica(c.replica);
+                }
+            }
+            ReplicaState::Pending | ReplicaState::Gone => {
+                panic!("invariant: a completion on a replica that was never ready or is gone")
+            }
+        }
+    }
+
+    fn on_arrival(&mut self, a: Arrival, service_us: u64) {
+        self.arrived += 1;
+        self.minute.arrived += 1;
+        if self.free_slots > 0 {
+            debug_assert!(
+                self.queue.is_empty(),
+                "invariant: no free slot while requests wait"
+            );
+            self.start(a.t_us, service_us);
+        } else if (self.queue.len() as u64) < self.cfg.queue_limit {
+            self.queue.push_back(Waiting {
+                arrival_us: a.t_us,
+                service_us,
+            });
+        } else {
+            self.rejected += 1;
+            self.minute.rejected += 1;
+        }
+    }
+
+    fn expire_head(&mut self) {
+        self.queue.pop_front();
+        self.dropped += 1;
+        self.minute.dropped += 1;
+    }
+
+    fn make_ready(&mut self, id: u32) {
+        let r = &mut self.replicas[id as usize];
+        if r.state != ReplicaState::Pending {
+            return; // cancelled while pending
+        }
+        r.state = ReplicaState::Ready;
+        self.ready_replicas += 1;
+        for _ in 0..self.cfg.concurrency {
+            self.free.push_back(id);
+        }
+        self.free_slots += u64::from(self.cfg.concurrency);
+        self.serve_queue();
+    }
+
+    fn stop_replica(&mut self, id: u32) {
+        let r = &mut self.replicas[id as usize];
+        r.state = ReplicaState::Gone;
+        self.live_replicas -= 1;
+        self.meter
+            .stop(self.cfg.usd_per_hour, r.created_us, self.now);
+    }
+
+    /// Changes the number of live (pending + ready) replicas to `n`.
+    /// Scale-in removes pending replicas first, then the newest ready ones
+    /// (Kubernetes' pod deletion order prefers unready and newer pods); a
+    /// removed ready replica drains: no new work, in-flight work finishes.
+    fn scale_to(&mut self, n: u32, initial: bool) {
+        let current = self.desired;
+        self.desired = n;
+        if n > current {
+            for _ in current..n {
+                let id = self.replicas.len() as u32;
+                self.replicas.push(Replica {
+                    state: ReplicaState::Pending,
+                    created_us: self.now,
+                    busy: 0,
+                });
+                self.live_replicas += 1;
+                self.meter.start(self.cfg.usd_per_hour, self.now);
+                if initial {
+                    self.make_ready(id);
+                } else {
+                    self.pending.push_back((self.now + self.cfg.startup_us, id));
+                }
+            }
+        } else {
+            let mut remove = current - n;
+            for id in (0..self.replicas.len()).rev() {
+                if remove == 0 {
+                    break;
+                }
+                if self.replicas[id].state == ReplicaState::Pending {
+                    self.stop_replica(id as u32);
+                    remove -= 1;
+                }
+            }
+            for id in (0..self.replicas.len()).rev() {
+                if remove == 0 {
+                    break;
+                }
+                if self.replicas[id].state == ReplicaState::Ready {
+                    let busy = self.replicas[id].busy;
+                    self.replicas[id].state = ReplicaState::Draining;
+                    self.ready_replicas -= 1;
+                    self.busy_ready -= u64::from(busy);
+                    self.free_slots -= u64::from(self.cfg.concurrency - busy);
+                    if busy == 0 {
+                        self.stop_replica(id as u32);
+                    }
+                    remove -= 1;
+                }
+            }
+        }
+        self.replicas_max = self.replicas_max.max(self.live_replicas);
+    }
+
+    fn tick(&mut self) {
+        let snap = self.snapshot();
+        self.metrics.push(snap);
+        self.metrics.ready_replicas = self.ready_replicas;
+        self.metrics.queue_depth = self.queue.len() as u64;
+        self.metrics.in_flight = self.busy_all;
+        if self.now.is_multiple_of(US_PER_MIN) || self.now == self.cfg.end_us {
+            self.close_minute(snap);
+        }
+    }
+
+    fn close_minute(&mut self, snap: Snapshot) {
+        let start = self.minute.start;
+        if snap.t_us == start.t_us {
+            return;
+        }
+        let len_us = snap.t_us - start.t_us;
+        let slots = snap.ready_slot_us - start.ready_slot_us;
+        let m = &self.minute;
+        let h = &self.minute_hist;
+        let compute = self.meter.accrued_usd(self.now);
+        self.timeline.push(TimelineRow {
+            t_s: start.t_us / US_PER_SEC,
+            len_s: len_us as f64 / US_PER_SEC as f64,
+            arrived: m.arrived,
+            served: m.served,
+            dropped: m.dropped,
+            rejected: m.rejected,
+            replicas_ready: self.ready_replicas,
+            replicas_total: self.live_replicas,
+            replicas_desired: self.desired,
+            replicas_spot: 0,
+            cpu_util: if slots > 0 {
+                (snap.busy_slot_us - start.busy_slot_us) as f64 / slots as f64
+            } else {
+                0.0
+            },
+            queue_depth: (self.queue_int - m.queue_int_start) as f64 / len_us as f64,
+            latency_p50_ms: quantile_ms(h, 0.50),
+            latency_p95_ms: quantile_ms(h, 0.95),
+            latency_p99_ms: quantile_ms(h, 0.99),
+            cost_compute_usd: compute,
+            cost_fixed_usd: 0.0,
+            cost_llm_usd: 0.0,
+        });
+        self.minute = Minute {
+            start: snap,
+            queue_int_start: self.queue_int,
+            ..Minute::default()
+        };
+        self.minute_hist.reset();
+    }
+}
+
+/// Runs one simulation. Same config, rows and seed give the same outcome.
+pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64) -> RunOutcome {
+    assert!(cfg.concurrency > 0, "invariant: concurrency >= 1");
+    let end = cfg.end_us;
+    let mut arrivals = Arrivals::new(
+        rows,
+        cfg.trace_kind,
+        cfg.median_interval_us,
+        cfg.arrivals,
+        stream(seed, Stream::Arrivals),
+    );
+    let mut service_rng = stream(seed, Stream::ServiceTimes);
+    let steps = cfg.capacity_steps.clone();
+    let reason = cfg.capacity_reason.clone();
+    let mut e = Engine::new(cfg);
+    let mut step_i = 0;
+    let mut next_arrival = arrivals.next();
+    let mut next_tick = 0u64;
+    const NEVER: u64 = u64::MAX;
+    loop {
+        let t_tick = next_tick;
+        let t_ready = e.pending.front().map_or(NEVER, |p| p.0);
+        let t_comp = e.completions.peek().map_or(NEVER, |c| c.0.t_us);
+        let t_step = steps.get(step_i).map_or(NEVER, |s| s.0);
+        let t_exp = e
+            .queue
+            .front()
+            .map_or(NEVER, |w| w.arrival_us + e.cfg.timeout_us + 1);
+        let t_arr = next_arrival.map_or(NEVER, |a| a.t_us);
+        let t = t_tick
+            .min(t_ready)
+            .min(t_comp)
+            .min(t_step)
+            .min(t_exp)
+            .min(t_arr);
+        if t > end || t == NEVER {
+            break;
+        }
+        e.advance(t);
+        if t == t_tick {
+            e.tick();
+            next_tick = if t >= end {
+                NEVER
+            } else {
+                (t + US_PER_SEC).min(end)
+            };
+            if t >= end {
+                break;
+            }
+        } else if t == t_ready {
+            let (_, id) = e.pending.pop_front().expect("peeked");
+            e.make_ready(id);
+        } else if t == t_comp {
+            let Reverse(c) = e.completions.pop().expect("peeked");
+            e.on_completion(c);
+        } else if t == t_step {
+            let (_, n) = steps[step_i];
+            let from = e.desired;
+            e.scale_to(n, t == 0);
+            e.scaling.push(ScalingEvent {
+                t_us: t,
+                autoscaler: "fixed".into(),
+                from,
+                to: n,
+                recommendation: n,
+                reason: reason.clone(),
+            });
+            step_i += 1;
+        } else if t == t_exp {
+            e.expire_head();
+        } else {
+            let a = next_arrival.expect("t == t_arr");
+            let service_us = e.cfg.service.sample(&mut service_rng, a.service_us);
+            e.on_arrival(a, service_us);
+            next_arrival = arrivals.next();
+        }
+    }
+    e.advance(end);
+    // Requests past the end of the trace are not part of the run.
+    let in_flight = e.queue.len() as u64 + e.busy_all;
+    assert_eq!(
+        e.arrived,
+        e.served + e.dropped + e.rejected + in_flight,
+        "invariant: arrived = served + dropped + rejected + in flight"
+    );
+    let compute = e.meter.accrued_usd(end);
+    if let Some(last) = e.timeline.last() {
+        assert!(
+            (last.cost_compute_usd - compute).abs() <= 1e-9 * compute.max(1.0),
+            "invariant: the timeline's cumulative cost ends at the summary's"
+        );
+    }
+    let served = e.served;
+    let summary = Summary {
+        sim_seconds: end as f64 / US_PER_SEC as f64,
+        requests_arrived: e.arrived,
+        requests_served: served,
+        requests_dropped: e.dropped,
+        requests_rejected: e.rejected,
+        requests_in_flight: in_flight,
+        latency_mean_ms: (served > 0).then(|| e.latency_sum_us as f64 / served as f64 / 1e3),
+        latency_p50_ms: quantile_ms(&e.hist, 0.50),
+        latency_p90_ms: quantile_ms(&e.hist, 0.90),
+        latency_p95_ms: quantile_ms(&e.hist, 0.95),
+        latency_p99_ms: quantile_ms(&e.hist, 0.99),
+        latency_max_ms: (served > 0).then(|| e.latency_max_us as f64 / 1e3),
+        wait_mean_ms: (e.started > 0).then(|| e.wait_sum_us as f64 / e.started as f64 / 1e3),
+        wait_probability: (e.started > 0).then(|| e.waited as f64 / e.started as f64),
+        requests_started: e.started,
+        replica_hours_on_demand: e.meter.replica_us(end) as f64 / crate::units::US_PER_HOUR as f64,
+        replica_hours_spot: 0.0,
+        replicas_mean: if end > 0 {
+            e.replicas_int as f64 / end as f64
+        } else {
+            0.0
+        },
+        replicas_max: e.replicas_max,
+        spot_interruptions: 0,
+        cost_compute_usd: compute,
+        cost_fixed_usd: 0.0,
+        cost_llm_usd: 0.0,
+        llm_calls: 0,
+        llm_tokens_in: 0,
+        llm_tokens_out: 0,
+        llm_rejected: 0,
+        llm_downgraded: 0,
+        budget_alerts_fired: 0,
+    };
+    RunOutcome {
+        summary,
+        timeline: e.timeline,
+        scaling: e.scaling,
+        alerts: Vec::new(),
+    }
+}

@@ -1,0 +1,133 @@
+//! What a run produces: bounded-memory latency histograms, the per-minute
+//! timeline, scaling events, alerts and the one-row summary. Plain data; the
+//! report module writes it out.
+
+use hdrhistogram::Histogram;
+
+/// Latency histogram in µs, 3 significant digits (0.1 % relative error),
+/// from 1 µs to ~11.6 days: memory is fixed whatever the number of requests.
+pub fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 1_000_000_000_000, 3).expect("valid histogram bounds")
+}
+
+/// A quantile of a histogram in ms, `None` when empty.
+pub fn quantile_ms(h: &Histogram<u64>, q: f64) -> Option<f64> {
+    (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1e3)
+}
+
+/// One row per minute of simulated time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineRow {
+    pub t_s: u64,
+    /// Length of this row's interval (60 s except possibly the last).
+    pub len_s: f64,
+    pub arrived: u64,
+    pub served: u64,
+    pub dropped: u64,
+    pub rejected: u64,
+    /// Replica counts at the end of the minute.
+    pub replicas_ready: u32,
+    pub replicas_total: u32,
+    pub replicas_desired: u32,
+    pub replicas_spot: u32,
+    /// Busy slots / ready slots over the minute (0 without ready capacity).
+    pub cpu_util: f64,
+    /// Time-averaged number of waiting requests over the minute.
+    pub queue_depth: f64,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p95_ms: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+    /// Cumulative cost at the end of the minute.
+    pub cost_compute_usd: f64,
+    pub cost_fixed_usd: f64,
+    pub cost_llm_usd: f64,
+}
+
+impl TimelineRow {
+    pub fn cost_total_usd(&self) -> f64 {
+        self.cost_compute_usd + self.cost_fixed_usd + self.cost_llm_usd
+    }
+}
+
+/// One scaling decision.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScalingEvent {
+    pub t_us: u64,
+    pub autoscaler: String,
+    pub from: u32,
+    pub to: u32,
+    pub recommendation: u32,
+    pub reason: String,
+}
+
+/// A budget alert or an LLM limit hit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertRow {
+    pub t_us: u64,
+    pub kind: String,
+    pub name: String,
+    pub threshold: f64,
+    pub value: f64,
+}
+
+/// The run in one row (`summary.csv`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    pub sim_seconds: f64,
+    pub requests_arrived: u64,
+    pub requests_served: u64,
+    pub requests_dropped: u64,
+    pub requests_rejected: u64,
+    pub requests_in_flight: u64,
+    pub latency_mean_ms: Option<f64>,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p90_ms: Option<f64>,
+    pub latency_p95_ms: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+    pub latency_max_ms: Option<f64>,
+    /// Mean time from arrival to start of service over started requests.
+    pub wait_mean_ms: Option<f64>,
+    /// Share of started requests that waited at all.
+    pub wait_probability: Option<f64>,
+    pub requests_started: u64,
+    pub replica_hours_on_demand: f64,
+    pub replica_hours_spot: f64,
+    pub replicas_mean: f64,
+    pub replicas_max: u32,
+    pub spot_interruptions: u64,
+    pub cost_compute_usd: f64,
+    pub cost_fixed_usd: f64,
+    pub cost_llm_usd: f64,
+    pub llm_calls: u64,
+    pub llm_tokens_in: u64,
+    pub llm_tokens_out: u64,
+    pub llm_rejected: u64,
+    pub llm_downgraded: u64,
+    pub budget_alerts_fired: u64,
+}
+
+impl Summary {
+    pub fn cost_total_usd(&self) -> f64 {
+        self.cost_compute_usd + self.cost_fixed_usd + self.cost_llm_usd
+    }
+
+    /// Served / (served + dropped + rejected): the share of requests whose fate
+    /// is known that were answered. 1 when no request finished its fate.
+    pub fn availability(&self) -> f64 {
+        let decided = self.requests_served + self.requests_dropped + self.requests_rejected;
+        if decided == 0 {
+            1.0
+        } else {
+            self.requests_served as f64 / decided as f64
+        }
+    }
+}
+
+/// Everything one run produces.
+#[derive(Clone, Debug)]
+pub struct RunOutcome {
+    pub summary: Summary,
+    pub timeline: Vec<TimelineRow>,
+    pub scaling: Vec<ScalingEvent>,
+    pub alerts: Vec<AlertRow>,
+}

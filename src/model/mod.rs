@@ -1,0 +1,5 @@
+//! The model: what is simulated (service, replicas, metrics), as plain data
+//! and small functions. Knows nothing about files.
+
+pub mod metrics;
+pub mod service;

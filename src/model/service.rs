@@ -1,0 +1,85 @@
+//! Service-time distributions of one request.
+
+use crate::scenario::ServiceTime;
+use crate::units::ms_to_us;
+use rand::Rng;
+use rand_distr::{Distribution, Exp1, LogNormal};
+
+/// A service-time distribution, in microseconds, ready to sample.
+#[derive(Clone, Debug)]
+pub enum ServiceDist {
+    Exponential {
+        mean_us: f64,
+    },
+    LogNormal(LogNormal<f64>),
+    Constant(u64),
+    /// Taken from the request trace's `service_ms` column.
+    Trace,
+}
+
+impl ServiceDist {
+    pub fn from_scenario(st: &ServiceTime) -> ServiceDist {
+        match *st {
+            ServiceTime::Exponential { mean_ms } => ServiceDist::Exponential {
+                mean_us: mean_ms * 1e3,
+            },
+            ServiceTime::Lognormal { mean_ms, cv } => ServiceDist::LogNormal(
+                LogNormal::from_mean_cv(mean_ms * 1e3, cv).expect("validated: mean > 0 and cv > 0"),
+            ),
+            ServiceTime::Constant { mean_ms } => ServiceDist::Constant(ms_to_us(mean_ms)),
+            ServiceTime::Trace => ServiceDist::Trace,
+        }
+    }
+
+    /// One service time, µs. `from_trace` is the row's `service_ms`, if any.
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R, from_trace: Option<u64>) -> u64 {
+        match self {
+            ServiceDist::Exponential { mean_us } => {
+                let e: f64 = Exp1.sample(rng);
+                (e * mean_us).round() as u64
+            }
+            ServiceDist::LogNormal(d) => d.sample(rng).round() as u64,
+            ServiceDist::Constant(c) => *c,
+            ServiceDist::Trace => from_trace.expect("validated: trace has service_ms"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Stream, stream};
+
+    fn moments(d: &ServiceDist) -> (f64, f64) {
+        let mut rng = stream(1, Stream::ServiceTimes);
+        let n = 400_000;
+        let (mut s, mut s2) = (0.0, 0.0);
+        for _ in 0..n {
+            let x = d.sample(&mut rng, None) as f64;
+            s += x;
+            s2 += x * x;
+        }
+        let mean = s / n as f64;
+        (mean, (s2 / n as f64 - mean * mean).sqrt() / mean)
+    }
+
+    #[test]
+    fn lognormal_has_the_requested_mean_and_cv() {
+        let d = ServiceDist::from_scenario(&ServiceTime::Lognormal {
+            mean_ms: 80.0,
+            cv: 1.0,
+        });
+        let (mean, cv) = moments(&d);
+        assert!((mean / 80_000.0 - 1.0).abs() < 0.01, "{mean}");
+        assert!((cv - 1.0).abs() < 0.05, "{cv}");
+    }
+
+    #[test]
+    fn exponential_has_cv_one() {
+        let d = ServiceDist::from_scenario(&ServiceTime::Exponential { mean_ms: 10.0 });
+        let (mean, cv) = moments(&d);
+        assert!((mean / 10_000.0 - 1.0).abs() < 0.01, "{mean}");
+        assert!((cv - 1.0).abs() < 0.02, "{cv}");
+    }
+}

@@ -1,0 +1,265 @@
+//! Report writers: read a [`RunOutcome`], never the engine. Every writer takes
+//! a `Write`; [`write_run_dir`] puts the files in place atomically (a
+//! temporary folder renamed when complete), so that a crash never leaves a
+//! half-written report that looks whole.
+
+use crate::metrics::{RunOutcome, Summary};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// What the files say about the run besides the outcome.
+#[derive(Clone, Debug)]
+pub struct RunInfo {
+    pub scenario: String,
+    pub trace: String,
+    pub seed: u64,
+    /// Wall-clock anchor of simulated time 0, µs since the Unix epoch.
+    pub start_epoch_us: i64,
+    pub slo_p95_ms: f64,
+    pub slo_availability: f64,
+}
+
+impl RunInfo {
+    pub fn time(&self, t_us: u64) -> String {
+        jiff::Timestamp::from_microsecond(self.start_epoch_us + t_us as i64)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    }
+}
+
+fn opt(v: Option<f64>, decimals: usize) -> String {
+    v.map(|x| format!("{x:.decimals$}")).unwrap_or_default()
+}
+
+pub fn slo_p95_met(s: &Summary, info: &RunInfo) -> bool {
+    s.latency_p95_ms.is_some_and(|p| p <= info.slo_p95_ms)
+}
+
+pub fn slo_availability_met(s: &Summary, info: &RunInfo) -> bool {
+    s.availability() >= info.slo_availability
+}
+
+pub const SUMMARY_COLUMNS: &[&str] = &[
+    "scenario",
+    "trace",
+    "seed",
+    "sim_seconds",
+    "requests_arrived",
+    "requests_served",
+    "requests_dropped",
+    "requests_rejected",
+    "requests_in_flight",
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "latency_max_ms",
+    "slo_p95_met",
+    "availability",
+    "replica_hours_on_demand",
+    "replica_hours_spot",
+    "replicas_mean",
+    "replicas_max",
+    "spot_interruptions",
+    "cost_compute_usd",
+    "cost_fixed_usd",
+    "cost_llm_usd",
+    "cost_total_usd",
+    "llm_calls",
+    "llm_tokens_in",
+    "llm_tokens_out",
+    "llm_rejected",
+    "llm_downgraded",
+    "budget_alerts_fired",
+    // Added columns (DESIGN §6 allows adding, never renaming).
+    "slo_availability_met",
+    "slo_met",
+    "wait_mean_ms",
+    "wait_probability",
+    "requests_started",
+];
+
+pub fn write_summary<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
+    let s = &o.summary;
+    let mut wr = csv::Writer::from_writer(w);
+    wr.write_record(SUMMARY_COLUMNS)?;
+    let p95 = slo_p95_met(s, info);
+    let av = slo_availability_met(s, info);
+    wr.write_record([
+        info.scenario.clone(),
+        info.trace.clone(),
+        info.seed.to_string(),
+        format!("{:.3}", s.sim_seconds),
+        s.requests_arrived.to_string(),
+        s.requests_served.to_string(),
+        s.requests_dropped.to_string(),
+        s.requests_rejected.to_string(),
+        s.requests_in_flight.to_string(),
+        opt(s.latency_mean_ms, 3),
+        opt(s.latency_p50_ms, 3),
+        opt(s.latency_p90_ms, 3),
+        opt(s.latency_p95_ms, 3),
+        opt(s.latency_p99_ms, 3),
+        opt(s.latency_max_ms, 3),
+        p95.to_string(),
+        format!("{:.6}", s.availability()),
+        format!("{:.6}", s.replica_hours_on_demand),
+        format!("{:.6}", s.replica_hours_spot),
+        format!("{:.4}", s.replicas_mean),
+        s.replicas_max.to_string(),
+        s.spot_interruptions.to_string(),
+        format!("{:.6}", s.cost_compute_usd),
+        format!("{:.6}", s.cost_fixed_usd),
+        format!("{:.6}", s.cost_llm_usd),
+        format!("{:.6}", s.cost_total_usd()),
+        s.llm_calls.to_string(),
+        s.llm_tokens_in.to_string(),
+        s.llm_tokens_out.to_string(),
+        s.llm_rejected.to_string(),
+        s.llm_downgraded.to_string(),
+        s.budget_alerts_fired.to_string(),
+        av.to_string(),
+        (p95 && av).to_string(),
+        opt(s.wait_mean_ms, 4),
+        opt(s.wait_probability, 6),
+        s.requests_started.to_string(),
+    ])?;
+    wr.flush()?;
+    Ok(())
+}
+
+pub const TIMELINE_COLUMNS: &[&str] = &[
+    "time",
+    "t_s",
+    "rps_offered",
+    "served",
+    "dropped",
+    "rejected",
+    "replicas_ready",
+    "replicas_total",
+    "replicas_desired",
+    "replicas_spot",
+    "cpu_util",
+    "queue_depth",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "cost_compute_usd",
+    "cost_fixed_usd",
+    "cost_llm_usd",
+    "cost_total_usd",
+    "arrived",
+];
+
+pub fn write_timeline<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
+    let mut wr = csv::Writer::from_writer(w);
+    wr.write_record(TIMELINE_COLUMNS)?;
+    for r in &o.timeline {
+        wr.write_record([
+            info.time(r.t_s * 1_000_000),
+            r.t_s.to_string(),
+            format!("{:.4}", r.arrived as f64 / r.len_s),
+            r.served.to_string(),
+            r.dropped.to_string(),
+            r.rejected.to_string(),
+            r.replicas_ready.to_string(),
+            r.replicas_total.to_string(),
+            r.replicas_desired.to_string(),
+            r.replicas_spot.to_string(),
+            format!("{:.4}", r.cpu_util),
+            format!("{:.3}", r.queue_depth),
+            opt(r.latency_p50_ms, 3),
+            opt(r.latency_p95_ms, 3),
+            opt(r.latency_p99_ms, 3),
+            format!("{:.6}", r.cost_compute_usd),
+            format!("{:.6}", r.cost_fixed_usd),
+            format!("{:.6}", r.cost_llm_usd),
+            format!("{:.6}", r.cost_total_usd()),
+            r.arrived.to_string(),
+        ])?;
+    }
+    wr.flush()?;
+    Ok(())
+}
+
+pub fn write_scaling<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
+    let mut wr = csv::Writer::from_writer(w);
+    wr.write_record([
+        "time",
+        "t_s",
+        "autoscaler",
+        "from",
+        "to",
+        "recommendation",
+        "reason",
+    ])?;
+    for e in &o.scaling {
+        wr.write_record([
+            info.time(e.t_us),
+            format!("{:.3}", e.t_us as f64 / 1e6),
+            e.autoscaler.clone(),
+            e.from.to_string(),
+            e.to.to_string(),
+            e.recommendation.to_string(),
+            e.reason.clone(),
+        ])?;
+    }
+    wr.flush()?;
+    Ok(())
+}
+
+pub fn write_alerts<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
+    let mut wr = csv::Writer::from_writer(w);
+    wr.write_record(["time", "t_s", "kind", "name", "threshold", "value"])?;
+    for a in &o.alerts {
+        wr.write_record([
+            info.time(a.t_us),
+            format!("{:.3}", a.t_us as f64 / 1e6),
+            a.kind.clone(),
+            a.name.clone(),
+            format!("{}", a.threshold),
+            format!("{:.6}", a.value),
+        ])?;
+    }
+    wr.flush()?;
+    Ok(())
+}
+
+/// Writes the run directory's CSV files into `dir`, atomically: files go to a
+/// temporary sibling folder that replaces `dir` only when all are written.
+pub fn write_run_dir(dir: &Path, o: &RunOutcome, info: &RunInfo) -> std::io::Result<()> {
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    let tmp: PathBuf = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)?;
+    }
+    std::fs::create_dir(&tmp)?;
+    let result = (|| -> std::io::Result<()> {
+        let file = |n: &str| -> std::io::Result<std::io::BufWriter<std::fs::File>> {
+            Ok(std::io::BufWriter::new(std::fs::File::create(tmp.join(n))?))
+        };
+        let io = |e: csv::Error| std::io::Error::other(e.to_string());
+        write_summary(file("summary.csv")?, o, info).map_err(io)?;
+        write_timeline(file("timeline.csv")?, o, info).map_err(io)?;
+        write_scaling(file("scaling.csv")?, o, info).map_err(io)?;
+        write_alerts(file("alerts.csv")?, o, info).map_err(io)?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    std::fs::rename(&tmp, dir)
+}

@@ -1,0 +1,18 @@
+//! Scenarios compiled into the binary, so that `meshsim run NAME` works from
+//! any directory. The files live in `scenarios/`; add a line here for each.
+
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "cost-optimized",
+        include_str!("../../scenarios/cost-optimized.toml"),
+    ),
+    ("steady", include_str!("../../scenarios/steady.toml")),
+];
+
+pub fn get(name: &str) -> Option<&'static str> {
+    BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+pub fn names() -> Vec<&'static str> {
+    BUILTIN.iter().map(|(n, _)| *n).collect()
+}

@@ -1,0 +1,499 @@
+//! Scenarios: TOML -> layered, merged table -> strictly deserialised
+//! [`ScenarioFile`] -> validated [`Scenario`] with prices resolved. All
+//! semantic problems are collected and reported together.
+
+pub mod builtin;
+pub mod load;
+pub mod model;
+
+pub use load::{Diagnostic, Diagnostics, Loaded};
+pub use model::*;
+
+use crate::billing::{ComputeRate, PriceBook, PriceError};
+use std::collections::BTreeMap;
+
+/// A scenario ready to simulate.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub origin: String,
+    pub file: ScenarioFile,
+    pub tz: jiff::tz::TimeZone,
+    /// Price of one replica.
+    pub compute: ComputeRate,
+    /// Settings present in the file that this version does not simulate yet.
+    pub not_simulated: Vec<String>,
+}
+
+impl Scenario {
+    /// Replicas the service runs with. Autoscaling arrives in a later version:
+    /// until then capacity is fixed at `scaling.min` (`min == max` for a fixed pool).
+    pub fn fixed_replicas(&self) -> u32 {
+        self.file.scaling.min
+    }
+}
+
+/// Loads, merges and validates a scenario.
+pub fn resolve(
+    spec: &str,
+    env: &[(String, String)],
+    sets: &[String],
+    book: &PriceBook,
+) -> Result<Scenario, Diagnostics> {
+    let loaded = load::load(spec, env, sets)?;
+    validate(loaded, book)
+}
+
+/// Valid Fargate task sizes: vCPU, lowest and highest memory (GB), step (GB),
+/// from the Amazon ECS developer guide's "Task CPU and memory" table (0.25 vCPU
+/// allows 0.5, 1 and 2 GB, which the 0.5 GB step with a 2 GB cap covers except
+/// for 1.5 GB, handled below).
+const FARGATE_SIZES: &[(f64, f64, f64, f64)] = &[
+    (0.25, 0.5, 2.0, 0.5),
+    (0.5, 1.0, 4.0, 1.0),
+    (1.0, 2.0, 8.0, 1.0),
+    (2.0, 4.0, 16.0, 1.0),
+    (4.0, 8.0, 30.0, 1.0),
+    (8.0, 16.0, 60.0, 4.0),
+    (16.0, 32.0, 120.0, 8.0),
+];
+
+pub fn fargate_memory_ok(vcpu: f64, gb: f64) -> Result<(), String> {
+    let Some(&(_, lo, hi, step)) = FARGATE_SIZES.iter().find(|s| s.0 == vcpu) else {
+        return Err(format!(
+            "{vcpu} vCPU is not a Fargate task size (expected 0.25, 0.5, 1, 2, 4, 8 or 16)"
+        ));
+    };
+    let on_step = ((gb - lo) / step).fract().abs() < 1e-9;
+    let ok = gb >= lo && gb <= hi && on_step && !(vcpu == 0.25 && gb == 1.5);
+    if ok {
+        Ok(())
+    } else if vcpu == 0.25 {
+        Err(format!("{gb} GB is not a valid Fargate memory size for 0.25 vCPU (expected 0.5, 1 or 2 GB)"))
+    } else {
+        Err(format!(
+            "{gb} GB is not a valid Fargate memory size for {vcpu} vCPU (expected {lo} to {hi} GB in {step} GB steps)"
+        ))
+    }
+}
+
+/// Semantic checks, all at once; resolves time zone and prices.
+pub fn validate(loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagnostics> {
+    let f = &loaded.file;
+    let mut problems: Vec<Diagnostic> = Vec::new();
+    let mut bad = |key: &str, message: String, hint: Option<String>| {
+        let mut d = load::locate_key(&loaded.layers, key);
+        d.message = message;
+        if hint.is_some() {
+            d.hint = hint;
+        }
+        problems.push(d);
+    };
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    let non_negative = |v: f64| v.is_finite() && v >= 0.0;
+
+    let s = &f.service;
+    if s.concurrency == 0 {
+        bad("service.concurrency", "must be at least 1".into(), None);
+    }
+    match &s.service_time {
+        ServiceTime::Exponential { mean_ms } | ServiceTime::Constant { mean_ms } => {
+            if !positive(*mean_ms) {
+                bad(
+                    "service.service_time.mean_ms",
+                    format!("{mean_ms} is not a time > 0 ms"),
+                    None,
+                );
+            }
+        }
+        ServiceTime::Lognormal { mean_ms, cv } => {
+            if !positive(*mean_ms) {
+                bad(
+                    "service.service_time.mean_ms",
+                    format!("{mean_ms} is not a time > 0 ms"),
+                    None,
+                );
+            }
+            if !positive(*cv) {
+                bad(
+                    "service.service_time.cv",
+                    format!("{cv} is not a coefficient of variation > 0"),
+                    None,
+                );
+            }
+        }
+        ServiceTime::Trace => {}
+    }
+    if !non_negative(s.startup_s) {
+        bad(
+            "service.startup_s",
+            format!("{} is not a duration >= 0 s", s.startup_s),
+            None,
+        );
+    }
+    if !positive(s.timeout_ms) {
+        bad(
+            "service.timeout_ms",
+            format!("{} is not a duration > 0 ms", s.timeout_ms),
+            None,
+        );
+    }
+    for (k, v) in [
+        ("service.memory_base_mb", s.memory_base_mb),
+        ("service.memory_per_request_mb", s.memory_per_request_mb),
+    ] {
+        if !non_negative(v) {
+            bad(k, format!("{v} is not a size >= 0 MB"), None);
+        }
+    }
+    if !positive(s.memory_request_mb) {
+        bad(
+            "service.memory_request_mb",
+            format!("{} is not a size > 0 MB", s.memory_request_mb),
+            None,
+        );
+    }
+
+    let sc = &f.scaling;
+    if sc.min > sc.max {
+        bad(
+            "scaling.min",
+            format!("min ({}) is greater than max ({})", sc.min, sc.max),
+            Some("min must be <= max".into()),
+        );
+    }
+    if sc.max == 0 {
+        bad("scaling.max", "must be at least 1".into(), None);
+    }
+    for (i, sch) in sc.schedule.iter().enumerate() {
+        if let (Some(lo), Some(hi)) = (sch.min, sch.max)
+            && lo > hi
+        {
+            bad(
+                &format!("scaling.schedule[{i}].min"),
+                format!("min ({lo}) is greater than max ({hi})"),
+                None,
+            );
+        }
+        if let Some(d) = sch.desired
+            && (sch.min.is_some_and(|m| d < m) || sch.max.is_some_and(|m| d > m))
+        {
+            bad(
+                &format!("scaling.schedule[{i}].desired"),
+                format!("desired ({d}) is outside min..max"),
+                None,
+            );
+        }
+    }
+    if let Some(tt) = &sc.target_tracking {
+        if !positive(tt.target) {
+            bad(
+                "scaling.target_tracking.target",
+                format!("{} is not a target > 0", tt.target),
+                None,
+            );
+        }
+        if matches!(tt.metric, MetricSource::Cpu | MetricSource::Memory) && tt.target > 100.0 {
+            bad(
+                "scaling.target_tracking.target",
+                format!("{} % is more than 100 %", tt.target),
+                None,
+            );
+        }
+        for (k, v) in [
+            (
+                "scaling.target_tracking.scale_out_cooldown_s",
+                tt.scale_out_cooldown_s,
+            ),
+            (
+                "scaling.target_tracking.scale_in_cooldown_s",
+                tt.scale_in_cooldown_s,
+            ),
+        ] {
+            if !non_negative(v) {
+                bad(k, format!("{v} is not a duration >= 0 s"), None);
+            }
+        }
+    }
+
+    let tz = match jiff::tz::TimeZone::get(&f.timezone) {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            bad(
+                "timezone",
+                format!(
+                    "`{}` is not an IANA time zone (such as `America/New_York` or `UTC`)",
+                    f.timezone
+                ),
+                None,
+            );
+            None
+        }
+    };
+
+    let c = &f.capacity;
+    let price_problem = |e: PriceError| match e {
+        PriceError::Missing { ref hint, .. } => {
+            let h = hint.as_ref().map(|h| format!("did you mean `{h}`?"));
+            (e.to_string(), h)
+        }
+        other => (other.to_string(), None),
+    };
+    let mut compute = None;
+    match c.platform {
+        Platform::Fargate => {
+            if c.instance_type.is_some() {
+                bad(
+                    "capacity.instance_type",
+                    "Fargate tasks have no instance type".into(),
+                    Some("set `platform = \"ec2\"` or remove `instance_type`".into()),
+                );
+            }
+            match (c.cpu, c.memory_gb) {
+                (Some(cpu), Some(mem)) => match fargate_memory_ok(cpu, mem) {
+                    Ok(()) => {
+                        match ComputeRate::fargate(book, &f.region, c.arch.as_str(), cpu, mem) {
+                            Ok(r) => compute = Some(r),
+                            Err(e) => {
+                                let (m, h) = price_problem(e);
+                                bad("region", m, h);
+                            }
+                        }
+                    }
+                    Err(m) => bad("capacity.memory_gb", m, None),
+                },
+                (cpu, _) => bad(
+                    if cpu.is_none() {
+                        "capacity.cpu"
+                    } else {
+                        "capacity.memory_gb"
+                    },
+                    "a Fargate task needs `cpu` (vCPU) and `memory_gb`".into(),
+                    None,
+                ),
+            }
+        }
+        Platform::Ec2 => match &c.instance_type {
+            None => bad(
+                "capacity.instance_type",
+                "an EC2 replica needs `instance_type`".into(),
+                None,
+            ),
+            Some(it) => {
+                if !book.knows_sku("EC2", it) {
+                    let hint = book
+                        .nearest_sku("EC2", it)
+                        .map(|h| format!("did you mean `{h}`?"));
+                    bad(
+                        "capacity.instance_type",
+                        format!("unknown instance type `{it}` (not in the pricing catalogue)"),
+                        hint,
+                    );
+                } else {
+                    match ComputeRate::ec2(book, &f.region, it) {
+                        Ok(r) => compute = Some(r),
+                        Err(e) => {
+                            let (m, h) = price_problem(e);
+                            bad("region", m, h);
+                        }
+                    }
+                }
+            }
+        },
+    }
+    if let Some(spot) = &c.spot {
+        if let Some(d) = spot.discount
+            && !(0.0..1.0).contains(&d)
+        {
+            bad(
+                "capacity.spot.discount",
+                format!("{d} is not a discount between 0 and 1"),
+                None,
+            );
+        }
+        if spot.on_demand_weight == 0 && spot.spot_weight == 0 {
+            bad(
+                "capacity.spot.spot_weight",
+                "on_demand_weight and spot_weight cannot both be 0".into(),
+                None,
+            );
+        }
+        if let Some(p) = spot.max_price
+            && !positive(p)
+        {
+            bad(
+                "capacity.spot.max_price",
+                format!("{p} is not a price > 0"),
+                None,
+            );
+        }
+        if let Some(r) = spot.interruptions_per_hour
+            && !non_negative(r)
+        {
+            bad(
+                "capacity.spot.interruptions_per_hour",
+                format!("{r} is not a rate >= 0"),
+                None,
+            );
+        }
+    }
+    if let Some(llm) = &f.llm {
+        if !(0.0..=1.0).contains(&llm.fraction) {
+            bad(
+                "llm.fraction",
+                format!("{} is not a share between 0 and 1", llm.fraction),
+                None,
+            );
+        }
+        for (k, v) in [
+            ("llm.session_limit_usd", llm.session_limit_usd),
+            ("llm.daily_limit_usd", llm.daily_limit_usd),
+        ] {
+            if let Some(v) = v
+                && !non_negative(v)
+            {
+                bad(k, format!("{v} is not an amount >= 0 USD"), None);
+            }
+        }
+    }
+    if let Some(b) = &f.budget {
+        if !non_negative(b.monthly_usd) {
+            bad(
+                "budget.monthly_usd",
+                format!("{} is not an amount >= 0 USD", b.monthly_usd),
+                None,
+            );
+        }
+        for (i, a) in b.alerts.iter().enumerate() {
+            if !(a.threshold_pct > 0.0 && a.threshold_pct <= 1000.0) {
+                bad(
+                    &format!("budget.alerts[{i}].threshold_pct"),
+                    format!(
+                        "{} is not a percentage in (0, 1000] (AWS Budgets' range)",
+                        a.threshold_pct
+                    ),
+                    None,
+                );
+            }
+        }
+    }
+    if !positive(f.slo.p95_ms) {
+        bad(
+            "slo.p95_ms",
+            format!("{} is not a latency > 0 ms", f.slo.p95_ms),
+            None,
+        );
+    }
+    if !(f.slo.availability > 0.0 && f.slo.availability <= 1.0) {
+        bad(
+            "slo.availability",
+            format!("{} is not a ratio in (0, 1]", f.slo.availability),
+            None,
+        );
+    }
+
+    if !problems.is_empty() {
+        return Err(Diagnostics(problems));
+    }
+    let mut not_simulated = Vec::new();
+    let mut note = |present: bool, what: &str| {
+        if present {
+            not_simulated.push(what.to_string());
+        }
+    };
+    note(
+        sc.target_tracking.is_some(),
+        "scaling.target_tracking (autoscaling)",
+    );
+    note(sc.hpa.is_some(), "scaling.hpa (autoscaling)");
+    note(sc.queue.is_some(), "scaling.queue (autoscaling)");
+    note(
+        !sc.schedule.is_empty(),
+        "scaling.schedule (scheduled scaling)",
+    );
+    note(
+        c.spot.is_some(),
+        "capacity.spot (spot mix and interruptions)",
+    );
+    note(f.fixed.is_some(), "fixed (always-on resources)");
+    note(f.llm.is_some(), "llm (Bedrock calls)");
+    note(f.budget.is_some(), "budget (budget alerts)");
+    Ok(Scenario {
+        name: loaded.name,
+        origin: loaded.origin,
+        file: loaded.file,
+        tz: tz.expect("checked above"),
+        compute: compute.expect("checked above"),
+        not_simulated,
+    })
+}
+
+/// Every effective setting of a scenario (defaults included) as `key.path -> value`.
+pub fn flatten(file: &ScenarioFile) -> BTreeMap<String, String> {
+    fn walk(prefix: &str, v: &toml::Value, out: &mut BTreeMap<String, String>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&p, v, out);
+                }
+            }
+            toml::Value::Array(a) if a.iter().any(|x| x.is_table()) => {
+                for (i, v) in a.iter().enumerate() {
+                    walk(&format!("{prefix}[{i}]"), v, out);
+                }
+            }
+            other => {
+                out.insert(prefix.to_string(), other.to_string());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    if let Ok(v) = toml::Value::try_from(file) {
+        walk("", &v, &mut out);
+    }
+    out.remove("extends");
+    out
+}
+
+/// Key-by-key differences: `(key, value in a, value in b)`, `None` where unset.
+pub fn diff(a: &ScenarioFile, b: &ScenarioFile) -> Vec<(String, Option<String>, Option<String>)> {
+    let fa = flatten(a);
+    let fb = flatten(b);
+    let mut keys: Vec<&String> = fa.keys().chain(fb.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|k| {
+            let (va, vb) = (fa.get(k).cloned(), fb.get(k).cloned());
+            (va != vb).then(|| (k.clone(), va, vb))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fargate_sizes_follow_the_ecs_table() {
+        assert!(fargate_memory_ok(0.25, 0.5).is_ok());
+        assert!(fargate_memory_ok(0.5, 0.5).is_err());
+        assert!(fargate_memory_ok(1.0, 3.0).is_ok());
+        assert!(fargate_memory_ok(8.0, 18.0).is_err());
+        assert!(fargate_memory_ok(8.0, 20.0).is_ok());
+        assert!(fargate_memory_ok(3.0, 6.0).is_err());
+    }
+
+    #[test]
+    fn builtins_validate() {
+        for name in builtin::names() {
+            resolve(name, &[], &[], &PriceBook::builtin())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}

@@ -1,0 +1,388 @@
+//! The scenario file's schema (DESIGN §4). Every struct denies unknown keys,
+//! so that a misspelt key is an error and not a silently ignored setting.
+//! Defaults here are the "built-in defaults" layer of the configuration.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    /// Document and section the scenario's values come from.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Consumed by the loader; kept so that a merged file still deserialises.
+    #[serde(default)]
+    pub extends: Option<String>,
+    #[serde(default = "default_region")]
+    pub region: String,
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    #[serde(default)]
+    pub service: Service,
+    #[serde(default)]
+    pub capacity: Capacity,
+    #[serde(default)]
+    pub scaling: Scaling,
+    #[serde(default)]
+    pub fixed: Option<Fixed>,
+    #[serde(default)]
+    pub llm: Option<Llm>,
+    #[serde(default)]
+    pub budget: Option<Budget>,
+    #[serde(default)]
+    pub slo: Slo,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+fn default_timezone() -> String {
+    "UTC".into()
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Requests one replica serves at once.
+    #[serde(default = "one")]
+    pub concurrency: u32,
+    #[serde(default)]
+    pub service_time: ServiceTime,
+    /// Created -> ready, seconds.
+    #[serde(default = "default_startup")]
+    pub startup_s: f64,
+    /// A request waiting longer than this is dropped.
+    #[serde(default = "default_timeout")]
+    pub timeout_ms: f64,
+    /// More requests waiting than this: new arrivals are rejected.
+    #[serde(default = "default_queue_limit")]
+    pub queue_limit: u64,
+    /// Memory model for the `memory` metric (MB per replica).
+    #[serde(default = "default_memory_base")]
+    pub memory_base_mb: f64,
+    #[serde(default = "default_memory_per_request")]
+    pub memory_per_request_mb: f64,
+    #[serde(default = "default_memory_request")]
+    pub memory_request_mb: f64,
+}
+
+fn one() -> u32 {
+    1
+}
+fn default_startup() -> f64 {
+    30.0
+}
+fn default_timeout() -> f64 {
+    30_000.0
+}
+fn default_queue_limit() -> u64 {
+    10_000
+}
+fn default_memory_base() -> f64 {
+    128.0
+}
+fn default_memory_per_request() -> f64 {
+    8.0
+}
+fn default_memory_request() -> f64 {
+    512.0
+}
+
+impl Default for Service {
+    fn default() -> Self {
+        Service {
+            concurrency: 1,
+            service_time: ServiceTime::default(),
+            startup_s: default_startup(),
+            timeout_ms: default_timeout(),
+            queue_limit: default_queue_limit(),
+            memory_base_mb: default_memory_base(),
+            memory_per_request_mb: default_memory_per_request(),
+            memory_request_mb: default_memory_request(),
+        }
+    }
+}
+
+/// Service-time distribution of one request.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ServiceTime {
+    Exponential {
+        mean_ms: f64,
+    },
+    Lognormal {
+        mean_ms: f64,
+        cv: f64,
+    },
+    Constant {
+        mean_ms: f64,
+    },
+    /// From the request trace's `service_ms` column.
+    Trace,
+}
+
+impl Default for ServiceTime {
+    fn default() -> Self {
+        ServiceTime::Exponential { mean_ms: 100.0 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    #[default]
+    Fargate,
+    Ec2,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
+pub enum Arch {
+    #[serde(rename = "arm64")]
+    Arm64,
+    #[default]
+    #[serde(rename = "x86_64")]
+    X86_64,
+}
+
+impl Arch {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Arch::Arm64 => "arm64",
+            Arch::X86_64 => "x86_64",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    #[serde(default)]
+    pub platform: Platform,
+    /// vCPU per task (Fargate).
+    #[serde(default)]
+    pub cpu: Option<f64>,
+    /// GB per task (Fargate).
+    #[serde(default)]
+    pub memory_gb: Option<f64>,
+    #[serde(default)]
+    pub arch: Arch,
+    /// EC2: one replica per instance of this type.
+    #[serde(default)]
+    pub instance_type: Option<String>,
+    #[serde(default)]
+    pub spot: Option<Spot>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Spot {
+    #[serde(default)]
+    pub base: u32,
+    #[serde(default)]
+    pub on_demand_weight: u32,
+    #[serde(default)]
+    pub spot_weight: u32,
+    #[serde(default)]
+    pub interruptions_per_hour: Option<f64>,
+    #[serde(default)]
+    pub discount: Option<f64>,
+    #[serde(default)]
+    pub max_price: Option<f64>,
+    #[serde(default)]
+    pub fallback_to_on_demand: bool,
+    /// EC2 `instance_interruption_behavior` (terminate | stop | hibernate).
+    #[serde(default)]
+    pub interruption_behavior: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Scaling {
+    #[serde(default = "one")]
+    pub min: u32,
+    #[serde(default = "one")]
+    pub max: u32,
+    #[serde(default)]
+    pub target_tracking: Option<TargetTracking>,
+    /// Kubernetes autoscaling/v2 HPA (inline or `manifest = "hpa.yaml"`);
+    /// its schema lands with the autoscaler work, until then kept as a table.
+    #[serde(default)]
+    pub hpa: Option<toml::Table>,
+    /// KEDA queue scaling; schema lands with the autoscaler work.
+    #[serde(default)]
+    pub queue: Option<toml::Table>,
+    #[serde(default)]
+    pub schedule: Vec<Schedule>,
+}
+
+impl Default for Scaling {
+    fn default() -> Self {
+        Scaling {
+            min: 1,
+            max: 1,
+            target_tracking: None,
+            hpa: None,
+            queue: None,
+            schedule: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricSource {
+    Cpu,
+    Memory,
+    QueueDepth,
+    InFlight,
+    Rps,
+}
+
+/// AWS Application Auto Scaling target tracking.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TargetTracking {
+    pub metric: MetricSource,
+    pub target: f64,
+    /// AWS's default cooldown is 300 s for both directions.
+    #[serde(default = "default_cooldown")]
+    pub scale_out_cooldown_s: f64,
+    #[serde(default = "default_cooldown")]
+    pub scale_in_cooldown_s: f64,
+    #[serde(default)]
+    pub disable_scale_in: bool,
+}
+
+fn default_cooldown() -> f64 {
+    300.0
+}
+
+/// A scheduled action (EC2/ECS scheduled scaling), cron in the scenario's time zone.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub cron: String,
+    #[serde(default)]
+    pub min: Option<u32>,
+    #[serde(default)]
+    pub max: Option<u32>,
+    #[serde(default)]
+    pub desired: Option<u32>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Fixed {
+    #[serde(default)]
+    pub rds: Option<Rds>,
+    #[serde(default)]
+    pub elasticache: Option<ElastiCache>,
+    #[serde(default)]
+    pub nat_gateways: Option<u32>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Rds {
+    pub class: String,
+    #[serde(default)]
+    pub multi_az: bool,
+    #[serde(default)]
+    pub storage_gb: f64,
+    #[serde(default)]
+    pub read_replicas: u32,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ElastiCache {
+    pub node_type: String,
+    #[serde(default = "one")]
+    pub nodes: u32,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+pub enum TokenDist {
+    Constant { mean: f64 },
+    Exponential { mean: f64 },
+    Lognormal { mean: f64, cv: f64 },
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Llm {
+    #[serde(default)]
+    pub fraction: f64,
+    #[serde(default)]
+    pub tokens_in: Option<TokenDist>,
+    #[serde(default)]
+    pub tokens_out: Option<TokenDist>,
+    #[serde(default)]
+    pub strategy: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub disabled: Vec<String>,
+    #[serde(default)]
+    pub session_limit_usd: Option<f64>,
+    #[serde(default)]
+    pub daily_limit_usd: Option<f64>,
+    #[serde(default)]
+    pub on_limit: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertKind {
+    Actual,
+    Forecasted,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetAlert {
+    pub threshold_pct: f64,
+    pub kind: AlertKind,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    pub monthly_usd: f64,
+    #[serde(default)]
+    pub alerts: Vec<BudgetAlert>,
+    #[serde(default)]
+    pub evaluation_interval_h: Option<f64>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Slo {
+    #[serde(default = "default_p95")]
+    pub p95_ms: f64,
+    #[serde(default = "default_availability")]
+    pub availability: f64,
+}
+
+fn default_p95() -> f64 {
+    500.0
+}
+fn default_availability() -> f64 {
+    0.99
+}
+
+impl Default for Slo {
+    fn default() -> Self {
+        Slo {
+            p95_ms: default_p95(),
+            availability: default_availability(),
+        }
+    }
+}

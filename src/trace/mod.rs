@@ -1,0 +1,110 @@
+//! Traces: the demand side. A trace file is read as a stream of rows (never
+//! loaded whole) and validated row by row; errors name file, line and column.
+//!
+//! Two shapes, told apart by their columns (DESIGN §3):
+//! - a **rate trace** has a rate (`rps`, `requests_per_second`, `rate`) or a
+//!   count per row interval (`count`, `requests`); each row's rate holds until
+//!   the next row, the last row lasts one median row interval;
+//! - a **request trace** has one row per request and at least one request
+//!   column (`service_ms`, `tokens_in`, `tokens_out`, `session`, `model`, or
+//!   their aliases such as the Azure LLM trace's `ContextTokens`), or only a
+//!   timestamp column.
+
+pub mod r#gen;
+mod reader;
+
+pub use reader::{TraceReader, scan};
+
+use std::path::PathBuf;
+
+/// The kind of a trace, from its header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceKind {
+    /// Rows carry a rate in requests per second.
+    Rate,
+    /// Rows carry a request count for the interval up to the next row.
+    Count,
+    /// One row per request.
+    Request,
+}
+
+/// One parsed row. Times are microseconds since the trace's first timestamp.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TraceRow {
+    pub t_us: u64,
+    /// Requests per second (rate), requests in the row interval (count), or 1 (request).
+    pub value: f64,
+    /// Service time of this request (request traces with `service_ms`).
+    pub service_us: Option<u64>,
+    pub tokens_in: Option<f64>,
+    pub tokens_out: Option<f64>,
+}
+
+/// Facts about a whole trace, gathered by the validating first pass ([`scan`]).
+#[derive(Clone, Debug)]
+pub struct TraceMeta {
+    pub path: PathBuf,
+    pub kind: TraceKind,
+    pub rows: u64,
+    /// First timestamp, microseconds since the Unix epoch (UTC).
+    pub start_epoch_us: i64,
+    /// Last timestamp relative to the first, µs.
+    pub last_t_us: u64,
+    /// Median interval between consecutive rows, µs (0 for a single row).
+    pub median_interval_us: u64,
+    /// End of the simulated span, µs: rate traces add one median interval after
+    /// the last row; request traces end at the last request's second, rounded up.
+    pub end_us: u64,
+    pub has_service_ms: bool,
+    pub has_tokens: bool,
+    /// Requests the trace states (sum of rate × interval, of counts, or rows).
+    pub expected_requests: f64,
+    /// Mean and peak offered rate (rate traces: over rows; request traces: over
+    /// `info_bin` bins), requests per second.
+    pub mean_rps: f64,
+    pub peak_rps: f64,
+    pub info_bin_s: f64,
+}
+
+impl TraceMeta {
+    pub fn span_s(&self) -> f64 {
+        crate::units::us_to_secs(self.end_us)
+    }
+    pub fn name(&self) -> String {
+        self.path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "trace".into())
+    }
+}
+
+/// A trace that could not be read. Every variant names the file; row errors
+/// also name the line (1-based, the header is line 1) and the column.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    #[error("{path}: cannot read the trace: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: line {line}: {message}")]
+    Csv {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Header { path: PathBuf, message: String },
+    #[error("{path}: line {line}, column `{column}`: {message}")]
+    Row {
+        path: PathBuf,
+        line: u64,
+        column: String,
+        message: String,
+    },
+    #[error("{path}: the trace has no data rows (expected a header line and at least one row)")]
+    Empty { path: PathBuf },
+    #[error("{path}: {message}")]
+    Unsupported { path: PathBuf, message: String },
+}

@@ -1,0 +1,514 @@
+//! Streaming CSV trace reader and the validating first pass.
+
+use super::{TraceError, TraceKind, TraceMeta, TraceRow};
+use crate::units::{US_PER_SEC, secs_to_us};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+const TIMESTAMP: &[&str] = &[
+    "timestamp",
+    "time",
+    "ts",
+    "period",
+    "unix_ts",
+    "window_start_s",
+];
+const RATE: &[&str] = &["rps", "requests_per_second", "rate", "total_rate_rps"];
+const COUNT: &[&str] = &["count", "requests"];
+const SERVICE_MS: &[&str] = &["service_ms"];
+const TOKENS_IN: &[&str] = &["tokens_in", "contexttokens", "input_length"];
+const TOKENS_OUT: &[&str] = &["tokens_out", "generatedtokens", "output_length"];
+const SESSION: &[&str] = &["session", "session_id"];
+const MODEL: &[&str] = &["model"];
+
+#[derive(Clone, Debug)]
+struct Columns {
+    ts: usize,
+    value: Option<usize>,
+    service_ms: Option<usize>,
+    tokens_in: Option<usize>,
+    tokens_out: Option<usize>,
+    names: Vec<String>,
+}
+
+fn find(header: &[String], aliases: &[&str]) -> Option<usize> {
+    aliases
+        .iter()
+        .find_map(|a| header.iter().position(|h| h.trim().eq_ignore_ascii_case(a)))
+}
+
+/// The nearest known column name to `name`, if it is close enough to be a typo.
+fn suggest(names: &[String], candidates: &[&[&str]]) -> Option<String> {
+    let mut best: Option<(f64, String)> = None;
+    for name in names {
+        for group in candidates {
+            for c in *group {
+                let score = strsim::jaro_winkler(&name.trim().to_ascii_lowercase(), c);
+                if score > 0.85 && best.as_ref().is_none_or(|(b, _)| score > *b) {
+                    best = Some((score, format!("`{}` looks like `{c}`", name.trim())));
+                }
+            }
+        }
+    }
+    best.map(|(_, s)| s)
+}
+
+/// Reads a trace file row by row. Rows are validated as they are read; the
+/// reader holds one record, so memory does not grow with the trace.
+pub struct TraceReader {
+    path: PathBuf,
+    kind: TraceKind,
+    source: Source,
+}
+
+enum Source {
+    Csv {
+        rdr: csv::Reader<Box<dyn Read>>,
+        rec: csv::ByteRecord,
+        cols: Columns,
+        first_abs_us: Option<i64>,
+        last_abs_us: i64,
+    },
+    #[cfg(feature = "parquet")]
+    Parquet(super::parquet::ParquetRows),
+}
+
+impl TraceReader {
+    pub fn open(path: &Path) -> Result<Self, TraceError> {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if ext.eq_ignore_ascii_case("parquet") {
+            return Self::open_parquet(path);
+        }
+        let file = File::open(path).map_err(|source| TraceError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(
+                Box::new(std::io::BufReader::with_capacity(1 << 16, file)) as Box<dyn Read>
+            );
+        let header: Vec<String> = match rdr.headers() {
+            Ok(h) => h.iter().map(|s| s.to_string()).collect(),
+            Err(e) => return Err(csv_error(path, e)),
+        };
+        if header.is_empty() || header.iter().all(|h| h.trim().is_empty()) {
+            return Err(TraceError::Empty {
+                path: path.to_owned(),
+            });
+        }
+        let (kind, cols) = classify(path, header)?;
+        Ok(TraceReader {
+            path: path.to_owned(),
+            kind,
+            source: Source::Csv {
+                rdr,
+                rec: csv::ByteRecord::new(),
+                cols,
+                first_abs_us: None,
+                last_abs_us: i64::MIN,
+            },
+        })
+    }
+
+    #[cfg(not(feature = "parquet"))]
+    fn open_parquet(path: &Path) -> Result<Self, TraceError> {
+        Err(TraceError::Unsupported {
+            path: path.to_owned(),
+            message: "this meshsim was built without Parquet support; rebuild with \
+                      `cargo build --release --features parquet`, or convert the trace to CSV"
+                .into(),
+        })
+    }
+
+    #[cfg(feature = "parquet")]
+    fn open_parquet(path: &Path) -> Result<Self, TraceError> {
+        let rows = super::parquet::ParquetRows::open(path)?;
+        Ok(TraceReader {
+            path: path.to_owned(),
+            kind: rows.kind(),
+            source: Source::Parquet(rows),
+        })
+    }
+
+    pub fn kind(&self) -> TraceKind {
+        self.kind
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Microseconds since the Unix epoch of the first row, once it was read.
+    pub fn start_epoch_us(&self) -> Option<i64> {
+        match &self.source {
+            Source::Csv { first_abs_us, .. } => *first_abs_us,
+            #[cfg(feature = "parquet")]
+            Source::Parquet(p) => p.start_epoch_us(),
+        }
+    }
+
+    pub fn has_service_ms(&self) -> bool {
+        match &self.source {
+            Source::Csv { cols, .. } => cols.service_ms.is_some(),
+            #[cfg(feature = "parquet")]
+            Source::Parquet(p) => p.has_service_ms(),
+        }
+    }
+
+    pub fn has_tokens(&self) -> bool {
+        match &self.source {
+            Source::Csv { cols, .. } => cols.tokens_in.is_some() || cols.tokens_out.is_some(),
+            #[cfg(feature = "parquet")]
+            Source::Parquet(p) => p.has_tokens(),
+        }
+    }
+
+    /// The next row, validated; `Ok(None)` at the end of the file.
+    pub fn next_row(&mut self) -> Result<Option<TraceRow>, TraceError> {
+        let kind = self.kind;
+        match &mut self.source {
+            #[cfg(feature = "parquet")]
+            Source::Parquet(p) => p.next_row(),
+            Source::Csv {
+                rdr,
+                rec,
+                cols,
+                first_abs_us,
+                last_abs_us,
+            } => {
+                match rdr.read_byte_record(rec) {
+                    Ok(true) => {}
+                    Ok(false) => return Ok(None),
+                    Err(e) => return Err(csv_error(&self.path, e)),
+                }
+                let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                let path = &self.path;
+                let field = |i: usize| -> Result<&str, TraceError> {
+                    std::str::from_utf8(&rec[i])
+                        .map(str::trim)
+                        .map_err(|_| TraceError::Row {
+                            path: path.clone(),
+                            line,
+                            column: cols.names[i].clone(),
+                            message: "not valid UTF-8".into(),
+                        })
+                };
+                let row_err = |i: usize, message: String| TraceError::Row {
+                    path: path.clone(),
+                    line,
+                    column: cols.names[i].clone(),
+                    message,
+                };
+                let ts_text = field(cols.ts)?;
+                let abs = parse_timestamp(ts_text).map_err(|m| row_err(cols.ts, m))?;
+                if abs < *last_abs_us {
+                    return Err(row_err(
+                        cols.ts,
+                        format!(
+                            "`{ts_text}` is earlier than the row before it; rows must be in non-decreasing time order"
+                        ),
+                    ));
+                }
+                *last_abs_us = abs;
+                let first = *first_abs_us.get_or_insert(abs);
+                let t_us = (abs - first) as u64;
+                let number = |i: usize, what: &str| -> Result<f64, TraceError> {
+                    let text = field(i)?;
+                    match text.parse::<f64>() {
+                        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+                        Ok(v) => Err(row_err(
+                            i,
+                            format!("{v} is not a valid {what} (expected a finite number >= 0)"),
+                        )),
+                        Err(_) => Err(row_err(
+                            i,
+                            format!("`{text}` is not a number (expected {what}, a number >= 0)"),
+                        )),
+                    }
+                };
+                let value = match (kind, cols.value) {
+                    (TraceKind::Rate, Some(i)) => number(i, "rate in requests per second")?,
+                    (TraceKind::Count, Some(i)) => number(i, "request count")?,
+                    _ => 1.0,
+                };
+                let service_us = match cols.service_ms {
+                    Some(i) if kind == TraceKind::Request => {
+                        Some(crate::units::ms_to_us(number(i, "service time in ms")?))
+                    }
+                    _ => None,
+                };
+                let tokens_in = cols
+                    .tokens_in
+                    .map(|i| number(i, "token count"))
+                    .transpose()?;
+                let tokens_out = cols
+                    .tokens_out
+                    .map(|i| number(i, "token count"))
+                    .transpose()?;
+                Ok(Some(TraceRow {
+                    t_us,
+                    value,
+                    service_us,
+                    tokens_in,
+                    tokens_out,
+                }))
+            }
+        }
+    }
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> TraceError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("has {len} fields, but the header has {expected_len}"),
+        csv::ErrorKind::Io(io) => format!("cannot read: {io}"),
+        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".into(),
+        _ => e.to_string(),
+    };
+    TraceError::Csv {
+        path: path.to_owned(),
+        line,
+        message,
+    }
+}
+
+fn classify(path: &Path, header: Vec<String>) -> Result<(TraceKind, Columns), TraceError> {
+    let Some(ts) = find(&header, TIMESTAMP) else {
+        let hint = suggest(&header, &[TIMESTAMP])
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
+        return Err(TraceError::Header {
+            path: path.to_owned(),
+            message: format!(
+                "no timestamp column: the header has {}, expected one of {}{hint}",
+                list(&header),
+                TIMESTAMP.join(", ")
+            ),
+        });
+    };
+    let rate = find(&header, RATE);
+    let count = find(&header, COUNT);
+    let service_ms = find(&header, SERVICE_MS);
+    let tokens_in = find(&header, TOKENS_IN);
+    let tokens_out = find(&header, TOKENS_OUT);
+    let request_cols = service_ms.is_some()
+        || tokens_in.is_some()
+        || tokens_out.is_some()
+        || find(&header, SESSION).is_some()
+        || find(&header, MODEL).is_some();
+    let (kind, value) = if let Some(i) = rate {
+        (TraceKind::Rate, Some(i))
+    } else if let Some(i) = count {
+        (TraceKind::Count, Some(i))
+    } else if request_cols || header.len() == 1 {
+        (TraceKind::Request, None)
+    } else {
+        let others: Vec<String> = header
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != ts)
+            .map(|(_, h)| h.clone())
+            .collect();
+        let hint = suggest(&others, &[RATE, COUNT])
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
+        return Err(TraceError::Header {
+            path: path.to_owned(),
+            message: format!(
+                "no rate column: the header has {}; a rate trace needs one of {} (or a count per row: {}), \
+                 a request trace one of service_ms, tokens_in, tokens_out, session, model{hint}",
+                list(&header),
+                RATE.join(", "),
+                COUNT.join(", ")
+            ),
+        });
+    };
+    Ok((
+        kind,
+        Columns {
+            ts,
+            value,
+            service_ms,
+            tokens_in,
+            tokens_out,
+            names: header,
+        },
+    ))
+}
+
+fn list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{}`", n.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Parses a timestamp to microseconds since the Unix epoch: a number of seconds
+/// (Unix epoch; a small number is simply early in 1970, i.e. relative to 0),
+/// RFC 3339 with an offset, or `YYYY-MM-DD HH:MM:SS[.fff]` without one (read as UTC).
+pub fn parse_timestamp(text: &str) -> Result<i64, String> {
+    if let Ok(v) = text.parse::<f64>() {
+        if v.is_finite() && v.abs() < 1e13 {
+            return Ok((v * US_PER_SEC as f64).round() as i64);
+        }
+        return Err(format!("`{text}` is not a usable number of seconds"));
+    }
+    if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+        return Ok(ts.as_microsecond());
+    }
+    if let Ok(dt) = text.parse::<jiff::civil::DateTime>()
+        && let Ok(z) = dt.to_zoned(jiff::tz::TimeZone::UTC)
+    {
+        return Ok(z.timestamp().as_microsecond());
+    }
+    Err(format!(
+        "`{text}` is not a timestamp (expected RFC 3339 such as 2025-11-28T08:00:00Z, \
+         `YYYY-MM-DD HH:MM:SS` in UTC, or a number of seconds)"
+    ))
+}
+
+/// The validating first pass: reads the whole trace once (streamed) and
+/// returns its facts. Nothing is simulated on a trace that fails here.
+/// `info_bin_s` is the bin width used for the peak rate of request traces.
+pub fn scan(path: &Path, info_bin_s: f64) -> Result<TraceMeta, TraceError> {
+    let mut r = TraceReader::open(path)?;
+    let kind = r.kind();
+    let mut rows = 0u64;
+    let mut intervals: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut prev: Option<TraceRow> = None;
+    let mut requests = 0.0f64;
+    let mut peak = 0.0f64;
+    let bin_us = secs_to_us(info_bin_s).max(1);
+    let (mut bin, mut bin_count) = (0u64, 0u64);
+    while let Some(row) = r.next_row()? {
+        rows += 1;
+        if let Some(p) = prev {
+            let dt = row.t_us - p.t_us;
+            *intervals.entry(dt).or_insert(0) += 1;
+            match kind {
+                TraceKind::Rate => {
+                    requests += p.value * crate::units::us_to_secs(dt);
+                    peak = peak.max(p.value);
+                }
+                TraceKind::Count => {
+                    if dt == 0 {
+                        return Err(TraceError::Row {
+                            path: path.to_owned(),
+                            line: rows + 1,
+                            column: "timestamp".into(),
+                            message: "two count rows at the same time; a count trace needs strictly increasing timestamps".into(),
+                        });
+                    }
+                    requests += p.value;
+                    peak = peak.max(p.value / crate::units::us_to_secs(dt));
+                }
+                TraceKind::Request => {}
+            }
+        }
+        if kind == TraceKind::Request {
+            requests += 1.0;
+            let b = row.t_us / bin_us;
+            if b != bin {
+                peak = peak.max(bin_count as f64 / info_bin_s);
+                bin = b;
+                bin_count = 0;
+            }
+            bin_count += 1;
+        }
+        prev = Some(row);
+    }
+    let Some(last) = prev else {
+        return Err(TraceError::Empty {
+            path: path.to_owned(),
+        });
+    };
+    let median_interval_us = median(&intervals, rows.saturating_sub(1));
+    let end_us = match kind {
+        TraceKind::Rate | TraceKind::Count => {
+            if median_interval_us == 0 {
+                return Err(TraceError::Header {
+                    path: path.to_owned(),
+                    message: "a rate trace needs at least two rows at different times (the row interval is taken from them)".into(),
+                });
+            }
+            let d = median_interval_us;
+            match kind {
+                TraceKind::Rate => {
+                    requests += last.value * crate::units::us_to_secs(d);
+                    peak = peak.max(last.value);
+                }
+                _ => {
+                    requests += last.value;
+                    peak = peak.max(last.value / crate::units::us_to_secs(d));
+                }
+            }
+            last.t_us + d
+        }
+        TraceKind::Request => {
+            peak = peak.max(bin_count as f64 / info_bin_s);
+            (last.t_us / US_PER_SEC + 1) * US_PER_SEC
+        }
+    };
+    Ok(TraceMeta {
+        path: path.to_owned(),
+        kind,
+        rows,
+        start_epoch_us: r.start_epoch_us().unwrap_or(0),
+        last_t_us: last.t_us,
+        median_interval_us,
+        end_us,
+        has_service_ms: r.has_service_ms(),
+        has_tokens: r.has_tokens(),
+        expected_requests: requests,
+        mean_rps: requests / crate::units::us_to_secs(end_us),
+        peak_rps: peak,
+        info_bin_s,
+    })
+}
+
+fn median(counts: &BTreeMap<u64, u64>, n: u64) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    let target = (n - 1) / 2;
+    let mut seen = 0;
+    for (&v, &c) in counts {
+        seen += c;
+        if seen > target {
+            return v;
+        }
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(parse_timestamp("0").unwrap(), 0);
+        assert_eq!(parse_timestamp("1.5").unwrap(), 1_500_000);
+        assert_eq!(parse_timestamp("1970-01-01T00:00:01Z").unwrap(), 1_000_000);
+        assert_eq!(
+            parse_timestamp("2023-11-16 18:17:03.9799600").unwrap(),
+            parse_timestamp("2023-11-16T18:17:03.97996Z").unwrap()
+        );
+        assert!(parse_timestamp("yesterday").is_err());
+    }
+
+    #[test]
+    fn median_of_intervals() {
+        let mut m = BTreeMap::new();
+        m.insert(60, 5);
+        m.insert(61, 1);
+        assert_eq!(median(&m, 6), 60);
+    }
+}
