@@ -1,1 +1,94 @@
-fn main() {}
+//! Engine throughput in simulated requests per second (criterion reports
+//! "elements/s" = requests/s, on one core: a run is single-threaded).
+//!
+//! - `mmc`: fixed replicas, exponential service, constant-rate Poisson trace
+//!   (M/M/16 at utilisation 0.8, 2 M requests per iteration).
+//! - `cost_optimized_peak`: the built-in `cost-optimized` scenario over
+//!   `workloads/peak.csv` (a 24 h peak business day, ~3.46 M requests).
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use meshsim::billing::PriceBook;
+use meshsim::engine::{ArrivalProcess, SimConfig, simulate};
+use meshsim::model::metrics::MemoryModel;
+use meshsim::model::service::ServiceDist;
+use meshsim::trace::{TraceKind, TraceReader, TraceRow, scan};
+use std::hint::black_box;
+use std::path::Path;
+
+fn mmc_config(c: u32, span_s: u64) -> SimConfig {
+    SimConfig {
+        concurrency: 1,
+        service: ServiceDist::Exponential { mean_us: 50_000.0 },
+        startup_us: 0,
+        timeout_us: u64::MAX / 4,
+        queue_limit: u64::MAX,
+        capacity_steps: vec![(0, c)],
+        capacity_reason: String::new(),
+        usd_per_hour: 1.0,
+        memory: MemoryModel {
+            base_mb: 128.0,
+            per_request_mb: 8.0,
+            request_mb: 512.0,
+        },
+        trace_kind: TraceKind::Rate,
+        median_interval_us: span_s * 1_000_000,
+        end_us: span_s * 1_000_000,
+        arrivals: ArrivalProcess::Poisson,
+        metrics_window_s: 900,
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("engine");
+    g.sample_size(10);
+
+    let lambda = 0.8 * 16.0 * 20.0; // 256 rps
+    let span_s = (2e6 / lambda) as u64;
+    let row = TraceRow {
+        t_us: 0,
+        value: lambda,
+        service_us: None,
+        tokens_in: None,
+        tokens_out: None,
+    };
+    let n = simulate(mmc_config(16, span_s), std::iter::once(row), 1)
+        .summary
+        .requests_arrived;
+    g.throughput(Throughput::Elements(n));
+    g.bench_function("mmc", |b| {
+        b.iter(|| {
+            black_box(
+                simulate(mmc_config(16, span_s), std::iter::once(row), 1)
+                    .summary
+                    .requests_served,
+            )
+        })
+    });
+
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/peak.csv");
+    let meta = scan(&path, 60.0).expect("workloads/peak.csv");
+    let mut reader = TraceReader::open(&path).unwrap();
+    let mut rows = Vec::new();
+    while let Some(r) = reader.next_row().unwrap() {
+        rows.push(r);
+    }
+    let sc = meshsim::scenario::resolve("cost-optimized", &[], &[], &PriceBook::builtin()).unwrap();
+    let cfg = meshsim::run::sim_config(&sc, &meta, ArrivalProcess::Poisson).unwrap();
+    let n = simulate(cfg.clone(), rows.iter().copied(), 1)
+        .summary
+        .requests_arrived;
+    g.throughput(Throughput::Elements(n));
+    g.bench_function("cost_optimized_peak", |b| {
+        b.iter(|| {
+            black_box(
+                simulate(cfg.clone(), rows.iter().copied(), 1)
+                    .summary
+                    .requests_served,
+            )
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

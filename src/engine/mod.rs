@@ -239,6 +239,13 @@ impl Engine {
         self.replicas[replica as usize].busy += 1;
         self.busy_ready += 1;
         self.busy_all += 1;
+        let c = self.begin(arrival_us, service_us, replica);
+        self.completions.push(Reverse(c));
+    }
+
+    /// Wait statistics and the completion of a request starting now on `replica`.
+    #[inline]
+    fn begin(&mut self, arrival_us: u64, service_us: u64, replica: u32) -> Completion {
         let wait = self.now - arrival_us;
         self.started += 1;
         if wait > 0 {
@@ -246,31 +253,44 @@ impl Engine {
             self.wait_sum_us += u128::from(wait);
         }
         self.seq += 1;
-        self.completions.push(Reverse(Completion {
+        Completion {
             t_us: self.now + service_us,
             seq: self.seq,
             replica,
             arrival_us,
-        }));
+        }
     }
 
-    /// Gives free slots to waiting requests, dropping those that waited too long.
+    /// The next waiting request that has not waited past its timeout; those
+    /// that have are dropped.
     #[inline]
-    fn serve_queue(&mut self) {
-        while self.free_slots > 0 {
-            let Some(w) = self.queue.pop_front() else {
-                break;
-            };
+    fn next_waiting(&mut self) -> Option<Waiting> {
+        while let Some(w) = self.queue.pop_front() {
             if self.now - w.arrival_us > self.cfg.timeout_us {
                 self.dropped += 1;
                 self.minute.dropped += 1;
                 continue;
             }
+            return Some(w);
+        }
+        None
+    }
+
+    /// Gives free slots to waiting requests.
+    #[inline]
+    fn serve_queue(&mut self) {
+        while self.free_slots > 0 {
+            let Some(w) = self.next_waiting() else { break };
             self.start(w.arrival_us, w.service_us);
         }
     }
 
-    fn on_completion(&mut self, c: Completion) {
+    /// Completes the request at the top of the completion heap. On a ready
+    /// replica the freed slot goes straight to the next waiting request, if
+    /// any, by replacing the heap's top (one sift instead of a pop and a push).
+    #[inline]
+    fn complete_next(&mut self) {
+        let c = self.completions.peek().expect("a completion is due").0;
         let latency = self.now - c.arrival_us;
         self.served += 1;
         self.minute.served += 1;
@@ -278,17 +298,27 @@ impl Engine {
         self.latency_max_us = self.latency_max_us.max(latency);
         self.hist.saturating_record(latency.max(1));
         self.minute_hist.saturating_record(latency.max(1));
-        self.busy_all -= 1;
-        let r = &mut self.replicas[c.replica as usize];
-        r.busy -= 1;
-        match r.state {
+        match self.replicas[c.replica as usize].state {
             ReplicaState::Ready => {
+                // Requests wait only while no slot is free, so this slot is the
+                // one the next waiting request gets.
+                if let Some(w) = self.next_waiting() {
+                    let next = self.begin(w.arrival_us, w.service_us, c.replica);
+                    *self.completions.peek_mut().expect("peeked") = Reverse(next);
+                    return;
+                }
+                self.completions.pop();
+                self.replicas[c.replica as usize].busy -= 1;
                 self.busy_ready -= 1;
+                self.busy_all -= 1;
                 self.free.push_back(c.replica);
                 self.free_slots += 1;
-                self.serve_queue();
             }
             ReplicaState::Draining => {
+                self.completions.pop();
+                self.busy_all -= 1;
+                let r = &mut self.replicas[c.replica as usize];
+                r.busy -= 1;
                 if r.busy == 0 {
                     self.stop_replica(c.replica);
                 }
@@ -508,8 +538,7 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
             let (_, id) = e.pending.pop_front().expect("peeked");
             e.make_ready(id);
         } else if t == t_comp {
-            let Reverse(c) = e.completions.pop().expect("peeked");
-            e.on_completion(c);
+            e.complete_next();
         } else if t == t_step {
             let (_, n) = steps[step_i];
             let from = e.desired;

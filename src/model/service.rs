@@ -5,6 +5,13 @@ use crate::units::ms_to_us;
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, LogNormal};
 
+/// Nearest whole µs of a non-negative time (an add and a truncation: `f64::round`
+/// is a libm call on the hot path).
+#[inline]
+fn round_us(x: f64) -> u64 {
+    (x + 0.5) as u64
+}
+
 /// A service-time distribution, in microseconds, ready to sample.
 #[derive(Clone, Debug)]
 pub enum ServiceDist {
@@ -37,9 +44,9 @@ impl ServiceDist {
         match self {
             ServiceDist::Exponential { mean_us } => {
                 let e: f64 = Exp1.sample(rng);
-                (e * mean_us).round() as u64
+                round_us(e * mean_us)
             }
-            ServiceDist::LogNormal(d) => d.sample(rng).round() as u64,
+            ServiceDist::LogNormal(d) => round_us(d.sample(rng)),
             ServiceDist::Constant(c) => *c,
             ServiceDist::Trace => from_trace.expect("validated: trace has service_ms"),
         }

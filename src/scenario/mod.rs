@@ -69,7 +69,9 @@ pub fn fargate_memory_ok(vcpu: f64, gb: f64) -> Result<(), String> {
     if ok {
         Ok(())
     } else if vcpu == 0.25 {
-        Err(format!("{gb} GB is not a valid Fargate memory size for 0.25 vCPU (expected 0.5, 1 or 2 GB)"))
+        Err(format!(
+            "{gb} GB is not a valid Fargate memory size for 0.25 vCPU (expected 0.5, 1 or 2 GB)"
+        ))
     } else {
         Err(format!(
             "{gb} GB is not a valid Fargate memory size for {vcpu} vCPU (expected {lo} to {hi} GB in {step} GB steps)"

@@ -22,16 +22,44 @@ fn project() -> PathBuf {
 fn small_trace(dir: &Path) -> PathBuf {
     let p = dir.join("small.csv");
     let out = meshsim(
-        &["trace", "gen", "--pattern", "spike", "--mean", "30", "--duration", "2h", "--interval", "60s", "--out", p.to_str().unwrap()],
+        &[
+            "trace",
+            "gen",
+            "--pattern",
+            "spike",
+            "--mean",
+            "30",
+            "--duration",
+            "2h",
+            "--interval",
+            "60s",
+            "--out",
+            p.to_str().unwrap(),
+        ],
         dir,
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     p
 }
 
 fn run_to(dir: &Path, trace: &Path, out: &str, seed: &str) -> Output {
     meshsim(
-        &["run", "steady", "--trace", trace.to_str().unwrap(), "--out", out, "--seed", seed, "--quiet", "--no-charts"],
+        &[
+            "run",
+            "steady",
+            "--trace",
+            trace.to_str().unwrap(),
+            "--out",
+            out,
+            "--seed",
+            seed,
+            "--quiet",
+            "--no-charts",
+        ],
         dir,
     )
 }
@@ -69,19 +97,43 @@ fn contract_columns_and_conservation_in_the_files() {
     assert!(run_to(tmp.path(), &trace, "r", "1").status.success());
     let mut rdr = csv::Reader::from_path(tmp.path().join("r/summary.csv")).unwrap();
     let hdr = rdr.headers().unwrap().clone();
-    for col in ["scenario", "requests_arrived", "latency_p95_ms", "cost_total_usd", "budget_alerts_fired", "slo_p95_met"] {
+    for col in [
+        "scenario",
+        "requests_arrived",
+        "latency_p95_ms",
+        "cost_total_usd",
+        "budget_alerts_fired",
+        "slo_p95_met",
+    ] {
         assert!(hdr.iter().any(|h| h == col), "summary.csv lacks {col}");
     }
     let row = rdr.records().next().unwrap().unwrap();
-    let get = |c: &str| row.get(hdr.iter().position(|h| h == c).unwrap()).unwrap().parse::<f64>().unwrap();
+    let get = |c: &str| {
+        row.get(hdr.iter().position(|h| h == c).unwrap())
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
     assert_eq!(
         get("requests_arrived"),
-        get("requests_served") + get("requests_dropped") + get("requests_rejected") + get("requests_in_flight")
+        get("requests_served")
+            + get("requests_dropped")
+            + get("requests_rejected")
+            + get("requests_in_flight")
     );
     assert!(get("cost_total_usd") > 0.0);
     let tl = std::fs::read_to_string(tmp.path().join("r/timeline.csv")).unwrap();
-    assert_eq!(tl.lines().count(), 1 + 120, "one row per minute of a 2 h trace");
-    assert!(tl.lines().nth(1).unwrap().starts_with("2025-11-28T05:00:00Z,0,"));
+    assert_eq!(
+        tl.lines().count(),
+        1 + 120,
+        "one row per minute of a 2 h trace"
+    );
+    assert!(
+        tl.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("2025-11-28T05:00:00Z,0,")
+    );
 }
 
 /// Runs `steady` on a trace with the given content and expects a clean failure.
@@ -96,28 +148,47 @@ fn bad_trace(content: &str, expect: &[&str]) {
     for e in expect {
         assert!(err.contains(e), "stderr lacks `{e}`: {err}");
     }
-    assert!(!tmp.path().join("out").exists(), "an output directory was left behind");
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "leftover files");
+    assert!(
+        !tmp.path().join("out").exists(),
+        "an output directory was left behind"
+    );
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "leftover files"
+    );
 }
 
 #[test]
 fn unparsable_timestamp() {
-    bad_trace("timestamp,rps\n2025-11-28T05:00:00Z,5\nnot-a-time,5\n", &["bad.csv", "line 3", "timestamp", "not-a-time"]);
+    bad_trace(
+        "timestamp,rps\n2025-11-28T05:00:00Z,5\nnot-a-time,5\n",
+        &["bad.csv", "line 3", "timestamp", "not-a-time"],
+    );
 }
 
 #[test]
 fn negative_rate() {
-    bad_trace("timestamp,rps\n0,5\n60,-2\n", &["bad.csv", "line 3", "rps", "-2"]);
+    bad_trace(
+        "timestamp,rps\n0,5\n60,-2\n",
+        &["bad.csv", "line 3", "rps", "-2"],
+    );
 }
 
 #[test]
 fn rows_out_of_order() {
-    bad_trace("timestamp,rps\n0,5\n120,5\n60,5\n", &["bad.csv", "line 4", "non-decreasing"]);
+    bad_trace(
+        "timestamp,rps\n0,5\n120,5\n60,5\n",
+        &["bad.csv", "line 4", "non-decreasing"],
+    );
 }
 
 #[test]
 fn missing_rate_column() {
-    bad_trace("timestamp,requests_per_sec\n0,5\n60,5\n", &["bad.csv", "no rate column", "requests_per_second"]);
+    bad_trace(
+        "timestamp,requests_per_sec\n0,5\n60,5\n",
+        &["bad.csv", "no rate column", "requests_per_second"],
+    );
 }
 
 #[test]
@@ -128,7 +199,10 @@ fn empty_file() {
 
 #[test]
 fn ragged_row() {
-    bad_trace("timestamp,rps\n0,5\n60,5,7\n", &["bad.csv", "line 3", "fields"]);
+    bad_trace(
+        "timestamp,rps\n0,5\n60,5,7\n",
+        &["bad.csv", "line 3", "fields"],
+    );
 }
 
 /// Runs a scenario file with the given content and expects a clean failure.
@@ -138,7 +212,15 @@ fn bad_scenario(content: &str, expect: &[&str]) {
     let sc = tmp.path().join("mine.toml");
     std::fs::write(&sc, content).unwrap();
     let o = meshsim(
-        &["run", sc.to_str().unwrap(), "--trace", trace.to_str().unwrap(), "--out", "out", "--quiet"],
+        &[
+            "run",
+            sc.to_str().unwrap(),
+            "--trace",
+            trace.to_str().unwrap(),
+            "--out",
+            "out",
+            "--quiet",
+        ],
         tmp.path(),
     );
     let err = String::from_utf8_lossy(&o.stderr);
@@ -157,7 +239,15 @@ const BASE: &str = "[service]\nconcurrency = 4\n\n[capacity]\nplatform = \"ec2\"
 #[test]
 fn scenario_unknown_key() {
     let text = BASE.replace("concurrency = 4", "concurency = 4");
-    bad_scenario(&text, &["mine.toml:2", "service.concurency", "unknown field", "did you mean `concurrency`?"]);
+    bad_scenario(
+        &text,
+        &[
+            "mine.toml:2",
+            "service.concurency",
+            "unknown field",
+            "did you mean `concurrency`?",
+        ],
+    );
 }
 
 #[test]
@@ -169,13 +259,26 @@ fn scenario_min_greater_than_max() {
 #[test]
 fn scenario_misspelt_instance_type() {
     let text = BASE.replace("t4g.small", "t4g.smal");
-    bad_scenario(&text, &["mine.toml:6", "capacity.instance_type", "t4g.smal", "did you mean `t4g.small`?"]);
+    bad_scenario(
+        &text,
+        &[
+            "mine.toml:6",
+            "capacity.instance_type",
+            "t4g.smal",
+            "did you mean `t4g.small`?",
+        ],
+    );
 }
 
 #[test]
 fn scenario_reports_every_problem_at_once() {
-    let text = BASE.replace("min = 1", "min = 5").replace("t4g.small", "t4g.smal");
-    bad_scenario(&text, &["2 problems", "scaling.min", "capacity.instance_type"]);
+    let text = BASE
+        .replace("min = 1", "min = 5")
+        .replace("t4g.small", "t4g.smal");
+    bad_scenario(
+        &text,
+        &["2 problems", "scaling.min", "capacity.instance_type"],
+    );
 }
 
 #[test]
@@ -195,7 +298,10 @@ fn readme_trace_info_and_scenarios_commands_work() {
     assert!(text.contains("peak/mean     3.00"), "{text}");
     let o = meshsim(&["scenarios"], &project());
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("cost-optimized") && text.contains("seeds/000_173cc7b48eed3f72.txt"), "{text}");
+    assert!(
+        text.contains("cost-optimized") && text.contains("seeds/000_173cc7b48eed3f72.txt"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -209,10 +315,16 @@ fn shared_real_traces_are_read_when_present() {
     let o = meshsim(&["trace", "info", azure.to_str().unwrap()], &project());
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(text.contains("request trace") && text.contains("rows          19366"), "{text}");
+    assert!(
+        text.contains("request trace") && text.contains("rows          19366"),
+        "{text}"
+    );
     let nasa = project().join("../shared/traces/nasa_http_1995/nasa_per_minute_derived.csv");
     let o = meshsim(&["trace", "info", nasa.to_str().unwrap()], &project());
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(text.contains("count per row") && text.contains("rows          84334"), "{text}");
+    assert!(
+        text.contains("count per row") && text.contains("rows          84334"),
+        "{text}"
+    );
 }

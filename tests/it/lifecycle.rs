@@ -15,14 +15,21 @@ fn pending_ready_draining_gone_are_billed_per_second() {
     cfg.capacity_steps = vec![(0, 2), (600 * US_PER_SEC, 4), (1200 * US_PER_SEC, 1)];
     let out = simulate(cfg, vec![rate_row(0.0, 0.0)].into_iter(), 1);
     let s = &out.summary;
-    assert!((s.cost_compute_usd - 6000.0 / 3600.0).abs() < 1e-9, "{}", s.cost_compute_usd);
+    assert!(
+        (s.cost_compute_usd - 6000.0 / 3600.0).abs() < 1e-9,
+        "{}",
+        s.cost_compute_usd
+    );
     assert!((s.replica_hours_on_demand - 6000.0 / 3600.0).abs() < 1e-9);
     assert_eq!(s.replicas_max, 4);
     // Minute 10 (600-660 s) ends with 4 ready: the new ones became ready at 630 s.
     let m10 = &out.timeline[10];
     assert_eq!((m10.replicas_ready, m10.replicas_total), (4, 4));
     let m20 = &out.timeline[20];
-    assert_eq!((m20.replicas_ready, m20.replicas_total, m20.replicas_desired), (1, 1, 1));
+    assert_eq!(
+        (m20.replicas_ready, m20.replicas_total, m20.replicas_desired),
+        (1, 1, 1)
+    );
     assert_eq!(out.scaling.len(), 3);
 }
 
@@ -32,7 +39,11 @@ fn a_replica_stopped_early_is_billed_sixty_seconds() {
     let mut cfg = config(0, 1, ServiceDist::Constant(1000), 600);
     cfg.capacity_steps = vec![(100 * US_PER_SEC, 1), (110 * US_PER_SEC, 0)];
     let s = simulate(cfg, vec![rate_row(0.0, 0.0)].into_iter(), 1).summary;
-    assert!((s.cost_compute_usd - 60.0 / 3600.0).abs() < 1e-12, "{}", s.cost_compute_usd);
+    assert!(
+        (s.cost_compute_usd - 60.0 / 3600.0).abs() < 1e-12,
+        "{}",
+        s.cost_compute_usd
+    );
 }
 
 #[test]
@@ -70,6 +81,9 @@ fn a_full_queue_rejects_and_a_long_wait_drops() {
     assert!(s.requests_dropped > 0, "{s:?}");
     assert!(s.requests_served <= 13, "{s:?}");
     assert!(s.latency_max_ms.unwrap() <= 4000.0 + 1e-9);
-    assert_eq!(s.requests_arrived, s.requests_served + s.requests_dropped + s.requests_rejected + s.requests_in_flight);
+    assert_eq!(
+        s.requests_arrived,
+        s.requests_served + s.requests_dropped + s.requests_rejected + s.requests_in_flight
+    );
     let _ = US_PER_MIN;
 }

@@ -40,11 +40,22 @@ fn check(c: u32, rho: f64, requests: f64) {
     let lambda = rho * f64::from(c) * mu;
     let span_s = (requests / lambda).ceil() as u64;
     // c servers = c replicas of concurrency 1 (the same queue as 1 replica × c slots).
-    let cfg = config(c, 1, ServiceDist::Exponential { mean_us: service_ms * 1e3 }, span_s);
+    let cfg = config(
+        c,
+        1,
+        ServiceDist::Exponential {
+            mean_us: service_ms * 1e3,
+        },
+        span_s,
+    );
     let rows = vec![rate_row(0.0, lambda)];
     let out = simulate(cfg, rows.into_iter(), 42 + u64::from(c));
     let s = &out.summary;
-    assert!(s.requests_started as f64 >= 0.99 * requests, "{} requests", s.requests_started);
+    assert!(
+        s.requests_started as f64 >= 0.99 * requests,
+        "{} requests",
+        s.requests_started
+    );
     let want_wait_ms = mean_wait(c, lambda, mu) * 1e3;
     let want_p = erlang_c(c, lambda / mu);
     let got_wait_ms = s.wait_mean_ms.unwrap();
@@ -58,8 +69,14 @@ fn check(c: u32, rho: f64, requests: f64) {
         err_w * 100.0,
         err_p * 100.0
     );
-    assert!(err_w < 0.03, "M/M/{c} at rho {rho}: mean wait {got_wait_ms} ms, Erlang C {want_wait_ms} ms");
-    assert!(err_p < 0.03, "M/M/{c} at rho {rho}: P(wait) {got_p}, Erlang C {want_p}");
+    assert!(
+        err_w < 0.03,
+        "M/M/{c} at rho {rho}: mean wait {got_wait_ms} ms, Erlang C {want_wait_ms} ms"
+    );
+    assert!(
+        err_p < 0.03,
+        "M/M/{c} at rho {rho}: P(wait) {got_p}, Erlang C {want_p}"
+    );
 }
 
 // Request counts are sized so that 3 % is about three standard errors. Over 8
@@ -94,8 +111,17 @@ fn slots_across_replicas_form_one_queue() {
     // 2 replicas × 2 slots is the same M/M/4 queue as 4 replicas × 1 slot.
     let (c, rho, mu) = (4, 0.8, 20.0);
     let lambda = rho * f64::from(c) * mu;
-    let cfg = config(2, 2, ServiceDist::Exponential { mean_us: 50_000.0 }, (5e6 / lambda) as u64);
+    let cfg = config(
+        2,
+        2,
+        ServiceDist::Exponential { mean_us: 50_000.0 },
+        (5e6 / lambda) as u64,
+    );
     let s = simulate(cfg, vec![rate_row(0.0, lambda)].into_iter(), 9).summary;
     let want = mean_wait(c, lambda, mu) * 1e3;
-    assert!((s.wait_mean_ms.unwrap() / want - 1.0).abs() < 0.03, "{:?} vs {want}", s.wait_mean_ms);
+    assert!(
+        (s.wait_mean_ms.unwrap() / want - 1.0).abs() < 0.03,
+        "{:?} vs {want}",
+        s.wait_mean_ms
+    );
 }

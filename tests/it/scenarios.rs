@@ -12,7 +12,9 @@ fn project() -> PathBuf {
 #[test]
 fn builtin_scenarios_are_the_files_in_scenarios_dir() {
     for (name, text) in builtin::BUILTIN {
-        let on_disk = std::fs::read_to_string(project().join("scenarios").join(format!("{name}.toml"))).unwrap();
+        let on_disk =
+            std::fs::read_to_string(project().join("scenarios").join(format!("{name}.toml")))
+                .unwrap();
         assert_eq!(&on_disk, text, "{name}");
     }
 }
@@ -25,18 +27,38 @@ fn cost_optimized_carries_the_seed_values() {
     assert_eq!((f.scaling.min, f.scaling.max), (1, 3));
     let tt = f.scaling.target_tracking.as_ref().unwrap();
     assert_eq!(tt.metric, MetricSource::Cpu);
-    assert_eq!((tt.target, tt.scale_out_cooldown_s, tt.scale_in_cooldown_s), (80.0, 60.0, 300.0));
+    assert_eq!(
+        (tt.target, tt.scale_out_cooldown_s, tt.scale_in_cooldown_s),
+        (80.0, 60.0, 300.0)
+    );
     assert_eq!(f.capacity.platform, Platform::Ec2);
     assert_eq!(f.capacity.instance_type.as_deref(), Some("t4g.nano"));
     assert_eq!(f.scaling.schedule[0].cron, "0 22 * * MON-FRI");
-    assert_eq!((f.scaling.schedule[0].min, f.scaling.schedule[0].max, f.scaling.schedule[0].desired), (Some(0), Some(1), Some(0)));
+    assert_eq!(
+        (
+            f.scaling.schedule[0].min,
+            f.scaling.schedule[0].max,
+            f.scaling.schedule[0].desired
+        ),
+        (Some(0), Some(1), Some(0))
+    );
     assert_eq!(f.scaling.schedule[1].cron, "0 8 * * MON-FRI");
     let llm = f.llm.as_ref().unwrap();
-    assert_eq!((llm.session_limit_usd, llm.daily_limit_usd), (Some(0.01), Some(10.0)));
-    assert_eq!(f.fixed.as_ref().unwrap().rds.as_ref().unwrap().class, "db.t4g.micro");
+    assert_eq!(
+        (llm.session_limit_usd, llm.daily_limit_usd),
+        (Some(0.01), Some(10.0))
+    );
+    assert_eq!(
+        f.fixed.as_ref().unwrap().rds.as_ref().unwrap().class,
+        "db.t4g.micro"
+    );
     // t4g.nano on-demand in us-east-1: $0.0042 per hour.
     assert_eq!(s.compute.usd_per_hour, 0.0042);
-    assert!(s.not_simulated.iter().any(|n| n.contains("target_tracking")));
+    assert!(
+        s.not_simulated
+            .iter()
+            .any(|n| n.contains("target_tracking"))
+    );
 }
 
 #[test]
@@ -49,22 +71,38 @@ fn layers_apply_in_order() {
         "description = \"parent\"\n[service]\nconcurrency = 2\ntimeout_ms = 1000\n[capacity]\ncpu = 1.0\nmemory_gb = 2.0\n[scaling]\nmin = 1\nmax = 5\n",
     )
     .unwrap();
-    std::fs::write(&child, "extends = \"parent.toml\"\n[service]\nconcurrency = 3\n").unwrap();
+    std::fs::write(
+        &child,
+        "extends = \"parent.toml\"\n[service]\nconcurrency = 3\n",
+    )
+    .unwrap();
     let c = child.to_str().unwrap();
     let book = PriceBook::builtin();
     let s = scenario::resolve(c, &[], &[], &book).unwrap();
-    assert_eq!(s.file.service.concurrency, 3, "the file overrides what it extends");
+    assert_eq!(
+        s.file.service.concurrency, 3,
+        "the file overrides what it extends"
+    );
     assert_eq!(s.file.service.timeout_ms, 1000.0, "inherited");
     assert_eq!(s.file.service.queue_limit, 10_000, "built-in default");
     assert_eq!(s.file.description, "parent");
     let env = vec![("MESHSIM_SERVICE__CONCURRENCY".to_string(), "4".to_string())];
     let s = scenario::resolve(c, &env, &[], &book).unwrap();
-    assert_eq!(s.file.service.concurrency, 4, "environment overrides the file");
+    assert_eq!(
+        s.file.service.concurrency, 4,
+        "environment overrides the file"
+    );
     let s = scenario::resolve(c, &env, &["service.concurrency=5".into()], &book).unwrap();
-    assert_eq!(s.file.service.concurrency, 5, "--set overrides the environment");
+    assert_eq!(
+        s.file.service.concurrency, 5,
+        "--set overrides the environment"
+    );
     let e = scenario::resolve(c, &[], &["scaling.min=9".into()], &book).unwrap_err();
     let text = e.to_string();
-    assert!(text.contains("--set scaling.min=9") && text.contains("greater than max"), "{text}");
+    assert!(
+        text.contains("--set scaling.min=9") && text.contains("greater than max"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -82,8 +120,21 @@ fn diff_shows_key_by_key_differences() {
     let b = load::load("cost-optimized", &[], &[]).unwrap();
     let d = scenario::diff(&a.file, &b.file);
     let find = |k: &str| d.iter().find(|x| x.0 == k).cloned();
-    assert_eq!(find("scaling.max"), Some(("scaling.max".into(), Some("4".into()), Some("3".into()))));
-    assert_eq!(find("capacity.platform"), Some(("capacity.platform".into(), Some("\"fargate\"".into()), Some("\"ec2\"".into()))));
+    assert_eq!(
+        find("scaling.max"),
+        Some(("scaling.max".into(), Some("4".into()), Some("3".into())))
+    );
+    assert_eq!(
+        find("capacity.platform"),
+        Some((
+            "capacity.platform".into(),
+            Some("\"fargate\"".into()),
+            Some("\"ec2\"".into())
+        ))
+    );
     assert_eq!(find("scaling.schedule[0].cron").unwrap().1, None);
-    assert!(find("service.concurrency").is_none(), "equal values are not differences");
+    assert!(
+        find("service.concurrency").is_none(),
+        "equal values are not differences"
+    );
 }
