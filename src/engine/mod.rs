@@ -20,7 +20,7 @@ pub mod arrivals;
 
 use crate::billing::ReplicaMeter;
 use crate::metrics::{
-    RunOutcome, ScalingEvent, Summary, TimelineRow, latency_histogram, quantile_ms,
+    LatencyHistogram, RunOutcome, ScalingEvent, Summary, TimelineRow, quantile_ms,
 };
 use crate::model::metrics::{MemoryModel, MetricsWindow, Snapshot};
 use crate::model::service::ServiceDist;
@@ -140,8 +140,9 @@ struct Engine {
     latency_sum_us: u128,
     latency_max_us: u64,
     replicas_max: u32,
-    hist: hdrhistogram::Histogram<u64>,
-    minute_hist: hdrhistogram::Histogram<u64>,
+    /// Latencies of the whole run, merged from `minute_hist` at each minute's end.
+    hist: LatencyHistogram,
+    minute_hist: LatencyHistogram,
     minute: Minute,
     metrics: MetricsWindow,
     meter: ReplicaMeter,
@@ -186,8 +187,8 @@ impl Engine {
             latency_sum_us: 0,
             latency_max_us: 0,
             replicas_max: 0,
-            hist: latency_histogram(),
-            minute_hist: latency_histogram(),
+            hist: LatencyHistogram::new(),
+            minute_hist: LatencyHistogram::new(),
             minute: Minute::default(),
             metrics,
             meter: ReplicaMeter::default(),
@@ -296,8 +297,7 @@ impl Engine {
         self.minute.served += 1;
         self.latency_sum_us += u128::from(latency);
         self.latency_max_us = self.latency_max_us.max(latency);
-        self.hist.saturating_record(latency.max(1));
-        self.minute_hist.saturating_record(latency.max(1));
+        self.minute_hist.record(latency);
         match self.replicas[c.replica as usize].state {
             ReplicaState::Ready => {
                 // Requests wait only while no slot is free, so this slot is the
@@ -481,6 +481,7 @@ impl Engine {
             queue_int_start: self.queue_int,
             ..Minute::default()
         };
+        self.hist.add(&self.minute_hist);
         self.minute_hist.reset();
     }
 }
@@ -562,6 +563,8 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         }
     }
     e.advance(end);
+    let last_minute = std::mem::take(&mut e.minute_hist);
+    e.hist.add(&last_minute);
     // Requests past the end of the trace are not part of the run.
     let in_flight = e.queue.len() as u64 + e.busy_all;
     assert_eq!(

@@ -2,17 +2,13 @@
 //! timeline, scaling events, alerts and the one-row summary. Plain data; the
 //! report module writes it out.
 
-use hdrhistogram::Histogram;
+pub mod histogram;
 
-/// Latency histogram in µs, 3 significant digits (0.1 % relative error),
-/// from 1 µs to ~11.6 days: memory is fixed whatever the number of requests.
-pub fn latency_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 1_000_000_000_000, 3).expect("valid histogram bounds")
-}
+pub use histogram::LatencyHistogram;
 
-/// A quantile of a histogram in ms, `None` when empty.
-pub fn quantile_ms(h: &Histogram<u64>, q: f64) -> Option<f64> {
-    (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1e3)
+/// A quantile of a latency histogram (µs) in ms, `None` when empty.
+pub fn quantile_ms(h: &LatencyHistogram, q: f64) -> Option<f64> {
+    h.quantile(q).map(|us| us as f64 / 1e3)
 }
 
 /// One row per minute of simulated time.

@@ -11,6 +11,8 @@
 //!   timestamp column.
 
 pub mod r#gen;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod reader;
 
 pub use reader::{TraceReader, scan};
@@ -100,6 +102,13 @@ pub enum TraceError {
     Row {
         path: PathBuf,
         line: u64,
+        column: String,
+        message: String,
+    },
+    #[error("{path}: row {row}, column `{column}`: {message}")]
+    ParquetRow {
+        path: PathBuf,
+        row: u64,
         column: String,
         message: String,
     },

@@ -24,13 +24,13 @@ const SESSION: &[&str] = &["session", "session_id"];
 const MODEL: &[&str] = &["model"];
 
 #[derive(Clone, Debug)]
-struct Columns {
-    ts: usize,
-    value: Option<usize>,
-    service_ms: Option<usize>,
-    tokens_in: Option<usize>,
-    tokens_out: Option<usize>,
-    names: Vec<String>,
+pub(super) struct Columns {
+    pub ts: usize,
+    pub value: Option<usize>,
+    pub service_ms: Option<usize>,
+    pub tokens_in: Option<usize>,
+    pub tokens_out: Option<usize>,
+    pub names: Vec<String>,
 }
 
 fn find(header: &[String], aliases: &[&str]) -> Option<usize> {
@@ -278,7 +278,10 @@ fn csv_error(path: &Path, e: csv::Error) -> TraceError {
     }
 }
 
-fn classify(path: &Path, header: Vec<String>) -> Result<(TraceKind, Columns), TraceError> {
+pub(super) fn classify(
+    path: &Path,
+    header: Vec<String>,
+) -> Result<(TraceKind, Columns), TraceError> {
     let Some(ts) = find(&header, TIMESTAMP) else {
         let hint = suggest(&header, &[TIMESTAMP])
             .map(|s| format!(" ({s})"))

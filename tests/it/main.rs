@@ -3,6 +3,7 @@
 mod cli;
 mod conservation;
 mod lifecycle;
+mod parquet;
 mod queueing;
 mod scenarios;
 
