@@ -246,7 +246,7 @@ impl ParquetRows {
             .map(|c| self.floats(&df, c, "token count"))
             .transpose()?;
         let mut rows = Vec::with_capacity(ts.len());
-        for (i, abs) in ts.iter().enumerate() {
+        for (i, abs) in ts.into_iter().enumerate() {
             if abs < self.last_abs_us {
                 return Err(self.row_err(
                     self.offset + i,

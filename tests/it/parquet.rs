@@ -76,7 +76,7 @@ fn parquet_and_csv_traces_give_identical_runs() {
             "{f}"
         );
     }
-    // The summaries differ only in the trace name column.
+    // Both files are named `t`, so even the trace column agrees.
     let a = std::fs::read_to_string(tmp.path().join("a/summary.csv")).unwrap();
     let b = std::fs::read_to_string(tmp.path().join("b/summary.csv")).unwrap();
     assert_eq!(a, b);
