@@ -255,7 +255,7 @@ impl Engine {
         }
         self.seq += 1;
         Completion {
-            t_us: self.now + service_us,
+            t_us: self.now.saturating_add(service_us),
             seq: self.seq,
             replica,
             arrival_us,
@@ -397,7 +397,8 @@ impl Engine {
                 if initial {
                     self.make_ready(id);
                 } else {
-                    self.pending.push_back((self.now + self.cfg.startup_us, id));
+                    self.pending
+                        .push_back((self.now.saturating_add(self.cfg.startup_us), id));
                 }
             }
         } else {
@@ -510,10 +511,11 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         let t_ready = e.pending.front().map_or(NEVER, |p| p.0);
         let t_comp = e.completions.peek().map_or(NEVER, |c| c.0.t_us);
         let t_step = steps.get(step_i).map_or(NEVER, |s| s.0);
-        let t_exp = e
-            .queue
-            .front()
-            .map_or(NEVER, |w| w.arrival_us + e.cfg.timeout_us + 1);
+        let t_exp = e.queue.front().map_or(NEVER, |w| {
+            w.arrival_us
+                .saturating_add(e.cfg.timeout_us)
+                .saturating_add(1)
+        });
         let t_arr = next_arrival.map_or(NEVER, |a| a.t_us);
         let t = t_tick
             .min(t_ready)
