@@ -24,6 +24,7 @@ fn mmc_config(c: u32, span_s: u64) -> SimConfig {
         queue_limit: u64::MAX,
         capacity_steps: vec![(0, c)],
         capacity_reason: String::new(),
+        scaling: meshsim::engine::ScalingPlan::fixed(),
         usd_per_hour: 1.0,
         memory: MemoryModel {
             base_mb: 128.0,

@@ -31,6 +31,7 @@ fn main() {
             queue_limit: u64::MAX,
             capacity_steps: vec![(0, c)],
             capacity_reason: String::new(),
+            scaling: meshsim::engine::ScalingPlan::fixed(),
             usd_per_hour: 1.0,
             memory: MemoryModel {
                 base_mb: 1.0,

@@ -2,8 +2,10 @@
 //! trace is read twice, both times streamed: a validating first pass (nothing
 //! is simulated on a trace that fails to parse) and the simulation pass.
 
-use crate::engine::{ArrivalProcess, SimConfig, simulate};
+use crate::engine::{ArrivalProcess, PolicySpec, ScalingPlan, SimConfig, simulate};
 use crate::metrics::RunOutcome;
+use crate::model::autoscaler::schedule::expand;
+use crate::model::autoscaler::target_tracking::{TargetTrackingSpec, cooldown_us};
 use crate::model::metrics::MemoryModel;
 use crate::model::service::ServiceDist;
 use crate::scenario::{Scenario, ServiceTime};
@@ -41,12 +43,7 @@ pub fn sim_config(
             meta.path.display()
         )));
     }
-    let replicas = scenario.fixed_replicas();
-    let reason = if scenario.file.scaling.min == scenario.file.scaling.max {
-        format!("fixed capacity: scaling.min = scaling.max = {replicas}")
-    } else {
-        format!("fixed capacity at scaling.min = {replicas} (autoscaling is not simulated yet)")
-    };
+    let (scaling, replicas, reason) = scaling_plan(scenario, meta);
     Ok(SimConfig {
         concurrency: s.concurrency,
         service: ServiceDist::from_scenario(&s.service_time),
@@ -55,6 +52,7 @@ pub fn sim_config(
         queue_limit: s.queue_limit,
         capacity_steps: vec![(0, replicas)],
         capacity_reason: reason,
+        scaling,
         usd_per_hour: scenario.compute.usd_per_hour,
         memory: MemoryModel {
             base_mb: s.memory_base_mb,
@@ -67,6 +65,53 @@ pub fn sim_config(
         arrivals,
         metrics_window_s: METRICS_HISTORY_S,
     })
+}
+
+/// The scaling plan of a scenario over a trace: bounds and replicas at the
+/// start (after the schedule's state at that moment), the policy, and the
+/// scheduled actions inside the trace's span.
+pub fn scaling_plan(scenario: &Scenario, meta: &TraceMeta) -> (ScalingPlan, u32, String) {
+    let sc = &scenario.file.scaling;
+    let (initial, schedule) = expand(
+        &scenario.schedules,
+        &scenario.tz,
+        meta.start_epoch_us,
+        meta.end_us,
+    );
+    let (mut min, mut max) = (sc.min, sc.max);
+    let mut reason = format!("initial replicas: scaling.min = {}", sc.min);
+    let mut replicas = sc.min;
+    if let Some(a) = &initial {
+        min = a.min.unwrap_or(min);
+        max = a.max.unwrap_or(max).max(min);
+        replicas = a.desired.unwrap_or(min).clamp(min, max);
+        reason = format!(
+            "initial replicas: state of the latest scheduled action before the trace ({}): bounds {min}..{max}",
+            a.name
+        );
+    } else if sc.target_tracking.is_none() && sc.min == sc.max {
+        reason = format!("fixed capacity: scaling.min = scaling.max = {}", sc.min);
+    }
+    let policy = match &sc.target_tracking {
+        Some(tt) => PolicySpec::TargetTracking(TargetTrackingSpec {
+            metric: tt.metric,
+            target: tt.target,
+            scale_out_cooldown_us: cooldown_us(tt.scale_out_cooldown_s),
+            scale_in_cooldown_us: cooldown_us(tt.scale_in_cooldown_s),
+            disable_scale_in: tt.disable_scale_in,
+        }),
+        None => PolicySpec::None,
+    };
+    (
+        ScalingPlan {
+            min,
+            max,
+            policy,
+            schedule,
+        },
+        replicas,
+        reason,
+    )
 }
 
 /// Validates the trace, then simulates `scenario` on it.

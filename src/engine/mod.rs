@@ -22,6 +22,9 @@ use crate::billing::ReplicaMeter;
 use crate::metrics::{
     LatencyHistogram, RunOutcome, ScalingEvent, Summary, TimelineRow, quantile_ms,
 };
+use crate::model::autoscaler::schedule::ScheduledAction;
+use crate::model::autoscaler::target_tracking::{TargetTracking, TargetTrackingSpec};
+use crate::model::autoscaler::{Observation, Policy};
 use crate::model::metrics::{MemoryModel, MetricsWindow, Snapshot};
 use crate::model::service::ServiceDist;
 use crate::rng::{Stream, stream};
@@ -44,6 +47,8 @@ pub struct SimConfig {
     /// running when the trace begins); later ones start pending.
     pub capacity_steps: Vec<(u64, u32)>,
     pub capacity_reason: String,
+    /// Autoscaling: bounds, policy and scheduled actions.
+    pub scaling: ScalingPlan,
     pub usd_per_hour: f64,
     pub memory: MemoryModel,
     pub trace_kind: TraceKind,
@@ -52,6 +57,71 @@ pub struct SimConfig {
     pub arrivals: ArrivalProcess,
     /// Seconds of metric history kept for autoscalers.
     pub metrics_window_s: usize,
+}
+
+/// How capacity is controlled during a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScalingPlan {
+    /// Bounds at the start (after the schedule's initial state).
+    pub min: u32,
+    pub max: u32,
+    pub policy: PolicySpec,
+    /// Scheduled actions firing during the run, sorted by time.
+    pub schedule: Vec<ScheduledAction>,
+}
+
+impl ScalingPlan {
+    /// No autoscaling: capacity changes only through `capacity_steps`.
+    pub fn fixed() -> ScalingPlan {
+        ScalingPlan {
+            min: 0,
+            max: u32::MAX,
+            policy: PolicySpec::None,
+            schedule: Vec::new(),
+        }
+    }
+}
+
+/// The dynamic policy, as plain data; the engine builds its state machine.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PolicySpec {
+    None,
+    TargetTracking(TargetTrackingSpec),
+}
+
+impl PolicySpec {
+    fn build(&self) -> Option<Box<dyn Policy>> {
+        match self {
+            PolicySpec::None => None,
+            PolicySpec::TargetTracking(s) => Some(Box::new(TargetTracking::new(s.clone()))),
+        }
+    }
+}
+
+/// Scaling control: forced steps, scheduled actions and the periodic policy.
+struct Control {
+    steps: Vec<(u64, u32)>,
+    step_i: usize,
+    step_reason: String,
+    schedule: Vec<ScheduledAction>,
+    sched_i: usize,
+    policy: Option<Box<dyn Policy>>,
+    next_sync: u64,
+    min: u32,
+    max: u32,
+}
+
+impl Control {
+    fn next_time(&self) -> u64 {
+        let step = self.steps.get(self.step_i).map_or(u64::MAX, |s| s.0);
+        let sched = self.schedule.get(self.sched_i).map_or(u64::MAX, |a| a.t_us);
+        let sync = if self.policy.is_some() {
+            self.next_sync
+        } else {
+            u64::MAX
+        };
+        step.min(sched).min(sync)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,11 +218,37 @@ struct Engine {
     meter: ReplicaMeter,
     timeline: Vec<TimelineRow>,
     scaling: Vec<ScalingEvent>,
+    control: Control,
+    /// Earliest pending control time (cached `control.next_time()`).
+    next_control: u64,
 }
 
 impl Engine {
     fn new(cfg: SimConfig) -> Engine {
-        let max_replicas = cfg.capacity_steps.iter().map(|s| s.1).max().unwrap_or(0) as usize;
+        let max_replicas = cfg
+            .capacity_steps
+            .iter()
+            .map(|s| s.1)
+            .chain(std::iter::once(if cfg.scaling.max == u32::MAX {
+                0
+            } else {
+                cfg.scaling.max
+            }))
+            .max()
+            .unwrap_or(0) as usize;
+        let policy = cfg.scaling.policy.build();
+        let control = Control {
+            steps: cfg.capacity_steps.clone(),
+            step_i: 0,
+            step_reason: cfg.capacity_reason.clone(),
+            schedule: cfg.scaling.schedule.clone(),
+            sched_i: 0,
+            next_sync: policy.as_ref().map_or(u64::MAX, |p| p.period_us()),
+            policy,
+            min: cfg.scaling.min,
+            max: cfg.scaling.max,
+        };
+        let next_control = control.next_time();
         let slots = max_replicas * cfg.concurrency as usize;
         let queue_cap = cfg.queue_limit.min(1 << 16) as usize + 1;
         let minutes = cfg.end_us.div_ceil(US_PER_MIN) as usize;
@@ -194,6 +290,8 @@ impl Engine {
             meter: ReplicaMeter::default(),
             timeline: Vec::with_capacity(minutes),
             scaling: Vec::new(),
+            control,
+            next_control,
             cfg,
         }
     }
@@ -432,6 +530,91 @@ impl Engine {
         self.replicas_max = self.replicas_max.max(self.live_replicas);
     }
 
+    fn record_scaling(
+        &mut self,
+        autoscaler: &str,
+        from: u32,
+        to: u32,
+        recommendation: u32,
+        reason: String,
+    ) {
+        self.scaling.push(ScalingEvent {
+            t_us: self.now,
+            autoscaler: autoscaler.to_string(),
+            from,
+            to,
+            recommendation,
+            reason,
+        });
+    }
+
+    /// Runs every control action due now: forced steps, then scheduled
+    /// actions, then the policy's periodic evaluation.
+    fn run_control(&mut self) {
+        let now = self.now;
+        while let Some(&(t, n)) = self.control.steps.get(self.control.step_i) {
+            if t > now {
+                break;
+            }
+            self.control.step_i += 1;
+            let from = self.desired;
+            self.scale_to(n, now == 0);
+            let reason = self.control.step_reason.clone();
+            self.record_scaling("fixed", from, n, n, reason);
+        }
+        while let Some(a) = self.control.schedule.get(self.control.sched_i) {
+            if a.t_us > now {
+                break;
+            }
+            let a = a.clone();
+            self.control.sched_i += 1;
+            if let Some(m) = a.min {
+                self.control.min = m;
+            }
+            if let Some(m) = a.max {
+                self.control.max = m;
+            }
+            self.control.max = self.control.max.max(self.control.min);
+            let (lo, hi) = (self.control.min, self.control.max);
+            let from = self.desired;
+            let to = a.desired.unwrap_or(from).clamp(lo, hi);
+            if to != from {
+                self.scale_to(to, false);
+            }
+            let fmt = |v: Option<u32>| v.map_or("-".to_string(), |v| v.to_string());
+            let reason = format!(
+                "scheduled action {}: min {} max {} desired {} (bounds now {lo}..{hi})",
+                a.name,
+                fmt(a.min),
+                fmt(a.max),
+                fmt(a.desired)
+            );
+            self.record_scaling("schedule", from, to, a.desired.unwrap_or(to), reason);
+        }
+        if self.control.next_sync <= now
+            && let Some(mut policy) = self.control.policy.take()
+        {
+            self.control.next_sync = now + policy.period_us();
+            let obs = Observation {
+                now_us: now,
+                desired: self.desired,
+                min: self.control.min,
+                max: self.control.max,
+                metrics: &self.metrics,
+            };
+            if let Some(d) = policy.decide(&obs) {
+                let to = d.desired.clamp(self.control.min, self.control.max);
+                let from = self.desired;
+                if to != from {
+                    self.scale_to(to, false);
+                    self.record_scaling(policy.name(), from, to, d.recommendation, d.reason);
+                }
+            }
+            self.control.policy = Some(policy);
+        }
+        self.next_control = self.control.next_time();
+    }
+
     fn tick(&mut self) {
         let snap = self.snapshot();
         self.metrics.push(snap);
@@ -499,10 +682,7 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         stream(seed, Stream::Arrivals),
     );
     let mut service_rng = stream(seed, Stream::ServiceTimes);
-    let steps = cfg.capacity_steps.clone();
-    let reason = cfg.capacity_reason.clone();
     let mut e = Engine::new(cfg);
-    let mut step_i = 0;
     let mut next_arrival = arrivals.next();
     let mut next_tick = 0u64;
     const NEVER: u64 = u64::MAX;
@@ -510,7 +690,7 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         let t_tick = next_tick;
         let t_ready = e.pending.front().map_or(NEVER, |p| p.0);
         let t_comp = e.completions.peek().map_or(NEVER, |c| c.0.t_us);
-        let t_step = steps.get(step_i).map_or(NEVER, |s| s.0);
+        let t_ctl = e.next_control;
         let t_exp = e.queue.front().map_or(NEVER, |w| {
             w.arrival_us
                 .saturating_add(e.cfg.timeout_us)
@@ -520,7 +700,7 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         let t = t_tick
             .min(t_ready)
             .min(t_comp)
-            .min(t_step)
+            .min(t_ctl)
             .min(t_exp)
             .min(t_arr);
         if t > end || t == NEVER {
@@ -542,19 +722,8 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
             e.make_ready(id);
         } else if t == t_comp {
             e.complete_next();
-        } else if t == t_step {
-            let (_, n) = steps[step_i];
-            let from = e.desired;
-            e.scale_to(n, t == 0);
-            e.scaling.push(ScalingEvent {
-                t_us: t,
-                autoscaler: "fixed".into(),
-                from,
-                to: n,
-                recommendation: n,
-                reason: reason.clone(),
-            });
-            step_i += 1;
+        } else if t == t_ctl {
+            e.run_control();
         } else if t == t_exp {
             e.expire_head();
         } else {

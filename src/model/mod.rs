@@ -1,5 +1,6 @@
 //! The model: what is simulated (service, replicas, metrics), as plain data
 //! and small functions. Knows nothing about files.
 
+pub mod autoscaler;
 pub mod metrics;
 pub mod service;

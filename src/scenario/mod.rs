@@ -10,6 +10,7 @@ pub use load::{Diagnostic, Diagnostics, Loaded};
 pub use model::*;
 
 use crate::billing::{ComputeRate, PriceBook, PriceError};
+use crate::model::autoscaler::schedule::{ScheduleSpec, parse_cron};
 use std::collections::BTreeMap;
 
 /// A scenario ready to simulate.
@@ -21,16 +22,10 @@ pub struct Scenario {
     pub tz: jiff::tz::TimeZone,
     /// Price of one replica.
     pub compute: ComputeRate,
+    /// Scheduled actions with their cron expressions parsed.
+    pub schedules: Vec<ScheduleSpec>,
     /// Settings present in the file that this version does not simulate yet.
     pub not_simulated: Vec<String>,
-}
-
-impl Scenario {
-    /// Replicas the service runs with. Autoscaling arrives in a later version:
-    /// until then capacity is fixed at `scaling.min` (`min == max` for a fixed pool).
-    pub fn fixed_replicas(&self) -> u32 {
-        self.file.scaling.min
-    }
 }
 
 /// Loads, merges and validates a scenario.
@@ -167,7 +162,25 @@ pub fn validate(loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagnostic
     if sc.max == 0 {
         bad("scaling.max", "must be at least 1".into(), None);
     }
+    let mut schedules = Vec::new();
     for (i, sch) in sc.schedule.iter().enumerate() {
+        match parse_cron(&sch.cron) {
+            Ok(cron) => schedules.push(ScheduleSpec {
+                name: sch.name.clone().unwrap_or_else(|| format!("schedule[{i}]")),
+                cron,
+                min: sch.min,
+                max: sch.max,
+                desired: sch.desired,
+            }),
+            Err(m) => bad(&format!("scaling.schedule[{i}].cron"), m, None),
+        }
+        if sch.min.is_none() && sch.max.is_none() && sch.desired.is_none() {
+            bad(
+                &format!("scaling.schedule[{i}]"),
+                "a scheduled action needs at least one of min, max, desired".into(),
+                None,
+            );
+        }
         if let (Some(lo), Some(hi)) = (sch.min, sch.max)
             && lo > hi
         {
@@ -403,16 +416,8 @@ pub fn validate(loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagnostic
             not_simulated.push(what.to_string());
         }
     };
-    note(
-        sc.target_tracking.is_some(),
-        "scaling.target_tracking (autoscaling)",
-    );
     note(sc.hpa.is_some(), "scaling.hpa (autoscaling)");
     note(sc.queue.is_some(), "scaling.queue (autoscaling)");
-    note(
-        !sc.schedule.is_empty(),
-        "scaling.schedule (scheduled scaling)",
-    );
     note(
         c.spot.is_some(),
         "capacity.spot (spot mix and interruptions)",
@@ -426,6 +431,7 @@ pub fn validate(loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagnostic
         file: loaded.file,
         tz: tz.expect("checked above"),
         compute: compute.expect("checked above"),
+        schedules,
         not_simulated,
     })
 }

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per concern.
 
+mod autoscaling;
 mod cli;
 mod conservation;
 mod lifecycle;
@@ -23,6 +24,7 @@ pub fn config(replicas: u32, concurrency: u32, service: ServiceDist, span_s: u64
         queue_limit: u64::MAX,
         capacity_steps: vec![(0, replicas)],
         capacity_reason: "test".into(),
+        scaling: meshsim::engine::ScalingPlan::fixed(),
         usd_per_hour: 1.0,
         memory: MemoryModel {
             base_mb: 100.0,

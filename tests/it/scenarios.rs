@@ -54,11 +54,14 @@ fn cost_optimized_carries_the_seed_values() {
     );
     // t4g.nano on-demand in us-east-1: $0.0042 per hour.
     assert_eq!(s.compute.usd_per_hour, 0.0042);
+    // Target tracking and schedules are simulated; spot is not yet.
     assert!(
-        s.not_simulated
+        !s.not_simulated
             .iter()
-            .any(|n| n.contains("target_tracking"))
+            .any(|n| n.contains("target_tracking") || n.contains("schedule"))
     );
+    assert!(s.not_simulated.iter().any(|n| n.contains("spot")));
+    assert_eq!(s.schedules.len(), 2);
 }
 
 #[test]

@@ -1,0 +1,42 @@
+//! Autoscalers: policies that look at an [`Observation`] and return a
+//! [`Decision`]. They never see the queue, the RNG or prices; the engine
+//! applies their decisions and writes each one to `scaling.csv`.
+//!
+//! - [`target_tracking`]: AWS Application Auto Scaling target tracking (ECS services).
+//! - [`schedule`]: EC2/ECS scheduled actions from cron expressions in a time zone.
+//! - `hpa` and KEDA arrive with the Kubernetes work.
+
+pub mod schedule;
+pub mod target_tracking;
+
+use super::metrics::MetricsView;
+
+/// What a policy sees at a sync instant.
+pub struct Observation<'a> {
+    pub now_us: u64,
+    /// Replicas asked for (the scalable target's desired count / spec.replicas).
+    pub desired: u32,
+    /// Current bounds (schedules may change them).
+    pub min: u32,
+    pub max: u32,
+    pub metrics: &'a dyn MetricsView,
+}
+
+/// A policy's answer: the new desired count, the raw recommendation before
+/// clamps and limits, and a one-line reason.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub desired: u32,
+    pub recommendation: u32,
+    pub reason: String,
+}
+
+/// A scaling policy evaluated periodically by the engine.
+pub trait Policy {
+    /// Name written to `scaling.csv`'s `autoscaler` column.
+    fn name(&self) -> &'static str;
+    /// Evaluation period, µs; evaluations happen at multiples of it.
+    fn period_us(&self) -> u64;
+    /// `Some` when the policy wants a different desired count.
+    fn decide(&mut self, obs: &Observation<'_>) -> Option<Decision>;
+}
