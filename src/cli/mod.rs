@@ -41,6 +41,27 @@ pub enum Command {
     },
     /// Show how two scenarios differ, key by key (defaults included).
     Diff { a: String, b: String },
+    /// Kubernetes HPA tools.
+    #[command(subcommand)]
+    Hpa(HpaCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HpaCommand {
+    /// Print, as JSON, what the Kubernetes HPA controller decides in one
+    /// reconcile of a real autoscaling/v2 manifest on a snapshot of pods,
+    /// metrics and history (schema: DESIGN §5, docs/hpa.md).
+    Explain {
+        /// HorizontalPodAutoscaler manifest (YAML; several documents allowed).
+        #[arg(long)]
+        hpa: PathBuf,
+        /// Snapshot of the controller's view (JSON).
+        #[arg(long)]
+        state: PathBuf,
+        /// Which HPA of the manifest (by metadata.name) when it holds several.
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -142,6 +163,9 @@ fn dispatch(cli: Cli) -> Result<()> {
     let book = PriceBook::builtin();
     match cli.command {
         Command::Run(args) => run(args, &book),
+        Command::Hpa(HpaCommand::Explain { hpa, state, name }) => {
+            hpa_explain(&hpa, &state, name.as_deref())
+        }
         Command::Trace(TraceCommand::Gen {
             pattern,
             mean,
@@ -304,6 +328,47 @@ fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Reads the HPA named `name` (or the only one) from a manifest file.
+pub fn load_hpa(
+    path: &std::path::Path,
+    name: Option<&str>,
+) -> Result<crate::model::autoscaler::hpa::spec::HpaSpec> {
+    use crate::model::autoscaler::hpa::manifest::parse_hpas;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the HPA manifest {}", path.display()))?;
+    let hpas = parse_hpas(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    match name {
+        Some(n) => hpas
+            .into_iter()
+            .find(|h| h.name == n)
+            .ok_or_else(|| anyhow!("{}: no HorizontalPodAutoscaler named `{n}`", path.display())),
+        None if hpas.len() == 1 => Ok(hpas.into_iter().next().expect("one")),
+        None => bail!(
+            "{}: {} HorizontalPodAutoscalers ({}); choose one with --name",
+            path.display(),
+            hpas.len(),
+            hpas.iter()
+                .map(|h| h.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn hpa_explain(hpa: &std::path::Path, state: &std::path::Path, name: Option<&str>) -> Result<()> {
+    use crate::model::autoscaler::hpa::{explain, state::Snapshot};
+    let spec = load_hpa(hpa, name)?;
+    let text = std::fs::read_to_string(state)
+        .with_context(|| format!("cannot read the snapshot {}", state.display()))?;
+    let snap: Snapshot =
+        serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", state.display()))?;
+    let ex = explain(&spec, &snap);
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &ex)?;
+    writeln!(out)?;
+    Ok(())
 }
 
 fn run(args: RunArgs, book: &PriceBook) -> Result<()> {

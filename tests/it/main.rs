@@ -3,6 +3,7 @@
 mod autoscaling;
 mod cli;
 mod conservation;
+mod hpa;
 mod lifecycle;
 mod parquet;
 mod queueing;

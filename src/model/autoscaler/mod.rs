@@ -6,6 +6,7 @@
 //! - [`schedule`]: EC2/ECS scheduled actions from cron expressions in a time zone.
 //! - `hpa` and KEDA arrive with the Kubernetes work.
 
+pub mod hpa;
 pub mod schedule;
 pub mod target_tracking;
 
