@@ -89,18 +89,26 @@ pub fn scaling_plan(scenario: &Scenario, meta: &TraceMeta) -> (ScalingPlan, u32,
             "initial replicas: state of the latest scheduled action before the trace ({}): bounds {min}..{max}",
             a.name
         );
-    } else if sc.target_tracking.is_none() && sc.min == sc.max {
+    } else if sc.target_tracking.is_none()
+        && scenario.hpa.is_none()
+        && scenario.keda.is_none()
+        && sc.min == sc.max
+    {
         reason = format!("fixed capacity: scaling.min = scaling.max = {}", sc.min);
     }
-    let policy = match &sc.target_tracking {
-        Some(tt) => PolicySpec::TargetTracking(TargetTrackingSpec {
+    let policy = match (&scenario.hpa, &sc.target_tracking) {
+        _ if scenario.keda.is_some() => {
+            PolicySpec::Keda(Box::new(scenario.keda.clone().expect("checked")))
+        }
+        (Some(h), _) => PolicySpec::Hpa(Box::new(h.clone())),
+        (None, Some(tt)) => PolicySpec::TargetTracking(TargetTrackingSpec {
             metric: tt.metric,
             target: tt.target,
             scale_out_cooldown_us: cooldown_us(tt.scale_out_cooldown_s),
             scale_in_cooldown_us: cooldown_us(tt.scale_in_cooldown_s),
             disable_scale_in: tt.disable_scale_in,
         }),
-        None => PolicySpec::None,
+        (None, None) => PolicySpec::None,
     };
     (
         ScalingPlan {

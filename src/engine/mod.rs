@@ -22,9 +22,11 @@ use crate::billing::ReplicaMeter;
 use crate::metrics::{
     LatencyHistogram, RunOutcome, ScalingEvent, Summary, TimelineRow, quantile_ms,
 };
+use crate::model::autoscaler::hpa::policy::{HpaPolicy, HpaPolicySpec};
+use crate::model::autoscaler::keda::{KedaPolicy, KedaSpec};
 use crate::model::autoscaler::schedule::ScheduledAction;
 use crate::model::autoscaler::target_tracking::{TargetTracking, TargetTrackingSpec};
-use crate::model::autoscaler::{Observation, Policy};
+use crate::model::autoscaler::{Observation, Policy, ReplicaView};
 use crate::model::metrics::{MemoryModel, MetricsWindow, Snapshot};
 use crate::model::service::ServiceDist;
 use crate::rng::{Stream, stream};
@@ -87,6 +89,8 @@ impl ScalingPlan {
 pub enum PolicySpec {
     None,
     TargetTracking(TargetTrackingSpec),
+    Hpa(Box<HpaPolicySpec>),
+    Keda(Box<KedaSpec>),
 }
 
 impl PolicySpec {
@@ -94,6 +98,8 @@ impl PolicySpec {
         match self {
             PolicySpec::None => None,
             PolicySpec::TargetTracking(s) => Some(Box::new(TargetTracking::new(s.clone()))),
+            PolicySpec::Hpa(s) => Some(Box::new(HpaPolicy::new((**s).clone()))),
+            PolicySpec::Keda(s) => Some(Box::new(KedaPolicy::new((**s).clone()))),
         }
     }
 }
@@ -109,6 +115,8 @@ struct Control {
     next_sync: u64,
     min: u32,
     max: u32,
+    /// Reused buffer of replica views for the policy.
+    views: Vec<ReplicaView>,
 }
 
 impl Control {
@@ -136,6 +144,7 @@ enum ReplicaState {
 struct Replica {
     state: ReplicaState,
     created_us: u64,
+    ready_us: Option<u64>,
     busy: u32,
 }
 
@@ -247,6 +256,7 @@ impl Engine {
             policy,
             min: cfg.scaling.min,
             max: cfg.scaling.max,
+            views: Vec::new(),
         };
         let next_control = control.next_time();
         let slots = max_replicas * cfg.concurrency as usize;
@@ -459,6 +469,7 @@ impl Engine {
             return; // cancelled while pending
         }
         r.state = ReplicaState::Ready;
+        r.ready_us = Some(self.now);
         self.ready_replicas += 1;
         for _ in 0..self.cfg.concurrency {
             self.free.push_back(id);
@@ -488,6 +499,7 @@ impl Engine {
                 self.replicas.push(Replica {
                     state: ReplicaState::Pending,
                     created_us: self.now,
+                    ready_us: None,
                     busy: 0,
                 });
                 self.live_replicas += 1;
@@ -595,22 +607,44 @@ impl Engine {
             && let Some(mut policy) = self.control.policy.take()
         {
             self.control.next_sync = now + policy.period_us();
+            let mut views = std::mem::take(&mut self.control.views);
+            views.clear();
+            views.extend(
+                self.replicas
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.state != ReplicaState::Gone)
+                    .map(|(id, r)| ReplicaView {
+                        id: id as u32,
+                        created_us: r.created_us,
+                        ready_us: r.ready_us,
+                        draining: r.state == ReplicaState::Draining,
+                    }),
+            );
             let obs = Observation {
                 now_us: now,
                 desired: self.desired,
                 min: self.control.min,
                 max: self.control.max,
                 metrics: &self.metrics,
+                replicas: &views,
             };
             if let Some(d) = policy.decide(&obs) {
                 let to = d.desired.clamp(self.control.min, self.control.max);
                 let from = self.desired;
                 if to != from {
                     self.scale_to(to, false);
-                    self.record_scaling(policy.name(), from, to, d.recommendation, d.reason);
+                    self.record_scaling(
+                        d.by.unwrap_or(policy.name()),
+                        from,
+                        to,
+                        d.recommendation,
+                        d.reason,
+                    );
                 }
             }
             self.control.policy = Some(policy);
+            self.control.views = views;
         }
         self.next_control = self.control.next_time();
     }

@@ -23,6 +23,8 @@ pub trait MetricsView {
     fn in_flight(&self) -> u64;
     /// Arrivals per second per ready replica over the window.
     fn rps_per_replica(&self, window_s: u32) -> Option<f64>;
+    /// Arrivals per second over the window (all replicas).
+    fn rps(&self, window_s: u32) -> Option<f64>;
 }
 
 /// Running integrals at one instant (µs-weighted sums).
@@ -142,6 +144,10 @@ impl MetricsView for MetricsWindow {
             d.arrivals as f64 / (dt / US_PER_SEC as f64) / replicas
         })
     }
+    fn rps(&self, window_s: u32) -> Option<f64> {
+        let (d, dt) = self.delta(window_s)?;
+        Some(d.arrivals as f64 / (dt / US_PER_SEC as f64))
+    }
 }
 
 #[cfg(test)]
@@ -173,6 +179,7 @@ mod tests {
         assert!((w.memory_utilization(20).unwrap() - 0.6).abs() < 1e-12);
         // 60 arrivals / 20 s / 2 replicas = 1.5 rps per replica
         assert!((w.rps_per_replica(20).unwrap() - 1.5).abs() < 1e-12);
+        assert!((w.rps(20).unwrap() - 3.0).abs() < 1e-12);
         // A window longer than the history uses the oldest snapshot.
         assert!((w.cpu_utilization(600).unwrap() - 0.5).abs() < 1e-12);
     }

@@ -16,3 +16,10 @@ pub fn get(name: &str) -> Option<&'static str> {
 pub fn names() -> Vec<&'static str> {
     BUILTIN.iter().map(|(n, _)| *n).collect()
 }
+
+/// Kubernetes manifests the built-in scenarios reference, by path relative to `scenarios/`.
+pub const MANIFESTS: &[(&str, &str)] = &[];
+
+pub fn manifest(rel: &str) -> Option<&'static str> {
+    MANIFESTS.iter().find(|(n, _)| *n == rel).map(|(_, t)| *t)
+}

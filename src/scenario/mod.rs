@@ -10,6 +10,9 @@ pub use load::{Diagnostic, Diagnostics, Loaded};
 pub use model::*;
 
 use crate::billing::{ComputeRate, PriceBook, PriceError};
+use crate::model::autoscaler::hpa::policy::HpaPolicySpec;
+use crate::model::autoscaler::hpa::spec::MetricSpec;
+use crate::model::autoscaler::keda::KedaSpec;
 use crate::model::autoscaler::schedule::{ScheduleSpec, parse_cron};
 use std::collections::BTreeMap;
 
@@ -24,6 +27,10 @@ pub struct Scenario {
     pub compute: ComputeRate,
     /// Scheduled actions with their cron expressions parsed.
     pub schedules: Vec<ScheduleSpec>,
+    /// The HPA, resolved from its manifest or inline spec.
+    pub hpa: Option<HpaPolicySpec>,
+    /// KEDA queue scaling, resolved.
+    pub keda: Option<KedaSpec>,
     /// Settings present in the file that this version does not simulate yet.
     pub not_simulated: Vec<String>,
 }
@@ -75,7 +82,11 @@ pub fn fargate_memory_ok(vcpu: f64, gb: f64) -> Result<(), String> {
 }
 
 /// Semantic checks, all at once; resolves time zone and prices.
-pub fn validate(loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagnostics> {
+pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagnostics> {
+    let hpa = match resolve_hpa(&mut loaded) {
+        Ok(h) => h,
+        Err(d) => return Err(Diagnostics(vec![d])),
+    };
     let f = &loaded.file;
     let mut problems: Vec<Diagnostic> = Vec::new();
     let mut bad = |key: &str, message: String, hint: Option<String>| {
@@ -152,6 +163,18 @@ pub fn validate(loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagnostic
     }
 
     let sc = &f.scaling;
+    let policies = [
+        sc.target_tracking.is_some(),
+        sc.hpa.is_some(),
+        sc.queue.is_some(),
+    ];
+    if policies.iter().filter(|p| **p).count() > 1 {
+        bad(
+            "scaling",
+            "more than one autoscaler: choose one of scaling.target_tracking, scaling.hpa, scaling.queue".into(),
+            None,
+        );
+    }
     if sc.min > sc.max {
         bad(
             "scaling.min",
@@ -407,6 +430,74 @@ pub fn validate(loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagnostic
         );
     }
 
+    let mut keda = None;
+    if let Some(q) = &sc.queue {
+        if !positive(q.queue_length) {
+            bad(
+                "scaling.queue.queue_length",
+                format!("{} is not a queue length > 0", q.queue_length),
+                None,
+            );
+        }
+        if !non_negative(q.activation_queue_length) {
+            bad(
+                "scaling.queue.activation_queue_length",
+                format!("{} is not >= 0", q.activation_queue_length),
+                None,
+            );
+        }
+        if !(q.polling_interval_s >= 1.0 && q.polling_interval_s.fract() == 0.0) {
+            bad(
+                "scaling.queue.polling_interval_s",
+                format!(
+                    "{} is not a whole number of seconds >= 1",
+                    q.polling_interval_s
+                ),
+                None,
+            );
+        }
+        if !non_negative(q.cooldown_period_s) {
+            bad(
+                "scaling.queue.cooldown_period_s",
+                format!("{} is not a duration >= 0 s", q.cooldown_period_s),
+                None,
+            );
+        }
+        let mut doc = serde_json::json!({
+            "minReplicas": sc.min.max(1),
+            "maxReplicas": sc.max.max(1),
+            "metrics": [ { "type": "External", "external": { "metric": { "name": "keda-trigger" },
+                "target": { "type": "AverageValue", "averageValue": format!("{}", q.queue_length) } } } ],
+        });
+        if let Some(b) = &q.behavior {
+            doc["behavior"] = serde_json::to_value(b).unwrap_or(serde_json::Value::Null);
+        }
+        match crate::model::autoscaler::hpa::manifest::hpa_from_doc(
+            format!("keda-hpa-{}", loaded.name),
+            doc,
+        ) {
+            Ok(spec) => {
+                let mut sources = BTreeMap::new();
+                sources.insert("keda-trigger".to_string(), q.metric);
+                keda = Some(KedaSpec {
+                    hpa: HpaPolicySpec {
+                        spec,
+                        controller: q.controller.clone(),
+                        sources,
+                        cpu_request_milli: 1000,
+                        memory_request_bytes: (s.memory_request_mb * 1_048_576.0).round() as i64,
+                        metrics_window_s: q.metrics_window_s.max(1),
+                    },
+                    source: q.metric,
+                    min_replica_count: sc.min,
+                    activation: q.activation_queue_length,
+                    polling_us: (q.polling_interval_s.max(1.0) * 1e6) as u64,
+                    cooldown_us: (q.cooldown_period_s.max(0.0) * 1e6) as u64,
+                });
+            }
+            Err(e) => bad("scaling.queue.behavior", e.replacen("spec.", "", 1), None),
+        }
+    }
     if !problems.is_empty() {
         return Err(Diagnostics(problems));
     }
@@ -416,8 +507,6 @@ pub fn validate(loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagnostic
             not_simulated.push(what.to_string());
         }
     };
-    note(sc.hpa.is_some(), "scaling.hpa (autoscaling)");
-    note(sc.queue.is_some(), "scaling.queue (autoscaling)");
     note(
         c.spot.is_some(),
         "capacity.spot (spot mix and interruptions)",
@@ -432,8 +521,152 @@ pub fn validate(loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagnostic
         tz: tz.expect("checked above"),
         compute: compute.expect("checked above"),
         schedules,
+        hpa,
+        keda,
         not_simulated,
     })
+}
+
+fn hpa_error(loaded: &Loaded, key: &str, message: String) -> Diagnostic {
+    let mut d = load::locate_key(&loaded.layers, key);
+    d.message = message;
+    d
+}
+
+/// Resolves `[scaling.hpa]`: reads the manifest (relative to the file that
+/// names it; built-in scenarios' manifests are compiled in) or the inline
+/// spec, and checks that every custom metric has a source. With a manifest,
+/// its minReplicas/maxReplicas become `scaling.min`/`scaling.max` unless a
+/// layer sets those explicitly.
+fn resolve_hpa(loaded: &mut Loaded) -> Result<Option<HpaPolicySpec>, Diagnostic> {
+    use crate::model::autoscaler::hpa::manifest::{hpa_from_doc, parse_hpas};
+    let Some(cfg) = loaded.file.scaling.hpa.clone() else {
+        return Ok(None);
+    };
+    let set_explicitly = |key: &str| {
+        loaded
+            .merged
+            .get("scaling")
+            .and_then(|s| s.as_table())
+            .is_some_and(|t| t.contains_key(key))
+    };
+    let spec = match (&cfg.manifest, &cfg.metrics) {
+        (Some(_), Some(_)) => {
+            return Err(hpa_error(
+                loaded,
+                "scaling.hpa.metrics",
+                "give either `manifest` or inline `metrics`, not both".into(),
+            ));
+        }
+        (Some(path), None) => {
+            let origin = load::locate_key(&loaded.layers, "scaling.hpa.manifest").origin;
+            let text = if let Some(name) = origin.strip_prefix("built-in:") {
+                let _ = name;
+                builtin::manifest(path).map(str::to_string).ok_or_else(|| {
+                    hpa_error(
+                        loaded,
+                        "scaling.hpa.manifest",
+                        format!("no built-in manifest `{path}`"),
+                    )
+                })?
+            } else {
+                let base = std::path::Path::new(&origin)
+                    .parent()
+                    .filter(|_| origin.ends_with(".toml"));
+                let full = match base {
+                    Some(b) if std::path::Path::new(path).is_relative() => b.join(path),
+                    _ => std::path::PathBuf::from(path),
+                };
+                std::fs::read_to_string(&full).map_err(|e| {
+                    hpa_error(
+                        loaded,
+                        "scaling.hpa.manifest",
+                        format!("cannot read {}: {e}", full.display()),
+                    )
+                })?
+            };
+            let hpas = parse_hpas(&text)
+                .map_err(|e| hpa_error(loaded, "scaling.hpa.manifest", format!("{path}: {e}")))?;
+            let chosen = match &cfg.name {
+                Some(n) => hpas.into_iter().find(|h| &h.name == n).ok_or_else(|| {
+                    hpa_error(
+                        loaded,
+                        "scaling.hpa.name",
+                        format!("{path} has no HorizontalPodAutoscaler named `{n}`"),
+                    )
+                })?,
+                None if hpas.len() == 1 => hpas.into_iter().next().expect("one"),
+                None => {
+                    return Err(hpa_error(
+                        loaded,
+                        "scaling.hpa.manifest",
+                        format!(
+                            "{path} holds {} HPAs; choose one with scaling.hpa.name",
+                            hpas.len()
+                        ),
+                    ));
+                }
+            };
+            if !set_explicitly("min") {
+                loaded.file.scaling.min = chosen.min_replicas.max(0) as u32;
+            }
+            if !set_explicitly("max") {
+                loaded.file.scaling.max = chosen.max_replicas.max(0) as u32;
+            }
+            chosen
+        }
+        (None, metrics) => {
+            let to_json =
+                |v: &toml::Value| serde_json::to_value(v).unwrap_or(serde_json::Value::Null);
+            let mut doc = serde_json::json!({
+                "minReplicas": loaded.file.scaling.min,
+                "maxReplicas": loaded.file.scaling.max,
+            });
+            if let Some(ms) = metrics {
+                doc["metrics"] = serde_json::Value::Array(ms.iter().map(to_json).collect());
+            }
+            if let Some(b) = &cfg.behavior {
+                doc["behavior"] = to_json(b);
+            }
+            hpa_from_doc(loaded.name.clone(), doc).map_err(|e| {
+                hpa_error(
+                    loaded,
+                    "scaling.hpa",
+                    format!("inline HPA: {}", e.replacen("spec.", "", 1)),
+                )
+            })?
+        }
+    };
+    for m in &spec.metrics {
+        if let MetricSpec::Pods { metric, .. }
+        | MetricSpec::Object { metric, .. }
+        | MetricSpec::External { metric, .. } = m
+            && !cfg.metric_sources.contains_key(metric)
+        {
+            return Err(hpa_error(
+                loaded,
+                "scaling.hpa.metric_sources",
+                format!(
+                    "the HPA's metric `{metric}` has no source: add scaling.hpa.metric_sources.{metric} = one of \"cpu\", \"memory\", \"queue_depth\", \"in_flight\", \"rps\""
+                ),
+            ));
+        }
+    }
+    let c = &loaded.file.capacity;
+    let cpu_request_milli = cfg
+        .cpu_request_milli
+        .unwrap_or_else(|| match (c.platform, c.cpu) {
+            (Platform::Fargate, Some(cpu)) => (cpu * 1000.0).round() as i64,
+            _ => 1000,
+        });
+    Ok(Some(HpaPolicySpec {
+        spec,
+        controller: cfg.controller.clone(),
+        sources: cfg.metric_sources.clone(),
+        cpu_request_milli,
+        memory_request_bytes: (loaded.file.service.memory_request_mb * 1_048_576.0).round() as i64,
+        metrics_window_s: cfg.metrics_window_s.max(1),
+    }))
 }
 
 /// Every effective setting of a scenario (defaults included) as `key.path -> value`.

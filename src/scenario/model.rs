@@ -208,13 +208,12 @@ pub struct Scaling {
     pub max: u32,
     #[serde(default)]
     pub target_tracking: Option<TargetTracking>,
-    /// Kubernetes autoscaling/v2 HPA (inline or `manifest = "hpa.yaml"`);
-    /// its schema lands with the autoscaler work, until then kept as a table.
+    /// Kubernetes autoscaling/v2 HPA: inline or `manifest = "hpa.yaml"`.
     #[serde(default)]
-    pub hpa: Option<toml::Table>,
-    /// KEDA queue scaling; schema lands with the autoscaler work.
+    pub hpa: Option<HpaConfig>,
+    /// KEDA ScaledObject queue scaling.
     #[serde(default)]
-    pub queue: Option<toml::Table>,
+    pub queue: Option<QueueConfig>,
     #[serde(default)]
     pub schedule: Vec<Schedule>,
 }
@@ -230,6 +229,74 @@ impl Default for Scaling {
             schedule: Vec::new(),
         }
     }
+}
+
+/// `[scaling.queue]`: KEDA ScaledObject semantics. `scaling.min` is
+/// `minReplicaCount` (0 allows scale to zero), `scaling.max` is `maxReplicaCount`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct QueueConfig {
+    /// Target queue length per replica (the trigger's `queueLength`).
+    pub queue_length: f64,
+    /// Active when the queue is strictly longer than this (`activationQueueLength`).
+    #[serde(default)]
+    pub activation_queue_length: f64,
+    #[serde(default = "default_polling")]
+    pub polling_interval_s: f64,
+    #[serde(default = "default_cooldown")]
+    pub cooldown_period_s: f64,
+    /// What the trigger measures (default: requests waiting at the load balancer).
+    #[serde(default = "default_queue_source")]
+    pub metric: MetricSource,
+    /// `advanced.horizontalPodAutoscalerConfig.behavior`, as in a manifest.
+    #[serde(default)]
+    pub behavior: Option<toml::Value>,
+    #[serde(default)]
+    pub controller: crate::model::autoscaler::hpa::spec::ControllerOptions,
+    #[serde(default = "default_metrics_window")]
+    pub metrics_window_s: u32,
+}
+
+fn default_polling() -> f64 {
+    30.0
+}
+
+fn default_queue_source() -> MetricSource {
+    MetricSource::QueueDepth
+}
+
+/// `[scaling.hpa]`: a HorizontalPodAutoscaler, from a manifest or inline.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HpaConfig {
+    /// Path to an autoscaling/v2 manifest, relative to the scenario file.
+    #[serde(default)]
+    pub manifest: Option<String>,
+    /// Which HPA of the manifest (metadata.name), when it holds several.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Inline `spec.metrics`, written as in a manifest (camelCase keys).
+    #[serde(default)]
+    pub metrics: Option<Vec<toml::Value>>,
+    /// Inline `spec.behavior`, written as in a manifest.
+    #[serde(default)]
+    pub behavior: Option<toml::Value>,
+    /// Manifest metric name -> meshsim source (cpu, memory, queue_depth, in_flight, rps).
+    #[serde(default)]
+    pub metric_sources: std::collections::BTreeMap<String, MetricSource>,
+    /// kube-controller-manager options (tolerance, periods, limits).
+    #[serde(default)]
+    pub controller: crate::model::autoscaler::hpa::spec::ControllerOptions,
+    /// CPU request of one pod in millicores (default: `capacity.cpu` × 1000, or 1000).
+    #[serde(default)]
+    pub cpu_request_milli: Option<i64>,
+    /// Window of the resource metrics the HPA reads (metrics-server), seconds.
+    #[serde(default = "default_metrics_window")]
+    pub metrics_window_s: u32,
+}
+
+fn default_metrics_window() -> u32 {
+    30
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]

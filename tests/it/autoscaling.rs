@@ -156,3 +156,170 @@ desired = 1
     assert_eq!(rows[0].1, "fixed");
     assert_eq!(rows[0].3, "3");
 }
+
+fn scaling_rows(dir: &Path) -> Vec<(u64, String, u32, u32)> {
+    let mut rdr = csv::Reader::from_path(dir.join("scaling.csv")).unwrap();
+    rdr.records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[1].parse::<f64>().unwrap() as u64,
+                r[2].to_string(),
+                r[3].parse().unwrap(),
+                r[4].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn hpa_behavior_policies_allow_this_replica_sequence_on_a_step_load() {
+    // A step from 4 to 40 rps at 300 s and back to 4 rps at 1200 s. The HPA
+    // reads an External metric = total rps over a 15 s window, AverageValue
+    // target 5 per pod, so it proposes ceil(rps / 5): 1, then 8, then 1.
+    // scaleUp: 100 % per 60 s; scaleDown: 300 s window, 50 % per 60 s. Syncs every 15 s.
+    //  315 s: proposal 8, limit ceil(1 × 2) = 2           -> 2 (event +1)
+    //  330-360 s: period start 2 - 1 = 1, limit 2          -> stays 2
+    //  375 s: the +1 event is 60 s old, limit ceil(2 × 2)  -> 4 (event +2)
+    //  435 s: limit ceil(4 × 2) = 8                        -> 8
+    //  1215 s: proposal 1, but the 300 s window holds 8 (last 8 recorded at 1200 s)
+    //  1500 s: window now all 1s; limit int(8 × 0.5) = 4   -> 4 (event -4)
+    //  1560 s: the -4 event is 60 s old, limit int(4 × 0.5) -> 2
+    //  1620 s:                                             -> 1
+    let tmp = tempfile::tempdir().unwrap();
+    let trace = tmp.path().join("step.csv");
+    std::fs::write(&trace, "timestamp,rps\n0,4\n300,40\n1200,4\n2400,4\n").unwrap();
+    let sc = tmp.path().join("hpa.toml");
+    std::fs::write(
+        &sc,
+        r#"[service]
+concurrency = 100
+service_time = { dist = "constant", mean_ms = 100 }
+startup_s = 5
+[capacity]
+cpu = 0.25
+memory_gb = 0.5
+[scaling]
+min = 1
+max = 10
+[scaling.hpa]
+metrics = [ { type = "External", external = { metric = { name = "requests" }, target = { type = "AverageValue", averageValue = "5" } } } ]
+behavior = { scaleUp = { policies = [ { type = "Percent", value = 100, periodSeconds = 60 } ] }, scaleDown = { stabilizationWindowSeconds = 300, policies = [ { type = "Percent", value = 50, periodSeconds = 60 } ] } }
+metric_sources = { requests = "rps" }
+metrics_window_s = 15
+"#,
+    )
+    .unwrap();
+    let o = meshsim(
+        &[
+            "run",
+            sc.to_str().unwrap(),
+            "--trace",
+            trace.to_str().unwrap(),
+            "--arrivals",
+            "uniform",
+            "--out",
+            "out",
+            "--quiet",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let hpa: Vec<(u64, u32, u32)> = scaling_rows(&tmp.path().join("out"))
+        .into_iter()
+        .filter(|r| r.1 == "hpa")
+        .map(|r| (r.0, r.2, r.3))
+        .collect();
+    assert_eq!(
+        hpa,
+        vec![
+            (315, 1, 2),
+            (375, 2, 4),
+            (435, 4, 8),
+            (1500, 8, 4),
+            (1560, 4, 2),
+            (1620, 2, 1)
+        ]
+    );
+}
+
+#[test]
+fn keda_scales_to_zero_after_its_cooldown_and_back_to_one_on_activation() {
+    // Bursts of 2 rps at 100-160 s and 600-660 s, nothing else; min 0 (scale
+    // to zero), queue_length 5, activation above 0, polling every 30 s,
+    // cooldown 300 s, startup 20 s.
+    //  120 s: 40 requests waiting, active -> KEDA 0 to 1 (last active 120 s)
+    //  135 s: KEDA's HPA (min 1, no behavior: legacy path) sees 70 waiting (the
+    //         replica is still starting): ceil(70 / 5) = 14, limited to
+    //         max(2 × 1, 4) = 4 -> 1 to 4
+    //  150 s: the queue is empty (ready at 140 s), but the 300 s stabilisation
+    //         keeps the 14; limit max(2 × 4, 4) = 8, maxReplicas 5 -> 4 to 5
+    //  450 s: inactive since the 120 s poll and 120 + 300 < 450 -> KEDA 5 to 0
+    //  600 s: the burst starts after the control step: queue empty, inactive
+    //  630 s: 60 waiting -> 0 to 1; 645 s: 1 to 4; 660 s: 4 to 5; 960 s: 5 to 0
+    let tmp = tempfile::tempdir().unwrap();
+    let trace = tmp.path().join("bursts.csv");
+    std::fs::write(
+        &trace,
+        "timestamp,rps\n0,0\n100,2\n160,0\n600,2\n660,0\n1000,0\n",
+    )
+    .unwrap();
+    let sc = tmp.path().join("keda.toml");
+    std::fs::write(
+        &sc,
+        r#"[service]
+concurrency = 10
+service_time = { dist = "constant", mean_ms = 100 }
+startup_s = 20
+timeout_ms = 600000
+[capacity]
+cpu = 0.25
+memory_gb = 0.5
+[scaling]
+min = 0
+max = 5
+[scaling.queue]
+queue_length = 5
+activation_queue_length = 0
+polling_interval_s = 30
+cooldown_period_s = 300
+"#,
+    )
+    .unwrap();
+    let o = meshsim(
+        &[
+            "run",
+            sc.to_str().unwrap(),
+            "--trace",
+            trace.to_str().unwrap(),
+            "--arrivals",
+            "uniform",
+            "--out",
+            "out",
+            "--quiet",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = scaling_rows(&tmp.path().join("out"));
+    let by = |who: &str| -> Vec<(u64, u32, u32)> {
+        rows.iter()
+            .filter(|r| r.1 == who)
+            .map(|r| (r.0, r.2, r.3))
+            .collect()
+    };
+    assert_eq!(
+        by("keda"),
+        vec![(120, 0, 1), (450, 5, 0), (630, 0, 1), (960, 5, 0)],
+        "{rows:?}"
+    );
+    assert_eq!(
+        by("keda-hpa"),
+        vec![(135, 1, 4), (150, 4, 5), (645, 1, 4), (660, 4, 5)],
+        "{rows:?}"
+    );
+    let s = std::fs::read_to_string(tmp.path().join("out/summary.csv")).unwrap();
+    let row: Vec<&str> = s.lines().nth(1).unwrap().split(',').collect();
+    // 240 requests arrived, all served after a cold start (none dropped).
+    assert_eq!((row[4], row[5], row[6]), ("240", "240", "0"));
+}

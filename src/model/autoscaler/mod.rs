@@ -7,10 +7,22 @@
 //! - `hpa` and KEDA arrive with the Kubernetes work.
 
 pub mod hpa;
+pub mod keda;
 pub mod schedule;
 pub mod target_tracking;
 
 use super::metrics::MetricsView;
+
+/// A replica as a Kubernetes controller would see its pod.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ReplicaView {
+    pub id: u32,
+    pub created_us: u64,
+    /// When it became ready (`None` while pending).
+    pub ready_us: Option<u64>,
+    /// Being removed (draining): a pod with a deletion timestamp.
+    pub draining: bool,
+}
 
 /// What a policy sees at a sync instant.
 pub struct Observation<'a> {
@@ -21,6 +33,8 @@ pub struct Observation<'a> {
     pub min: u32,
     pub max: u32,
     pub metrics: &'a dyn MetricsView,
+    /// Live and draining replicas.
+    pub replicas: &'a [ReplicaView],
 }
 
 /// A policy's answer: the new desired count, the raw recommendation before
@@ -30,6 +44,9 @@ pub struct Decision {
     pub desired: u32,
     pub recommendation: u32,
     pub reason: String,
+    /// Which part decided, when a policy has several (KEDA's operator or its HPA);
+    /// `None` = the policy's name.
+    pub by: Option<&'static str>,
 }
 
 /// A scaling policy evaluated periodically by the engine.

@@ -129,6 +129,7 @@ impl TargetTracking {
                 self.last_out = Some((now_us, base, new));
                 self.last_in = None;
                 return Some(Decision {
+                    by: None,
                     desired: new,
                     recommendation: proposal,
                     reason: format!(
@@ -162,6 +163,7 @@ impl TargetTracking {
             }
             self.last_in = Some(now_us);
             return Some(Decision {
+                by: None,
                 desired: new,
                 recommendation: proposal,
                 reason: format!(

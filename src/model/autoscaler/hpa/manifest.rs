@@ -314,8 +314,8 @@ fn rules(r: &RawRules, path: &str) -> Result<Rules, String> {
     })
 }
 
-/// Converts one HPA document's `spec`.
-fn hpa_from_doc(name: String, spec: serde_json::Value) -> Result<HpaSpec, String> {
+/// Converts one HPA document's `spec` (also used for inline scenario specs).
+pub fn hpa_from_doc(name: String, spec: serde_json::Value) -> Result<HpaSpec, String> {
     let raw: RawSpec = serde_path_to_error::deserialize(spec).map_err(|e| {
         let path = e.path().to_string();
         format!("spec.{path}: {}", e.inner())

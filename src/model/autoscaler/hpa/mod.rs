@@ -13,6 +13,7 @@
 
 pub mod calc;
 pub mod manifest;
+pub mod policy;
 pub mod spec;
 pub mod state;
 
