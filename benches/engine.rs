@@ -4,11 +4,14 @@
 //! - `mmc`: fixed replicas, exponential service, constant-rate Poisson trace
 //!   (M/M/16 at utilisation 0.8, 2 M requests per iteration).
 //! - `cost_optimized_peak`: the built-in `cost-optimized` scenario over
-//!   `workloads/peak.csv` (a 24 h peak business day, ~3.46 M requests).
+//!   `workloads/peak.csv` (a 24 h peak business day, ~3.46 M requests), which
+//!   now runs target tracking and scheduled actions.
+//! - `mmc_hpa`: the `mmc` model under an HPA reconciling every 15 s.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use meshsim::billing::PriceBook;
-use meshsim::engine::{ArrivalProcess, SimConfig, simulate};
+use meshsim::engine::{ArrivalProcess, PolicySpec, ScalingPlan, SimConfig, simulate};
+use meshsim::model::autoscaler::hpa::policy::HpaPolicySpec;
 use meshsim::model::metrics::MemoryModel;
 use meshsim::model::service::ServiceDist;
 use meshsim::trace::{TraceKind, TraceReader, TraceRow, scan};
@@ -60,6 +63,42 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             black_box(
                 simulate(mmc_config(16, span_s), std::iter::once(row), 1)
+                    .summary
+                    .requests_served,
+            )
+        })
+    });
+
+    // The same M/M/16 model under an HPA (CPU 80 %, bounds 16..16): the
+    // controller reconciles every 15 s over 16 pods; its cost per request
+    // should be negligible.
+    let hpa_cfg = || {
+        let mut cfg = mmc_config(16, span_s);
+        let spec = meshsim::model::autoscaler::hpa::manifest::hpa_from_doc(
+            "bench".into(),
+            serde_json::json!({ "minReplicas": 16, "maxReplicas": 16, "metrics": [
+                { "type": "Resource", "resource": { "name": "cpu", "target": { "type": "Utilization", "averageUtilization": 80 } } } ] }),
+        )
+        .unwrap();
+        cfg.scaling = ScalingPlan {
+            min: 16,
+            max: 16,
+            policy: PolicySpec::Hpa(Box::new(HpaPolicySpec {
+                spec,
+                controller: Default::default(),
+                sources: Default::default(),
+                cpu_request_milli: 1000,
+                memory_request_bytes: 512 << 20,
+                metrics_window_s: 30,
+            })),
+            schedule: Vec::new(),
+        };
+        cfg
+    };
+    g.bench_function("mmc_hpa", |b| {
+        b.iter(|| {
+            black_box(
+                simulate(hpa_cfg(), std::iter::once(row), 1)
                     .summary
                     .requests_served,
             )

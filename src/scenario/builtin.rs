@@ -7,6 +7,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../scenarios/cost-optimized.toml"),
     ),
     ("steady", include_str!("../../scenarios/steady.toml")),
+    (
+        "i2s-staging",
+        include_str!("../../scenarios/i2s-staging.toml"),
+    ),
+    (
+        "i2s-production",
+        include_str!("../../scenarios/i2s-production.toml"),
+    ),
 ];
 
 pub fn get(name: &str) -> Option<&'static str> {
@@ -18,7 +26,16 @@ pub fn names() -> Vec<&'static str> {
 }
 
 /// Kubernetes manifests the built-in scenarios reference, by path relative to `scenarios/`.
-pub const MANIFESTS: &[(&str, &str)] = &[];
+pub const MANIFESTS: &[(&str, &str)] = &[
+    (
+        "k8s/i2s-staging-conductor-hpa.yaml",
+        include_str!("../../scenarios/k8s/i2s-staging-conductor-hpa.yaml"),
+    ),
+    (
+        "k8s/i2s-production-custom-metrics-hpa.yaml",
+        include_str!("../../scenarios/k8s/i2s-production-custom-metrics-hpa.yaml"),
+    ),
+];
 
 pub fn manifest(rel: &str) -> Option<&'static str> {
     MANIFESTS.iter().find(|(n, _)| *n == rel).map(|(_, t)| *t)

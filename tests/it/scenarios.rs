@@ -141,3 +141,116 @@ fn diff_shows_key_by_key_differences() {
         "equal values are not differences"
     );
 }
+
+#[test]
+fn i2s_scenarios_carry_the_documents_hpas() {
+    // ../shared/seeds/003_ae843b2d052dc624.txt: staging conductor-hpa 2-6 on CPU 70 % /
+    // memory 80 %; production conductor-custom-hpa 3-20, scale-down 25 % per 60 s (Min).
+    use meshsim::model::autoscaler::hpa::spec::{MetricSpec, PolicyKind, SelectPolicy, Target};
+    let book = PriceBook::builtin();
+    let st = scenario::resolve("i2s-staging", &[], &[], &book).unwrap();
+    assert_eq!((st.file.scaling.min, st.file.scaling.max), (2, 6));
+    let h = st.hpa.as_ref().unwrap();
+    assert!(matches!(
+        h.spec.metrics[0],
+        MetricSpec::Resource {
+            target: Target::Utilization(70),
+            ..
+        }
+    ));
+    assert!(matches!(
+        h.spec.metrics[1],
+        MetricSpec::Resource {
+            target: Target::Utilization(80),
+            ..
+        }
+    ));
+    let pr = scenario::resolve("i2s-production", &[], &[], &book).unwrap();
+    assert_eq!((pr.file.scaling.min, pr.file.scaling.max), (3, 20));
+    let h = pr.hpa.as_ref().unwrap();
+    let down = h.spec.behavior.as_ref().unwrap().scale_down_rules(300);
+    assert_eq!(
+        (
+            down.policies[0].kind,
+            down.policies[0].value,
+            down.policies[0].period_s
+        ),
+        (PolicyKind::Percent, 25, 60)
+    );
+    assert_eq!(down.select_policy, SelectPolicy::Min);
+    assert_eq!(h.spec.metrics.len(), 4);
+    // --set still overrides the manifest's bounds.
+    let s = scenario::resolve("i2s-production", &[], &["scaling.max=8".into()], &book).unwrap();
+    assert_eq!(s.file.scaling.max, 8);
+}
+
+#[test]
+fn bad_autoscaling_input_names_file_and_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = PriceBook::builtin();
+    let write = |name: &str, text: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let base = "[capacity]\ncpu = 0.25\nmemory_gb = 0.5\n[scaling]\nmin = 1\nmax = 4\n";
+    // A manifest with a negative target, referenced from a scenario.
+    write(
+        "neg.yaml",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: x}\nspec:\n  maxReplicas: 4\n  metrics:\n  - type: External\n    external: {metric: {name: q}, target: {type: AverageValue, averageValue: \"-5\"}}\n",
+    );
+    let sc = write(
+        "a.toml",
+        &format!(
+            "{base}[scaling.hpa]\nmanifest = \"neg.yaml\"\nmetric_sources = {{ q = \"queue_depth\" }}\n"
+        ),
+    );
+    let e = scenario::resolve(&sc, &[], &[], &book)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("a.toml")
+            && e.contains("scaling.hpa.manifest")
+            && e.contains("neg.yaml")
+            && e.contains("averageValue"),
+        "{e}"
+    );
+    // A custom metric without a source.
+    write(
+        "nosrc.yaml",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: x}\nspec:\n  maxReplicas: 4\n  metrics:\n  - type: External\n    external: {metric: {name: q}, target: {type: Value, value: 5}}\n",
+    );
+    let sc = write(
+        "b.toml",
+        &format!("{base}[scaling.hpa]\nmanifest = \"nosrc.yaml\"\n"),
+    );
+    let e = scenario::resolve(&sc, &[], &[], &book)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("metric_sources.q"), "{e}");
+    // An invalid cron expression and an unknown time zone, reported together.
+    let sc = write(
+        "c.toml",
+        &format!(
+            "timezone = \"Mars/Olympus\"\n{base}[[scaling.schedule]]\ncron = \"0 25 * * *\"\nmin = 1\n"
+        ),
+    );
+    let e = scenario::resolve(&sc, &[], &[], &book)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("c.toml:") && e.contains("scaling.schedule[0].cron") && e.contains("timezone"),
+        "{e}"
+    );
+    // Two autoscalers at once.
+    let sc = write(
+        "d.toml",
+        &format!(
+            "{base}[scaling.target_tracking]\nmetric = \"cpu\"\ntarget = 50\n[scaling.queue]\nqueue_length = 5\n"
+        ),
+    );
+    let e = scenario::resolve(&sc, &[], &[], &book)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("more than one autoscaler"), "{e}");
+}

@@ -673,9 +673,15 @@ pub fn reconcile(
         let which = ex
             .metrics
             .iter()
-            .filter(|m| m.proposal == Some(proposal))
-            .map(|m| m.metric.clone())
-            .next()
+            .find(|m| m.proposal == Some(proposal))
+            .map(|m| {
+                format!(
+                    "{} ({} against {})",
+                    m.metric,
+                    m.current.as_deref().unwrap_or("?"),
+                    m.target
+                )
+            })
             .unwrap_or_default();
         let (desired, stab_note, limit) = match &spec.behavior {
             None => {
