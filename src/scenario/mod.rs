@@ -83,7 +83,9 @@ pub fn fargate_memory_ok(vcpu: f64, gb: f64) -> Result<(), String> {
 
 /// Semantic checks, all at once; resolves time zone and prices.
 pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagnostics> {
-    let hpa = match resolve_hpa(&mut loaded) {
+    let hpa = match resolve_hpa(&mut loaded)
+        .and_then(|h| resolve_scaled_object(&mut loaded).map(|()| h))
+    {
         Ok(h) => h,
         Err(d) => return Err(Diagnostics(vec![d])),
     };
@@ -432,12 +434,19 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
 
     let mut keda = None;
     if let Some(q) = &sc.queue {
-        if !positive(q.queue_length) {
-            bad(
+        let queue_length = q.queue_length.unwrap_or(0.0);
+        match q.queue_length {
+            None => bad(
                 "scaling.queue.queue_length",
-                format!("{} is not a queue length > 0", q.queue_length),
+                "required (or give a KEDA ScaledObject `manifest`)".into(),
                 None,
-            );
+            ),
+            Some(l) if !positive(l) => bad(
+                "scaling.queue.queue_length",
+                format!("{l} is not a queue length > 0"),
+                None,
+            ),
+            _ => {}
         }
         if !non_negative(q.activation_queue_length) {
             bad(
@@ -467,7 +476,7 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
             "minReplicas": sc.min.max(1),
             "maxReplicas": sc.max.max(1),
             "metrics": [ { "type": "External", "external": { "metric": { "name": "keda-trigger" },
-                "target": { "type": "AverageValue", "averageValue": format!("{}", q.queue_length) } } } ],
+                "target": { "type": "AverageValue", "averageValue": format!("{queue_length}") } } } ],
         });
         if let Some(b) = &q.behavior {
             doc["behavior"] = serde_json::to_value(b).unwrap_or(serde_json::Value::Null);
@@ -527,6 +536,100 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
     })
 }
 
+/// The text of a manifest named at `key`: relative to the scenario file that
+/// sets the key; built-in scenarios' manifests are compiled in.
+fn read_manifest(loaded: &Loaded, key: &str, path: &str) -> Result<String, Diagnostic> {
+    let origin = load::locate_key(&loaded.layers, key).origin;
+    if origin.starts_with("built-in:") {
+        return builtin::manifest(path)
+            .map(str::to_string)
+            .ok_or_else(|| hpa_error(loaded, key, format!("no built-in manifest `{path}`")));
+    }
+    let base = std::path::Path::new(&origin)
+        .parent()
+        .filter(|_| origin.ends_with(".toml"));
+    let full = match base {
+        Some(b) if std::path::Path::new(path).is_relative() => b.join(path),
+        _ => std::path::PathBuf::from(path),
+    };
+    std::fs::read_to_string(&full)
+        .map_err(|e| hpa_error(loaded, key, format!("cannot read {}: {e}", full.display())))
+}
+
+/// Resolves `scaling.queue.manifest` (a KEDA ScaledObject) into the queue
+/// fields and, unless a layer sets them, `scaling.min`/`scaling.max`.
+fn resolve_scaled_object(loaded: &mut Loaded) -> Result<(), Diagnostic> {
+    use crate::model::autoscaler::keda::parse_scaled_objects;
+    let Some(q) = loaded.file.scaling.queue.clone() else {
+        return Ok(());
+    };
+    let Some(path) = &q.manifest else {
+        return Ok(());
+    };
+    const KEY: &str = "scaling.queue.manifest";
+    if q.queue_length.is_some() {
+        return Err(hpa_error(
+            loaded,
+            "scaling.queue.queue_length",
+            "give either `manifest` or `queue_length`, not both".into(),
+        ));
+    }
+    let text = read_manifest(loaded, KEY, path)?;
+    let objs =
+        parse_scaled_objects(&text).map_err(|e| hpa_error(loaded, KEY, format!("{path}: {e}")))?;
+    let so = match &q.name {
+        Some(n) => objs.into_iter().find(|o| &o.name == n).ok_or_else(|| {
+            hpa_error(
+                loaded,
+                "scaling.queue.name",
+                format!("{path} has no ScaledObject named `{n}`"),
+            )
+        })?,
+        None if objs.len() == 1 => objs.into_iter().next().expect("one"),
+        None => {
+            return Err(hpa_error(
+                loaded,
+                KEY,
+                format!(
+                    "{path} holds {} ScaledObjects; choose one with scaling.queue.name",
+                    objs.len()
+                ),
+            ));
+        }
+    };
+    let explicitly = |k: &str| {
+        loaded
+            .merged
+            .get("scaling")
+            .and_then(|s| s.as_table())
+            .is_some_and(|t| t.contains_key(k))
+    };
+    let (set_min, set_max) = (explicitly("min"), explicitly("max"));
+    let behavior = match &so.behavior {
+        None => None,
+        Some(b) => Some(
+            toml::Value::try_from(b)
+                .map_err(|e| hpa_error(loaded, KEY, format!("{path}: behavior: {e}")))?,
+        ),
+    };
+    let sc = &mut loaded.file.scaling;
+    if !set_min {
+        sc.min = so.min_replica_count;
+    }
+    if !set_max {
+        sc.max = so.max_replica_count;
+    }
+    let qm = sc.queue.as_mut().expect("checked");
+    qm.queue_length = Some(so.target);
+    qm.activation_queue_length = so.activation;
+    qm.polling_interval_s = so.polling_interval_s;
+    qm.cooldown_period_s = so.cooldown_period_s;
+    if behavior.is_some() {
+        qm.behavior = behavior;
+    }
+    Ok(())
+}
+
 fn hpa_error(loaded: &Loaded, key: &str, message: String) -> Diagnostic {
     let mut d = load::locate_key(&loaded.layers, key);
     d.message = message;
@@ -559,32 +662,7 @@ fn resolve_hpa(loaded: &mut Loaded) -> Result<Option<HpaPolicySpec>, Diagnostic>
             ));
         }
         (Some(path), None) => {
-            let origin = load::locate_key(&loaded.layers, "scaling.hpa.manifest").origin;
-            let text = if let Some(name) = origin.strip_prefix("built-in:") {
-                let _ = name;
-                builtin::manifest(path).map(str::to_string).ok_or_else(|| {
-                    hpa_error(
-                        loaded,
-                        "scaling.hpa.manifest",
-                        format!("no built-in manifest `{path}`"),
-                    )
-                })?
-            } else {
-                let base = std::path::Path::new(&origin)
-                    .parent()
-                    .filter(|_| origin.ends_with(".toml"));
-                let full = match base {
-                    Some(b) if std::path::Path::new(path).is_relative() => b.join(path),
-                    _ => std::path::PathBuf::from(path),
-                };
-                std::fs::read_to_string(&full).map_err(|e| {
-                    hpa_error(
-                        loaded,
-                        "scaling.hpa.manifest",
-                        format!("cannot read {}: {e}", full.display()),
-                    )
-                })?
-            };
+            let text = read_manifest(loaded, "scaling.hpa.manifest", path)?;
             let hpas = parse_hpas(&text)
                 .map_err(|e| hpa_error(loaded, "scaling.hpa.manifest", format!("{path}: {e}")))?;
             let chosen = match &cfg.name {

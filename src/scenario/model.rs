@@ -236,8 +236,17 @@ impl Default for Scaling {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct QueueConfig {
+    /// A KEDA ScaledObject manifest (keda.sh/v1alpha1), relative to this file:
+    /// its min/max replica counts, polling interval, cooldown, first trigger's
+    /// target and activation, and advanced HPA behavior replace the fields below.
+    #[serde(default)]
+    pub manifest: Option<String>,
+    /// Which ScaledObject of the manifest (metadata.name).
+    #[serde(default)]
+    pub name: Option<String>,
     /// Target queue length per replica (the trigger's `queueLength`).
-    pub queue_length: f64,
+    #[serde(default)]
+    pub queue_length: Option<f64>,
     /// Active when the queue is strictly longer than this (`activationQueueLength`).
     #[serde(default)]
     pub activation_queue_length: f64,

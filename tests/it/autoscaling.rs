@@ -323,3 +323,51 @@ cooldown_period_s = 300
     // 240 requests arrived, all served after a cold start (none dropped).
     assert_eq!((row[4], row[5], row[6]), ("240", "240", "0"));
 }
+
+#[test]
+fn a_keda_scaled_object_manifest_decides_like_the_inline_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let trace = tmp.path().join("bursts.csv");
+    std::fs::write(
+        &trace,
+        "timestamp,rps\n0,0\n100,2\n160,0\n600,2\n660,0\n1000,0\n",
+    )
+    .unwrap();
+    let head = "[service]\nconcurrency = 10\nservice_time = { dist = \"constant\", mean_ms = 100 }\nstartup_s = 20\ntimeout_ms = 600000\n[capacity]\ncpu = 0.25\nmemory_gb = 0.5\n";
+    std::fs::write(
+        tmp.path().join("inline.toml"),
+        format!("{head}[scaling]\nmin = 0\nmax = 5\n[scaling.queue]\nqueue_length = 5\npolling_interval_s = 30\ncooldown_period_s = 300\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("so.yaml"),
+        "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: { name: worker }\nspec:\n  scaleTargetRef: { name: worker }\n  minReplicaCount: 0\n  maxReplicaCount: 5\n  triggers:\n  - type: rabbitmq\n    metadata: { queueName: jobs, mode: QueueLength, value: \"5\" }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("manifest.toml"),
+        format!("{head}[scaling.queue]\nmanifest = \"so.yaml\"\n"),
+    )
+    .unwrap();
+    for (sc, out) in [("inline.toml", "a"), ("manifest.toml", "b")] {
+        let o = meshsim(
+            &[
+                "run",
+                sc,
+                "--trace",
+                trace.to_str().unwrap(),
+                "--arrivals",
+                "uniform",
+                "--out",
+                out,
+                "--quiet",
+            ],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let a = std::fs::read_to_string(tmp.path().join("a/scaling.csv")).unwrap();
+    let b = std::fs::read_to_string(tmp.path().join("b/scaling.csv")).unwrap();
+    assert_eq!(a, b);
+    assert!(a.contains(",keda,0,1,"));
+}

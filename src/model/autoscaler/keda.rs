@@ -118,3 +118,172 @@ impl Policy for KedaPolicy {
         None
     }
 }
+
+/// What meshsim reads from a KEDA ScaledObject manifest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScaledObject {
+    pub name: String,
+    pub min_replica_count: u32,
+    pub max_replica_count: u32,
+    pub polling_interval_s: f64,
+    pub cooldown_period_s: f64,
+    pub trigger_type: String,
+    pub target: f64,
+    pub activation: f64,
+    /// `advanced.horizontalPodAutoscalerConfig.behavior`, as written.
+    pub behavior: Option<serde_json::Value>,
+}
+
+/// Trigger metadata keys that carry the per-replica target, and their
+/// activation counterparts, across KEDA's queue-like scalers.
+const TARGET_KEYS: &[&str] = &[
+    "queueLength",
+    "messageCount",
+    "listLength",
+    "lagThreshold",
+    "targetValue",
+    "value",
+    "threshold",
+];
+
+fn number(v: &serde_json::Value) -> Option<f64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Every ScaledObject in a YAML text (`keda.sh/v1alpha1`), with KEDA's defaults
+/// (polling 30 s, cooldown 300 s, min 0, max 100, activation 0).
+pub fn parse_scaled_objects(text: &str) -> Result<Vec<ScaledObject>, String> {
+    let docs: Vec<serde_json::Value> =
+        serde_saphyr::from_multiple(text).map_err(|e| format!("not valid YAML: {e}"))?;
+    let mut out = Vec::new();
+    for (i, d) in docs.iter().enumerate() {
+        if d.get("kind").and_then(|k| k.as_str()) != Some("ScaledObject") {
+            continue;
+        }
+        let at = if docs.len() > 1 {
+            format!("document {}: ", i + 1)
+        } else {
+            String::new()
+        };
+        let api = d.get("apiVersion").and_then(|a| a.as_str()).unwrap_or("");
+        if !api.starts_with("keda.sh/") {
+            return Err(format!(
+                "{at}apiVersion: `{api}` is not a KEDA API version (keda.sh/v1alpha1)"
+            ));
+        }
+        let spec = d.get("spec").cloned().unwrap_or_default();
+        let get_u32 = |k: &str, default: u32| -> Result<u32, String> {
+            match spec.get(k) {
+                None => Ok(default),
+                Some(v) => number(v)
+                    .filter(|n| *n >= 0.0 && n.fract() == 0.0)
+                    .map(|n| n as u32)
+                    .ok_or_else(|| format!("{at}spec.{k}: expected a whole number >= 0")),
+            }
+        };
+        let min = get_u32("minReplicaCount", 0)?;
+        let max = get_u32("maxReplicaCount", 100)?;
+        if min > max {
+            return Err(format!(
+                "{at}spec.minReplicaCount: {min} is greater than spec.maxReplicaCount {max}"
+            ));
+        }
+        let polling = get_u32("pollingInterval", 30)?;
+        let cooldown = get_u32("cooldownPeriod", 300)?;
+        let triggers = spec
+            .get("triggers")
+            .and_then(|t| t.as_array())
+            .cloned()
+            .unwrap_or_default();
+        let Some(trigger) = triggers.first() else {
+            return Err(format!(
+                "{at}spec.triggers: a ScaledObject needs at least one trigger"
+            ));
+        };
+        let trigger_type = trigger
+            .get("type")
+            .and_then(|t| t.as_str())
+            .unwrap_or("")
+            .to_string();
+        let meta = trigger.get("metadata").cloned().unwrap_or_default();
+        let Some((key, target)) = TARGET_KEYS
+            .iter()
+            .find_map(|k| meta.get(*k).map(|v| (*k, number(v))))
+        else {
+            return Err(format!(
+                "{at}spec.triggers[0].metadata: no target (expected one of {})",
+                TARGET_KEYS.join(", ")
+            ));
+        };
+        let target = target
+            .filter(|t| *t > 0.0)
+            .ok_or_else(|| format!("{at}spec.triggers[0].metadata.{key}: expected a number > 0"))?;
+        let act_key = format!("activation{}{}", key[..1].to_uppercase(), &key[1..]);
+        let activation = match meta.get(&act_key) {
+            None => 0.0,
+            Some(v) => number(v).filter(|a| *a >= 0.0).ok_or_else(|| {
+                format!("{at}spec.triggers[0].metadata.{act_key}: expected a number >= 0")
+            })?,
+        };
+        let behavior = spec
+            .get("advanced")
+            .and_then(|a| a.get("horizontalPodAutoscalerConfig"))
+            .and_then(|h| h.get("behavior"))
+            .cloned();
+        out.push(ScaledObject {
+            name: d
+                .pointer("/metadata/name")
+                .and_then(|n| n.as_str())
+                .unwrap_or("scaledobject")
+                .to_string(),
+            min_replica_count: min,
+            max_replica_count: max,
+            polling_interval_s: f64::from(polling.max(1)),
+            cooldown_period_s: f64::from(cooldown),
+            trigger_type,
+            target,
+            activation,
+            behavior,
+        });
+    }
+    if out.is_empty() {
+        return Err("no ScaledObject (apiVersion keda.sh/v1alpha1) in the file".into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaled_object_with_defaults_and_activation() {
+        let y = r#"
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: { name: worker }
+spec:
+  scaleTargetRef: { name: worker }
+  minReplicaCount: 0
+  maxReplicaCount: 20
+  cooldownPeriod: 120
+  triggers:
+  - type: rabbitmq
+    metadata: { queueName: jobs, mode: QueueLength, value: "10", activationValue: "2" }
+"#;
+        let s = &parse_scaled_objects(y).unwrap()[0];
+        assert_eq!((s.min_replica_count, s.max_replica_count), (0, 20));
+        assert_eq!((s.polling_interval_s, s.cooldown_period_s), (30.0, 120.0));
+        assert_eq!((s.target, s.activation), (10.0, 2.0));
+        let bad = y.replace("value: \"10\"", "value: \"-1\"");
+        assert!(
+            parse_scaled_objects(&bad)
+                .unwrap_err()
+                .contains("metadata.value")
+        );
+    }
+}
