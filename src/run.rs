@@ -140,7 +140,8 @@ pub fn run_file(
             None
         }
     });
-    let outcome = simulate(cfg, rows, seed);
+    let mut outcome = simulate(cfg, rows, seed);
+    crate::billing::fixed::apply(&scenario.fixed, &mut outcome);
     if let Some(e) = failure {
         // The file changed between the two passes.
         return Err(e.into());

@@ -4,8 +4,8 @@
 
 use serde::Deserialize;
 
-/// The built-in compute catalogue (`pricing/compute.csv`).
-pub const BUILTIN_COMPUTE_CSV: &str = include_str!("../../pricing/compute.csv");
+/// The built-in catalogue (`pricing/catalogue.csv`).
+pub const BUILTIN_CATALOGUE_CSV: &str = include_str!("../../pricing/catalogue.csv");
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct PriceRow {
@@ -46,7 +46,7 @@ pub struct PriceBook {
 impl PriceBook {
     /// The catalogue compiled into the binary.
     pub fn builtin() -> PriceBook {
-        PriceBook::from_csv(BUILTIN_COMPUTE_CSV, "pricing/compute.csv")
+        PriceBook::from_csv(BUILTIN_CATALOGUE_CSV, "pricing/catalogue.csv")
             .expect("the built-in pricing catalogue is valid (checked by a unit test)")
     }
 
@@ -86,6 +86,28 @@ impl PriceBook {
 
     pub fn rows(&self) -> &[PriceRow] {
         &self.rows
+    }
+
+    /// This book with `other`'s rows taking precedence (same service, SKU,
+    /// region and purchase option replaced; new rows added).
+    pub fn overlay(&self, other: &PriceBook) -> PriceBook {
+        let key = |r: &PriceRow| {
+            (
+                r.service.clone(),
+                r.sku.clone(),
+                r.region.clone(),
+                r.purchase_option.clone(),
+            )
+        };
+        let mut rows: Vec<PriceRow> = other.rows.clone();
+        let mine: std::collections::BTreeSet<_> = other.rows.iter().map(key).collect();
+        rows.extend(
+            self.rows
+                .iter()
+                .filter(|r| !mine.contains(&key(r)))
+                .cloned(),
+        );
+        PriceBook { rows }
     }
 
     /// The row for exactly this service, SKU, region and purchase option.

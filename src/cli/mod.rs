@@ -443,11 +443,25 @@ fn print_summary(
         w,
         "  cost         compute ${:.4}, fixed ${:.4}, LLM ${:.4}, total ${:.4}",
         s.cost_compute_usd,
-        s.cost_fixed_usd,
+        s.cost_fixed_usd(),
         s.cost_llm_usd,
         s.cost_total_usd()
     )?;
     writeln!(w, "               ({})", sc.compute.explanation)?;
+    let f = &s.fixed;
+    if f.total() > 0.0 {
+        writeln!(
+            w,
+            "               fixed: database ${:.4}, cache ${:.4}, network ${:.4}, load balancer ${:.4}, storage ${:.4}",
+            f.database_usd, f.cache_usd, f.network_usd, f.load_balancer_usd, f.storage_usd
+        )?;
+    }
+    writeln!(
+        w,
+        "  month        ${:.2} projected for the month (this run's average cost rate over {:.0} days)",
+        report::projected_month_usd(s, info),
+        report::month_seconds(info.start_epoch_us) / 86_400.0
+    )?;
     let p95 = report::slo_p95_met(s, info);
     let av = report::slo_availability_met(s, info);
     writeln!(

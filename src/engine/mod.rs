@@ -691,7 +691,7 @@ impl Engine {
             latency_p95_ms: quantile_ms(h, 0.95),
             latency_p99_ms: quantile_ms(h, 0.99),
             cost_compute_usd: compute,
-            cost_fixed_usd: 0.0,
+            fixed: Default::default(),
             cost_llm_usd: 0.0,
         });
         self.minute = Minute {
@@ -811,7 +811,7 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         replicas_max: e.replicas_max,
         spot_interruptions: 0,
         cost_compute_usd: compute,
-        cost_fixed_usd: 0.0,
+        fixed: Default::default(),
         cost_llm_usd: 0.0,
         llm_calls: 0,
         llm_tokens_in: 0,

@@ -11,6 +11,35 @@ pub fn quantile_ms(h: &LatencyHistogram, q: f64) -> Option<f64> {
     h.quantile(q).map(|us| us as f64 / 1e3)
 }
 
+/// Always-on costs by component (cumulative where used in the timeline).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FixedCost {
+    pub database_usd: f64,
+    pub cache_usd: f64,
+    pub network_usd: f64,
+    pub load_balancer_usd: f64,
+    pub storage_usd: f64,
+}
+
+impl FixedCost {
+    pub fn total(&self) -> f64 {
+        self.database_usd
+            + self.cache_usd
+            + self.network_usd
+            + self.load_balancer_usd
+            + self.storage_usd
+    }
+    pub fn plus(&self, o: &FixedCost) -> FixedCost {
+        FixedCost {
+            database_usd: self.database_usd + o.database_usd,
+            cache_usd: self.cache_usd + o.cache_usd,
+            network_usd: self.network_usd + o.network_usd,
+            load_balancer_usd: self.load_balancer_usd + o.load_balancer_usd,
+            storage_usd: self.storage_usd + o.storage_usd,
+        }
+    }
+}
+
 /// One row per minute of simulated time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TimelineRow {
@@ -35,13 +64,16 @@ pub struct TimelineRow {
     pub latency_p99_ms: Option<f64>,
     /// Cumulative cost at the end of the minute.
     pub cost_compute_usd: f64,
-    pub cost_fixed_usd: f64,
+    pub fixed: FixedCost,
     pub cost_llm_usd: f64,
 }
 
 impl TimelineRow {
+    pub fn cost_fixed_usd(&self) -> f64 {
+        self.fixed.total()
+    }
     pub fn cost_total_usd(&self) -> f64 {
-        self.cost_compute_usd + self.cost_fixed_usd + self.cost_llm_usd
+        self.cost_compute_usd + self.fixed.total() + self.cost_llm_usd
     }
 }
 
@@ -92,7 +124,7 @@ pub struct Summary {
     pub replicas_max: u32,
     pub spot_interruptions: u64,
     pub cost_compute_usd: f64,
-    pub cost_fixed_usd: f64,
+    pub fixed: FixedCost,
     pub cost_llm_usd: f64,
     pub llm_calls: u64,
     pub llm_tokens_in: u64,
@@ -103,8 +135,12 @@ pub struct Summary {
 }
 
 impl Summary {
+    pub fn cost_fixed_usd(&self) -> f64 {
+        self.fixed.total()
+    }
+
     pub fn cost_total_usd(&self) -> f64 {
-        self.cost_compute_usd + self.cost_fixed_usd + self.cost_llm_usd
+        self.cost_compute_usd + self.fixed.total() + self.cost_llm_usd
     }
 
     /// Served / (served + dropped + rejected): the share of requests whose fate

@@ -31,6 +31,23 @@ fn opt(v: Option<f64>, decimals: usize) -> String {
     v.map(|x| format!("{x:.decimals$}")).unwrap_or_default()
 }
 
+/// The run's cost scaled to the length of the calendar month in which the
+/// trace starts (the run's average cost rate over the whole month).
+pub fn projected_month_usd(s: &Summary, info: &RunInfo) -> f64 {
+    if s.sim_seconds <= 0.0 {
+        return 0.0;
+    }
+    s.cost_total_usd() / s.sim_seconds * month_seconds(info.start_epoch_us)
+}
+
+/// Seconds in the calendar month (UTC) containing the instant.
+pub fn month_seconds(epoch_us: i64) -> f64 {
+    let days = jiff::Timestamp::from_microsecond(epoch_us)
+        .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).days_in_month())
+        .unwrap_or(30);
+    f64::from(days) * 86_400.0
+}
+
 pub fn slo_p95_met(s: &Summary, info: &RunInfo) -> bool {
     s.latency_p95_ms.is_some_and(|p| p <= info.slo_p95_ms)
 }
@@ -78,6 +95,14 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "wait_mean_ms",
     "wait_probability",
     "requests_started",
+    "cost_compute_on_demand_usd",
+    "cost_compute_spot_usd",
+    "cost_database_usd",
+    "cost_cache_usd",
+    "cost_network_usd",
+    "cost_load_balancer_usd",
+    "cost_storage_usd",
+    "projected_month_usd",
 ];
 
 pub fn write_summary<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
@@ -110,7 +135,7 @@ pub fn write_summary<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Res
         s.replicas_max.to_string(),
         s.spot_interruptions.to_string(),
         format!("{:.6}", s.cost_compute_usd),
-        format!("{:.6}", s.cost_fixed_usd),
+        format!("{:.6}", s.cost_fixed_usd()),
         format!("{:.6}", s.cost_llm_usd),
         format!("{:.6}", s.cost_total_usd()),
         s.llm_calls.to_string(),
@@ -124,6 +149,14 @@ pub fn write_summary<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Res
         opt(s.wait_mean_ms, 4),
         opt(s.wait_probability, 6),
         s.requests_started.to_string(),
+        format!("{:.6}", s.cost_compute_usd),
+        format!("{:.6}", 0.0),
+        format!("{:.6}", s.fixed.database_usd),
+        format!("{:.6}", s.fixed.cache_usd),
+        format!("{:.6}", s.fixed.network_usd),
+        format!("{:.6}", s.fixed.load_balancer_usd),
+        format!("{:.6}", s.fixed.storage_usd),
+        format!("{:.6}", projected_month_usd(s, info)),
     ])?;
     wr.flush()?;
     Ok(())
@@ -150,6 +183,11 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "cost_llm_usd",
     "cost_total_usd",
     "arrived",
+    "cost_database_usd",
+    "cost_cache_usd",
+    "cost_network_usd",
+    "cost_load_balancer_usd",
+    "cost_storage_usd",
 ];
 
 pub fn write_timeline<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
@@ -173,10 +211,15 @@ pub fn write_timeline<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Re
             opt(r.latency_p95_ms, 3),
             opt(r.latency_p99_ms, 3),
             format!("{:.6}", r.cost_compute_usd),
-            format!("{:.6}", r.cost_fixed_usd),
+            format!("{:.6}", r.cost_fixed_usd()),
             format!("{:.6}", r.cost_llm_usd),
             format!("{:.6}", r.cost_total_usd()),
             r.arrived.to_string(),
+            format!("{:.6}", r.fixed.database_usd),
+            format!("{:.6}", r.fixed.cache_usd),
+            format!("{:.6}", r.fixed.network_usd),
+            format!("{:.6}", r.fixed.load_balancer_usd),
+            format!("{:.6}", r.fixed.storage_usd),
         ])?;
     }
     wr.flush()?;

@@ -9,6 +9,7 @@ pub mod model;
 pub use load::{Diagnostic, Diagnostics, Loaded};
 pub use model::*;
 
+use crate::billing::fixed::FixedPlan;
 use crate::billing::{ComputeRate, PriceBook, PriceError};
 use crate::model::autoscaler::hpa::policy::HpaPolicySpec;
 use crate::model::autoscaler::hpa::spec::MetricSpec;
@@ -31,6 +32,8 @@ pub struct Scenario {
     pub hpa: Option<HpaPolicySpec>,
     /// KEDA queue scaling, resolved.
     pub keda: Option<KedaSpec>,
+    /// Always-on resources, priced.
+    pub fixed: FixedPlan,
     /// Settings present in the file that this version does not simulate yet.
     pub not_simulated: Vec<String>,
 }
@@ -432,6 +435,32 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
         );
     }
 
+    let mut fixed_plan = FixedPlan::default();
+    if let Some(fx) = &f.fixed {
+        if !non_negative(fx.nat_bytes_per_request) {
+            bad(
+                "fixed.nat_bytes_per_request",
+                format!("{} is not a size >= 0", fx.nat_bytes_per_request),
+                None,
+            );
+        }
+        if let Some(r) = &fx.rds
+            && !non_negative(r.storage_gb)
+        {
+            bad(
+                "fixed.rds.storage_gb",
+                format!("{} is not a size >= 0 GB", r.storage_gb),
+                None,
+            );
+        }
+        match crate::billing::fixed::plan(fx, &f.region, book) {
+            Ok(p) => fixed_plan = p,
+            Err(e) => {
+                let (m, h) = price_problem(e);
+                bad("fixed", m, h);
+            }
+        }
+    }
     let mut keda = None;
     if let Some(q) = &sc.queue {
         let queue_length = q.queue_length.unwrap_or(0.0);
@@ -520,7 +549,6 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
         c.spot.is_some(),
         "capacity.spot (spot mix and interruptions)",
     );
-    note(f.fixed.is_some(), "fixed (always-on resources)");
     note(f.llm.is_some(), "llm (Bedrock calls)");
     note(f.budget.is_some(), "budget (budget alerts)");
     Ok(Scenario {
@@ -532,6 +560,7 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
         schedules,
         hpa,
         keda,
+        fixed: fixed_plan,
         not_simulated,
     })
 }

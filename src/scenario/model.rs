@@ -361,6 +361,47 @@ pub struct Fixed {
     pub elasticache: Option<ElastiCache>,
     #[serde(default)]
     pub nat_gateways: Option<u32>,
+    /// Bytes per request processed by the NAT gateways (0 = hourly charge only).
+    #[serde(default)]
+    pub nat_bytes_per_request: f64,
+    #[serde(default)]
+    pub alb: Option<Alb>,
+    #[serde(default)]
+    pub s3: Option<S3>,
+    /// CloudWatch Logs ingested per request (Standard class).
+    #[serde(default)]
+    pub log_bytes_per_request: Option<f64>,
+}
+
+/// Application Load Balancers in front of the service.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Alb {
+    #[serde(default = "one")]
+    pub count: u32,
+    /// Request plus response bytes, for the processed-bytes LCU dimension.
+    #[serde(default)]
+    pub bytes_per_request: f64,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum S3Class {
+    Standard,
+    StandardIa,
+}
+
+fn default_s3_class() -> S3Class {
+    S3Class::Standard
+}
+
+/// Data kept in S3 (GB, constant over the run).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct S3 {
+    pub storage_gb: f64,
+    #[serde(default = "default_s3_class")]
+    pub class: S3Class,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -381,6 +422,13 @@ pub struct ElastiCache {
     pub node_type: String,
     #[serde(default = "one")]
     pub nodes: u32,
+    /// `redis` (Redis OSS; Memcached is priced the same) or `valkey`.
+    #[serde(default = "default_cache_engine")]
+    pub engine: String,
+}
+
+fn default_cache_engine() -> String {
+    "redis".into()
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
