@@ -142,6 +142,20 @@ pub fn run_file(
     });
     let mut outcome = simulate(cfg, rows, seed);
     crate::billing::fixed::apply(&scenario.fixed, &mut outcome);
+    if !scenario.budgets.is_empty() {
+        let month_s = crate::report::month_seconds(meta.start_epoch_us);
+        outcome.alerts = crate::billing::budget::evaluate(
+            &scenario.budgets,
+            &outcome.timeline,
+            outcome.summary.sim_seconds,
+            month_s,
+            scenario.budget_interval_h * 3600.0,
+        );
+        outcome.summary.budget_alerts_fired =
+            outcome.alerts.iter().filter(|a| !a.projected).count() as u64;
+        outcome.summary.budget_alerts_projected =
+            outcome.alerts.iter().filter(|a| a.projected).count() as u64;
+    }
     if let Some(e) = failure {
         // The file changed between the two passes.
         return Err(e.into());

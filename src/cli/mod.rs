@@ -462,6 +462,22 @@ fn print_summary(
         report::projected_month_usd(s, info),
         report::month_seconds(info.start_epoch_us) / 86_400.0
     )?;
+    for a in &o.alerts {
+        writeln!(
+            w,
+            "  alert        {} {} {}% at {}{}: ${:.2}",
+            a.name,
+            a.kind,
+            a.threshold,
+            info.time(a.t_us),
+            if a.projected {
+                " (projected past the trace)"
+            } else {
+                ""
+            },
+            a.value
+        )?;
+    }
     let p95 = report::slo_p95_met(s, info);
     let av = report::slo_availability_met(s, info);
     writeln!(

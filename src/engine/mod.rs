@@ -819,6 +819,7 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         llm_rejected: 0,
         llm_downgraded: 0,
         budget_alerts_fired: 0,
+        budget_alerts_projected: 0,
     };
     RunOutcome {
         summary,

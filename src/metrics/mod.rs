@@ -96,6 +96,8 @@ pub struct AlertRow {
     pub name: String,
     pub threshold: f64,
     pub value: f64,
+    /// Fired in the part of the budget period past the trace's end (projected).
+    pub projected: bool,
 }
 
 /// The run in one row (`summary.csv`).
@@ -132,6 +134,8 @@ pub struct Summary {
     pub llm_rejected: u64,
     pub llm_downgraded: u64,
     pub budget_alerts_fired: u64,
+    /// Alerts that fire in the projected part of the budget month.
+    pub budget_alerts_projected: u64,
 }
 
 impl Summary {

@@ -103,6 +103,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "cost_load_balancer_usd",
     "cost_storage_usd",
     "projected_month_usd",
+    "budget_alerts_projected",
 ];
 
 pub fn write_summary<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
@@ -157,6 +158,7 @@ pub fn write_summary<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Res
         format!("{:.6}", s.fixed.load_balancer_usd),
         format!("{:.6}", s.fixed.storage_usd),
         format!("{:.6}", projected_month_usd(s, info)),
+        s.budget_alerts_projected.to_string(),
     ])?;
     wr.flush()?;
     Ok(())
@@ -254,7 +256,15 @@ pub fn write_scaling<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Res
 
 pub fn write_alerts<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
     let mut wr = csv::Writer::from_writer(w);
-    wr.write_record(["time", "t_s", "kind", "name", "threshold", "value"])?;
+    wr.write_record([
+        "time",
+        "t_s",
+        "kind",
+        "name",
+        "threshold",
+        "value",
+        "projected",
+    ])?;
     for a in &o.alerts {
         wr.write_record([
             info.time(a.t_us),
@@ -263,6 +273,7 @@ pub fn write_alerts<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Resu
             a.name.clone(),
             format!("{}", a.threshold),
             format!("{:.6}", a.value),
+            a.projected.to_string(),
         ])?;
     }
     wr.flush()?;

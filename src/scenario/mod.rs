@@ -34,6 +34,9 @@ pub struct Scenario {
     pub keda: Option<KedaSpec>,
     /// Always-on resources, priced.
     pub fixed: FixedPlan,
+    /// Budgets to evaluate, and hours between evaluations.
+    pub budgets: Vec<crate::billing::budget::BudgetSpec>,
+    pub budget_interval_h: f64,
     /// Settings present in the file that this version does not simulate yet.
     pub not_simulated: Vec<String>,
 }
@@ -407,6 +410,34 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
                 None,
             );
         }
+        if let Some(h) = b.evaluation_interval_h
+            && !positive(h)
+        {
+            bad(
+                "budget.evaluation_interval_h",
+                format!("{h} is not a duration > 0 h"),
+                None,
+            );
+        }
+        for (i, sb) in b.services.iter().enumerate() {
+            if crate::billing::budget::Scope::parse(&sb.service).is_none() {
+                bad(
+                    &format!("budget.services[{i}].service"),
+                    format!(
+                        "`{}` is not a cost scope (expected compute, EC2, database, RDS, cache, network, load_balancer, storage, llm or total)",
+                        sb.service
+                    ),
+                    None,
+                );
+            }
+            if !non_negative(sb.monthly_usd) {
+                bad(
+                    &format!("budget.services[{i}].monthly_usd"),
+                    format!("{} is not an amount >= 0 USD", sb.monthly_usd),
+                    None,
+                );
+            }
+        }
         for (i, a) in b.alerts.iter().enumerate() {
             if !(a.threshold_pct > 0.0 && a.threshold_pct <= 1000.0) {
                 bad(
@@ -539,6 +570,16 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
     if !problems.is_empty() {
         return Err(Diagnostics(problems));
     }
+    let budgets = f
+        .budget
+        .as_ref()
+        .map(|b| crate::billing::budget::specs(b).expect("validated"))
+        .unwrap_or_default();
+    let budget_interval_h = f
+        .budget
+        .as_ref()
+        .and_then(|b| b.evaluation_interval_h)
+        .unwrap_or(8.0);
     let mut not_simulated = Vec::new();
     let mut note = |present: bool, what: &str| {
         if present {
@@ -550,7 +591,6 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
         "capacity.spot (spot mix and interruptions)",
     );
     note(f.llm.is_some(), "llm (Bedrock calls)");
-    note(f.budget.is_some(), "budget (budget alerts)");
     Ok(Scenario {
         name: loaded.name,
         origin: loaded.origin,
@@ -561,6 +601,8 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
         hpa,
         keda,
         fixed: fixed_plan,
+        budgets,
+        budget_interval_h,
         not_simulated,
     })
 }

@@ -482,8 +482,26 @@ pub struct Budget {
     pub monthly_usd: f64,
     #[serde(default)]
     pub alerts: Vec<BudgetAlert>,
+    /// Hours between evaluations (default 8).
     #[serde(default)]
     pub evaluation_interval_h: Option<f64>,
+    /// Per-service budgets (e.g. the seeds' "EC2 budget").
+    #[serde(default)]
+    pub services: Vec<ServiceBudget>,
+}
+
+/// A budget over one part of the cost.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceBudget {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// compute (EC2, ECS, Fargate), database (RDS), cache, network, load_balancer, storage, llm.
+    pub service: String,
+    pub monthly_usd: f64,
+    /// Defaults to the monthly budget's alerts.
+    #[serde(default)]
+    pub alerts: Vec<BudgetAlert>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]

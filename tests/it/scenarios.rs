@@ -254,3 +254,65 @@ fn bad_autoscaling_input_names_file_and_field() {
         .to_string();
     assert!(e.contains("more than one autoscaler"), "{e}");
 }
+
+#[test]
+fn diagnyx_month_costs_by_hand_and_the_production_budget_alert() {
+    use meshsim::engine::ArrivalProcess;
+    use meshsim::trace::r#gen::{GenSpec, Pattern, generate, write_csv};
+    // A steady low trace (0.5 rps) for the 30 days of November 2025.
+    let tmp = tempfile::tempdir().unwrap();
+    let trace = tmp.path().join("low.csv");
+    let rows = generate(&GenSpec {
+        pattern: Pattern::Constant,
+        mean_rps: 0.5,
+        peak_rps: None,
+        duration_s: 30.0 * 86400.0,
+        interval_s: 600.0,
+        seed: 1,
+        start: "2025-11-01T00:00:00Z".parse().unwrap(),
+        noise: 0.0,
+    })
+    .unwrap();
+    write_csv(std::fs::File::create(&trace).unwrap(), &rows).unwrap();
+    let book = PriceBook::builtin();
+    let run = |name: &str| {
+        let sc = scenario::resolve(name, &[], &[], &book).unwrap();
+        meshsim::run::run_file(&sc, &trace, 1, ArrivalProcess::Poisson)
+            .unwrap()
+            .0
+    };
+    // Production: db.t4g.small Multi-AZ $0.065/h × 720 h = $46.80, plus 50 GB gp3
+    // Multi-AZ $0.23/GB-month × 50 × 720/730 = $11.3425; one t4g.small all month
+    // (the load never reaches the CPU target) $0.0168 × 720 = $12.096.
+    let p = run("diagnyx-production");
+    assert!((p.summary.fixed.database_usd - (46.80 + 0.23 * 50.0 * 720.0 / 730.0)).abs() < 1e-6);
+    assert!((p.summary.cost_compute_usd - 0.0168 * 720.0).abs() < 1e-6);
+    // $70.2385 a month against an $80 budget: 80 % ($64) is crossed after
+    // 64 / (70.2385 / 720) = 656.1 h; the next 8-hourly evaluation is at 664 h.
+    assert_eq!(p.alerts.len(), 1, "{:?}", p.alerts);
+    assert_eq!(
+        (p.alerts[0].name.as_str(), p.alerts[0].kind.as_str()),
+        ("monthly", "budget_actual")
+    );
+    assert_eq!(p.alerts[0].t_us / 3_600_000_000, 664);
+    assert!(!p.alerts[0].projected);
+    // UAT: db.t4g.micro $0.016 × 720 + 30 GB × $0.115 × 720/730; one t4g.micro.
+    let u = run("diagnyx-uat");
+    assert!(
+        (u.summary.fixed.database_usd - (0.016 * 720.0 + 0.115 * 30.0 * 720.0 / 730.0)).abs()
+            < 1e-6
+    );
+    assert!((u.summary.cost_compute_usd - 0.0084 * 720.0).abs() < 1e-6);
+    assert!(u.alerts.is_empty());
+    // Dev: the instance runs 08:00-20:00 on the 20 weekdays of November 2025:
+    // 240 h × $0.0042 = $1.008, plus at most one started second per stop (20
+    // stops): a stopping replica drains its in-flight requests first and is
+    // billed per started second.
+    let d = run("diagnyx-dev");
+    let extra = d.summary.cost_compute_usd - 240.0 * 0.0042;
+    assert!(
+        (0.0..=20.0 * 0.0042 / 3600.0).contains(&extra),
+        "{}",
+        d.summary.cost_compute_usd
+    );
+}
