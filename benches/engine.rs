@@ -28,6 +28,7 @@ fn mmc_config(c: u32, span_s: u64) -> SimConfig {
         capacity_steps: vec![(0, c)],
         capacity_reason: String::new(),
         scaling: meshsim::engine::ScalingPlan::fixed(),
+        spot: None,
         usd_per_hour: 1.0,
         memory: MemoryModel {
             base_mb: 128.0,

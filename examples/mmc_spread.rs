@@ -32,6 +32,7 @@ fn main() {
             capacity_steps: vec![(0, c)],
             capacity_reason: String::new(),
             scaling: meshsim::engine::ScalingPlan::fixed(),
+            spot: None,
             usd_per_hour: 1.0,
             memory: MemoryModel {
                 base_mb: 1.0,

@@ -53,6 +53,7 @@ pub fn sim_config(
         capacity_steps: vec![(0, replicas)],
         capacity_reason: reason,
         scaling,
+        spot: scenario.spot.as_ref().map(|s| s.0.clone()),
         usd_per_hour: scenario.compute.usd_per_hour,
         memory: MemoryModel {
             base_mb: s.memory_base_mb,

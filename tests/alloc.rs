@@ -40,6 +40,7 @@ fn allocations_for(rps: f64) -> (u64, u64) {
         capacity_steps: vec![(0, 8)],
         capacity_reason: "test".into(),
         scaling: meshsim::engine::ScalingPlan::fixed(),
+        spot: None,
         usd_per_hour: 1.0,
         memory: MemoryModel {
             base_mb: 128.0,

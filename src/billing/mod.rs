@@ -5,6 +5,7 @@ pub mod budget;
 pub mod fixed;
 pub mod meter;
 pub mod pricebook;
+pub mod spot;
 
 pub use meter::{ComputeRate, ReplicaMeter};
 pub use pricebook::{PriceBook, PriceError, PriceRow};

@@ -436,8 +436,12 @@ fn print_summary(
     writeln!(w, "  availability {:.4} %", s.availability() * 100.0)?;
     writeln!(
         w,
-        "  replicas     mean {:.2}, max {}, {:.2} replica-hours on demand",
-        s.replicas_mean, s.replicas_max, s.replica_hours_on_demand
+        "  replicas     mean {:.2}, max {}, {:.2} replica-hours on demand, {:.2} spot, {} spot interruptions",
+        s.replicas_mean,
+        s.replicas_max,
+        s.replica_hours_on_demand,
+        s.replica_hours_spot,
+        s.spot_interruptions
     )?;
     writeln!(
         w,
@@ -448,6 +452,9 @@ fn print_summary(
         s.cost_total_usd()
     )?;
     writeln!(w, "               ({})", sc.compute.explanation)?;
+    if let Some((_, how)) = &sc.spot {
+        writeln!(w, "               ({how})")?;
+    }
     let f = &s.fixed;
     if f.total() > 0.0 {
         writeln!(

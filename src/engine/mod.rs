@@ -51,6 +51,8 @@ pub struct SimConfig {
     pub capacity_reason: String,
     /// Autoscaling: bounds, policy and scheduled actions.
     pub scaling: ScalingPlan,
+    /// Spot capacity (ECS capacity-provider strategy), if any.
+    pub spot: Option<SpotPlan>,
     pub usd_per_hour: f64,
     pub memory: MemoryModel,
     pub trace_kind: TraceKind,
@@ -60,6 +62,25 @@ pub struct SimConfig {
     /// Seconds of metric history kept for autoscalers.
     pub metrics_window_s: usize,
 }
+
+/// Spot capacity with ECS capacity-provider strategy semantics: the first
+/// `base` replicas on demand, the rest split by the weights as they are
+/// placed; a spot replica is unavailable while the spot price is above the
+/// maximum price (it stays pending, unbilled, unless `fallback_to_on_demand`);
+/// interruptions are a Poisson process per spot replica with a 2-minute notice.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpotPlan {
+    pub base: u32,
+    pub on_demand_weight: u32,
+    pub spot_weight: u32,
+    pub usd_per_hour: f64,
+    pub available: bool,
+    pub fallback_to_on_demand: bool,
+    pub interruptions_per_hour: f64,
+}
+
+/// Notice given before a spot interruption, µs.
+pub const SPOT_NOTICE_US: u64 = 120 * US_PER_SEC;
 
 /// How capacity is controlled during a run.
 #[derive(Clone, Debug, PartialEq)]
@@ -146,6 +167,9 @@ struct Replica {
     created_us: u64,
     ready_us: Option<u64>,
     busy: u32,
+    spot: bool,
+    /// False for a spot replica waiting for spot capacity (not billed, never ready).
+    placed: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -228,8 +252,16 @@ struct Engine {
     timeline: Vec<TimelineRow>,
     scaling: Vec<ScalingEvent>,
     control: Control,
-    /// Earliest pending control time (cached `control.next_time()`).
+    /// Earliest pending control time (cached).
     next_control: u64,
+    spot_meter: ReplicaMeter,
+    spot_rng: crate::rng::SimRng,
+    /// Next interruption notice of each placed spot replica.
+    spot_notices: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Interrupted replicas' deadlines (notice + 2 min), in time order.
+    spot_deadlines: VecDeque<(u64, u32)>,
+    spot_live: u32,
+    spot_interruptions: u64,
 }
 
 impl Engine {
@@ -302,6 +334,12 @@ impl Engine {
             scaling: Vec::new(),
             control,
             next_control,
+            spot_meter: ReplicaMeter::default(),
+            spot_rng: stream(0, Stream::SpotInterruptions),
+            spot_notices: BinaryHeap::new(),
+            spot_deadlines: VecDeque::new(),
+            spot_live: 0,
+            spot_interruptions: 0,
             cfg,
         }
     }
@@ -400,6 +438,11 @@ impl Engine {
     #[inline]
     fn complete_next(&mut self) {
         let c = self.completions.peek().expect("a completion is due").0;
+        if self.replicas[c.replica as usize].state == ReplicaState::Gone {
+            // Interrupted spot replica: its in-flight work was dropped at the deadline.
+            self.completions.pop();
+            return;
+        }
         let latency = self.now - c.arrival_us;
         self.served += 1;
         self.minute.served += 1;
@@ -432,7 +475,7 @@ impl Engine {
                 }
             }
             ReplicaState::Pending | ReplicaState::Gone => {
-                panic!("invariant: a completion on a replica that was never ready or is gone")
+                panic!("invariant: a completion on a replica that was never ready")
             }
         }
     }
@@ -480,10 +523,160 @@ impl Engine {
 
     fn stop_replica(&mut self, id: u32) {
         let r = &mut self.replicas[id as usize];
+        let was_draining = r.state == ReplicaState::Draining;
         r.state = ReplicaState::Gone;
         self.live_replicas -= 1;
-        self.meter
-            .stop(self.cfg.usd_per_hour, r.created_us, self.now);
+        if r.placed {
+            if r.spot {
+                let rate = self.cfg.spot.as_ref().map_or(0.0, |s| s.usd_per_hour);
+                self.spot_meter.stop(rate, r.created_us, self.now);
+                if !was_draining {
+                    self.spot_live -= 1;
+                }
+            } else {
+                self.meter
+                    .stop(self.cfg.usd_per_hour, r.created_us, self.now);
+            }
+        }
+    }
+
+    /// Capacity-provider strategy: whether the next replica goes to spot.
+    /// The first `base` replicas are on demand; after them each replica goes
+    /// to the provider furthest below its weight's share (ties: on demand).
+    fn next_is_spot(&self) -> bool {
+        let Some(sp) = &self.cfg.spot else {
+            return false;
+        };
+        let (mut od, mut spot) = (0u32, 0u32);
+        for r in &self.replicas {
+            if matches!(r.state, ReplicaState::Pending | ReplicaState::Ready) {
+                if r.spot {
+                    spot += 1;
+                } else {
+                    od += 1;
+                }
+            }
+        }
+        if od < sp.base {
+            return false;
+        }
+        let total = f64::from(sp.on_demand_weight) + f64::from(sp.spot_weight);
+        if total == 0.0 {
+            return false;
+        }
+        let n = f64::from(od - sp.base + spot + 1);
+        let deficit_od = f64::from(sp.on_demand_weight) / total * n - f64::from(od - sp.base);
+        let deficit_spot = f64::from(sp.spot_weight) / total * n - f64::from(spot);
+        deficit_spot > deficit_od
+    }
+
+    /// Creates one replica, placed by the capacity-provider strategy.
+    fn create_replica(&mut self, initial: bool) {
+        let id = self.replicas.len() as u32;
+        let mut spot = self.next_is_spot();
+        let mut placed = true;
+        if spot {
+            let sp = self.cfg.spot.as_ref().expect("spot chosen");
+            if !sp.available {
+                if sp.fallback_to_on_demand {
+                    spot = false;
+                } else {
+                    placed = false;
+                }
+            }
+        }
+        self.replicas.push(Replica {
+            state: ReplicaState::Pending,
+            created_us: self.now,
+            ready_us: None,
+            busy: 0,
+            spot,
+            placed,
+        });
+        self.live_replicas += 1;
+        if !placed {
+            return; // waits for spot capacity; ECS does not fall back by itself
+        }
+        if spot {
+            let sp = self.cfg.spot.as_ref().expect("spot");
+            self.spot_meter.start(sp.usd_per_hour, self.now);
+            self.spot_live += 1;
+            if sp.interruptions_per_hour > 0.0 {
+                let e: f64 =
+                    rand_distr::Distribution::sample(&rand_distr::Exp1, &mut self.spot_rng);
+                let t = self.now as f64
+                    + e / sp.interruptions_per_hour * crate::units::US_PER_HOUR as f64;
+                self.spot_notices
+                    .push(Reverse((t.min(u64::MAX as f64) as u64, id)));
+            }
+        } else {
+            self.meter.start(self.cfg.usd_per_hour, self.now);
+        }
+        if initial {
+            self.make_ready(id);
+        } else {
+            self.pending
+                .push_back((self.now.saturating_add(self.cfg.startup_us), id));
+        }
+    }
+
+    /// A ready replica stops taking work and finishes what it has.
+    fn begin_drain(&mut self, id: usize) {
+        let busy = self.replicas[id].busy;
+        self.replicas[id].state = ReplicaState::Draining;
+        if self.replicas[id].spot {
+            self.spot_live -= 1;
+        }
+        self.ready_replicas -= 1;
+        self.busy_ready -= u64::from(busy);
+        self.free_slots -= u64::from(self.cfg.concurrency - busy);
+        if busy == 0 {
+            self.stop_replica(id as u32);
+        }
+    }
+
+    /// A spot interruption notice: the replica drains for up to 2 minutes
+    /// and a replacement starts now.
+    fn spot_notice(&mut self, id: u32) {
+        let state = self.replicas[id as usize].state;
+        if !matches!(state, ReplicaState::Pending | ReplicaState::Ready) {
+            return;
+        }
+        self.spot_interruptions += 1;
+        if state == ReplicaState::Pending {
+            self.stop_replica(id);
+        } else {
+            self.begin_drain(id as usize);
+            if self.replicas[id as usize].state == ReplicaState::Draining {
+                self.spot_deadlines
+                    .push_back((self.now + SPOT_NOTICE_US, id));
+            }
+        }
+        self.create_replica(false);
+        let d = self.desired;
+        self.record_scaling(
+            "spot",
+            d,
+            d,
+            d,
+            format!(
+                "spot interruption notice for replica {id}: 2-minute warning, replacement started"
+            ),
+        );
+    }
+
+    /// The end of a spot notice: work still in flight is dropped.
+    fn spot_deadline(&mut self, id: u32) {
+        let r = &mut self.replicas[id as usize];
+        if r.state != ReplicaState::Draining {
+            return;
+        }
+        let busy = u64::from(r.busy);
+        r.busy = 0;
+        self.dropped += busy;
+        self.minute.dropped += busy;
+        self.busy_all -= busy;
+        self.stop_replica(id);
     }
 
     /// Changes the number of live (pending + ready) replicas to `n`.
@@ -495,21 +688,7 @@ impl Engine {
         self.desired = n;
         if n > current {
             for _ in current..n {
-                let id = self.replicas.len() as u32;
-                self.replicas.push(Replica {
-                    state: ReplicaState::Pending,
-                    created_us: self.now,
-                    ready_us: None,
-                    busy: 0,
-                });
-                self.live_replicas += 1;
-                self.meter.start(self.cfg.usd_per_hour, self.now);
-                if initial {
-                    self.make_ready(id);
-                } else {
-                    self.pending
-                        .push_back((self.now.saturating_add(self.cfg.startup_us), id));
-                }
+                self.create_replica(initial);
             }
         } else {
             let mut remove = current - n;
@@ -527,14 +706,7 @@ impl Engine {
                     break;
                 }
                 if self.replicas[id].state == ReplicaState::Ready {
-                    let busy = self.replicas[id].busy;
-                    self.replicas[id].state = ReplicaState::Draining;
-                    self.ready_replicas -= 1;
-                    self.busy_ready -= u64::from(busy);
-                    self.free_slots -= u64::from(self.cfg.concurrency - busy);
-                    if busy == 0 {
-                        self.stop_replica(id as u32);
-                    }
+                    self.begin_drain(id);
                     remove -= 1;
                 }
             }
@@ -564,6 +736,20 @@ impl Engine {
     /// actions, then the policy's periodic evaluation.
     fn run_control(&mut self) {
         let now = self.now;
+        while let Some(&(t, id)) = self.spot_deadlines.front() {
+            if t > now {
+                break;
+            }
+            self.spot_deadlines.pop_front();
+            self.spot_deadline(id);
+        }
+        while let Some(&Reverse((t, id))) = self.spot_notices.peek() {
+            if t > now {
+                break;
+            }
+            self.spot_notices.pop();
+            self.spot_notice(id);
+        }
         while let Some(&(t, n)) = self.control.steps.get(self.control.step_i) {
             if t > now {
                 break;
@@ -646,7 +832,11 @@ impl Engine {
             self.control.policy = Some(policy);
             self.control.views = views;
         }
-        self.next_control = self.control.next_time();
+        self.next_control = self
+            .control
+            .next_time()
+            .min(self.spot_notices.peek().map_or(u64::MAX, |r| r.0.0))
+            .min(self.spot_deadlines.front().map_or(u64::MAX, |d| d.0));
     }
 
     fn tick(&mut self) {
@@ -669,7 +859,7 @@ impl Engine {
         let slots = snap.ready_slot_us - start.ready_slot_us;
         let m = &self.minute;
         let h = &self.minute_hist;
-        let compute = self.meter.accrued_usd(self.now);
+        let compute = self.meter.accrued_usd(self.now) + self.spot_meter.accrued_usd(self.now);
         self.timeline.push(TimelineRow {
             t_s: start.t_us / US_PER_SEC,
             len_s: len_us as f64 / US_PER_SEC as f64,
@@ -680,7 +870,7 @@ impl Engine {
             replicas_ready: self.ready_replicas,
             replicas_total: self.live_replicas,
             replicas_desired: self.desired,
-            replicas_spot: 0,
+            replicas_spot: self.spot_live,
             cpu_util: if slots > 0 {
                 (snap.busy_slot_us - start.busy_slot_us) as f64 / slots as f64
             } else {
@@ -717,6 +907,7 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
     );
     let mut service_rng = stream(seed, Stream::ServiceTimes);
     let mut e = Engine::new(cfg);
+    e.spot_rng = stream(seed, Stream::SpotInterruptions);
     let mut next_arrival = arrivals.next();
     let mut next_tick = 0u64;
     const NEVER: u64 = u64::MAX;
@@ -777,7 +968,8 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         e.served + e.dropped + e.rejected + in_flight,
         "invariant: arrived = served + dropped + rejected + in flight"
     );
-    let compute = e.meter.accrued_usd(end);
+    let compute_spot = e.spot_meter.accrued_usd(end);
+    let compute = e.meter.accrued_usd(end) + compute_spot;
     if let Some(last) = e.timeline.last() {
         assert!(
             (last.cost_compute_usd - compute).abs() <= 1e-9 * compute.max(1.0),
@@ -802,15 +994,16 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         wait_probability: (e.started > 0).then(|| e.waited as f64 / e.started as f64),
         requests_started: e.started,
         replica_hours_on_demand: e.meter.replica_us(end) as f64 / crate::units::US_PER_HOUR as f64,
-        replica_hours_spot: 0.0,
+        replica_hours_spot: e.spot_meter.replica_us(end) as f64 / crate::units::US_PER_HOUR as f64,
         replicas_mean: if end > 0 {
             e.replicas_int as f64 / end as f64
         } else {
             0.0
         },
         replicas_max: e.replicas_max,
-        spot_interruptions: 0,
+        spot_interruptions: e.spot_interruptions,
         cost_compute_usd: compute,
+        cost_compute_spot_usd: compute_spot,
         fixed: Default::default(),
         cost_llm_usd: 0.0,
         llm_calls: 0,

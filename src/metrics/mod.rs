@@ -125,7 +125,10 @@ pub struct Summary {
     pub replicas_mean: f64,
     pub replicas_max: u32,
     pub spot_interruptions: u64,
+    /// Compute, on-demand and spot together.
     pub cost_compute_usd: f64,
+    /// The spot part of `cost_compute_usd`.
+    pub cost_compute_spot_usd: f64,
     pub fixed: FixedCost,
     pub cost_llm_usd: f64,
     pub llm_calls: u64,

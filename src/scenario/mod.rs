@@ -34,6 +34,8 @@ pub struct Scenario {
     pub keda: Option<KedaSpec>,
     /// Always-on resources, priced.
     pub fixed: FixedPlan,
+    /// Spot capacity, priced, with how the price and rate were found.
+    pub spot: Option<(crate::engine::SpotPlan, String)>,
     /// Budgets to evaluate, and hours between evaluations.
     pub budgets: Vec<crate::billing::budget::BudgetSpec>,
     pub budget_interval_h: f64,
@@ -466,6 +468,22 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
         );
     }
 
+    let mut spot_plan = None;
+    if let (Some(sp), Some(rate)) = (&f.capacity.spot, &compute) {
+        match crate::billing::spot::plan(sp, &f.capacity, &f.region, rate.usd_per_hour, book) {
+            Ok(p) => spot_plan = Some(p),
+            Err(e) => {
+                let (m, _) = price_problem(e);
+                bad(
+                    "capacity.spot",
+                    m,
+                    Some(
+                        "set capacity.spot.discount to price spot from the on-demand price".into(),
+                    ),
+                );
+            }
+        }
+    }
     let mut fixed_plan = FixedPlan::default();
     if let Some(fx) = &f.fixed {
         if !non_negative(fx.nat_bytes_per_request) {
@@ -586,10 +604,6 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
             not_simulated.push(what.to_string());
         }
     };
-    note(
-        c.spot.is_some(),
-        "capacity.spot (spot mix and interruptions)",
-    );
     note(f.llm.is_some(), "llm (Bedrock calls)");
     Ok(Scenario {
         name: loaded.name,
@@ -601,6 +615,7 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
         hpa,
         keda,
         fixed: fixed_plan,
+        spot: spot_plan,
         budgets,
         budget_interval_h,
         not_simulated,

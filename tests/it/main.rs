@@ -8,6 +8,7 @@ mod lifecycle;
 mod parquet;
 mod queueing;
 mod scenarios;
+mod spot;
 
 use meshsim::engine::{ArrivalProcess, SimConfig};
 use meshsim::model::metrics::MemoryModel;
@@ -26,6 +27,7 @@ pub fn config(replicas: u32, concurrency: u32, service: ServiceDist, span_s: u64
         capacity_steps: vec![(0, replicas)],
         capacity_reason: "test".into(),
         scaling: meshsim::engine::ScalingPlan::fixed(),
+        spot: None,
         usd_per_hour: 1.0,
         memory: MemoryModel {
             base_mb: 100.0,
