@@ -44,6 +44,26 @@ pub enum Command {
     /// Kubernetes HPA tools.
     #[command(subcommand)]
     Hpa(HpaCommand),
+    /// List or query the pricing catalogue (every price with its source and date).
+    Pricing {
+        /// Only this service (EC2, Fargate, RDS, RDS storage, ElastiCache, NAT Gateway, ALB, S3, CloudWatch Logs).
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long)]
+        region: Option<String>,
+        /// SKU substring, e.g. t4g or multi-az.
+        #[arg(long)]
+        sku: Option<String>,
+        /// on_demand or spot.
+        #[arg(long)]
+        option: Option<String>,
+        /// A pricing CSV to lay over the built-in catalogue.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Print CSV (all columns) instead of a table.
+        #[arg(long)]
+        csv: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -163,6 +183,95 @@ fn dispatch(cli: Cli) -> Result<()> {
     let book = PriceBook::builtin();
     match cli.command {
         Command::Run(args) => run(args, &book),
+        Command::Pricing {
+            service,
+            region,
+            sku,
+            option,
+            file,
+            csv,
+        } => {
+            let book = match file {
+                Some(f) => {
+                    let text = std::fs::read_to_string(&f)
+                        .with_context(|| format!("cannot read {}", f.display()))?;
+                    book.overlay(&PriceBook::from_csv(&text, &f.display().to_string())?)
+                }
+                None => book,
+            };
+            let eq =
+                |a: &str, b: &Option<String>| b.as_ref().is_none_or(|b| a.eq_ignore_ascii_case(b));
+            let rows: Vec<_> = book
+                .rows()
+                .iter()
+                .filter(|r| {
+                    eq(&r.service, &service)
+                        && eq(&r.region, &region)
+                        && eq(&r.purchase_option, &option)
+                        && sku.as_ref().is_none_or(|s| r.sku.contains(s.as_str()))
+                })
+                .collect();
+            if rows.is_empty() {
+                bail!(
+                    "no price matches (the catalogue has {} rows; try without filters)",
+                    book.rows().len()
+                );
+            }
+            let mut o = std::io::stdout().lock();
+            if csv {
+                let mut w = ::csv::Writer::from_writer(&mut o);
+                w.write_record([
+                    "service",
+                    "sku",
+                    "region",
+                    "unit",
+                    "price_usd",
+                    "purchase_option",
+                    "description",
+                    "source",
+                    "source_date",
+                ])?;
+                for r in rows {
+                    w.write_record([
+                        &r.service,
+                        &r.sku,
+                        &r.region,
+                        &r.unit,
+                        &r.price_usd.to_string(),
+                        &r.purchase_option,
+                        &r.description,
+                        &r.source,
+                        &r.source_date,
+                    ])?;
+                }
+                w.flush()?;
+            } else {
+                writeln!(
+                    o,
+                    "{:<16} {:<28} {:<15} {:>11}  {:<26} {:<9} {}",
+                    "service", "sku", "region", "price_usd", "unit", "option", "source date"
+                )?;
+                for r in &rows {
+                    writeln!(
+                        o,
+                        "{:<16} {:<28} {:<15} {:>11}  {:<26} {:<9} {}",
+                        r.service,
+                        r.sku,
+                        r.region,
+                        r.price_usd,
+                        r.unit,
+                        r.purchase_option,
+                        r.source_date
+                    )?;
+                }
+                writeln!(
+                    o,
+                    "{} price(s); `--csv` prints each one's source",
+                    rows.len()
+                )?;
+            }
+            Ok(())
+        }
         Command::Hpa(HpaCommand::Explain { hpa, state, name }) => {
             hpa_explain(&hpa, &state, name.as_deref())
         }

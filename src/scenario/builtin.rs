@@ -8,6 +8,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     ("steady", include_str!("../../scenarios/steady.toml")),
     (
+        "small-team",
+        include_str!("../../scenarios/small-team.toml"),
+    ),
+    (
         "i2s-staging",
         include_str!("../../scenarios/i2s-staging.toml"),
     ),

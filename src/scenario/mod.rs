@@ -91,6 +91,18 @@ pub fn fargate_memory_ok(vcpu: f64, gb: f64) -> Result<(), String> {
 
 /// Semantic checks, all at once; resolves time zone and prices.
 pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagnostics> {
+    let own_book;
+    let book = match loaded.file.pricing.clone() {
+        None => book,
+        Some(path) => {
+            let text =
+                read_manifest(&loaded, "pricing", &path).map_err(|d| Diagnostics(vec![d]))?;
+            let mine = PriceBook::from_csv(&text, &path)
+                .map_err(|e| Diagnostics(vec![hpa_error(&loaded, "pricing", e.to_string())]))?;
+            own_book = book.overlay(&mine);
+            &own_book
+        }
+    };
     let hpa = match resolve_hpa(&mut loaded)
         .and_then(|h| resolve_scaled_object(&mut loaded).map(|()| h))
     {

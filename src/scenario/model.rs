@@ -21,6 +21,10 @@ pub struct ScenarioFile {
     pub region: String,
     #[serde(default = "default_timezone")]
     pub timezone: String,
+    /// A pricing CSV (catalogue columns) whose rows replace or add to the
+    /// built-in catalogue for this scenario: negotiated discounts, other regions.
+    #[serde(default)]
+    pub pricing: Option<String>,
     #[serde(default)]
     pub service: Service,
     #[serde(default)]

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per concern.
 
 mod autoscaling;
+mod billing;
 mod cli;
 mod conservation;
 mod hpa;
