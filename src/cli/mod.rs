@@ -246,10 +246,19 @@ fn dispatch(cli: Cli) -> Result<()> {
                 }
                 w.flush()?;
             } else {
+                let header = [
+                    "service",
+                    "sku",
+                    "region",
+                    "price_usd",
+                    "unit",
+                    "option",
+                    "source date",
+                ];
                 writeln!(
                     o,
                     "{:<16} {:<28} {:<15} {:>11}  {:<26} {:<9} {}",
-                    "service", "sku", "region", "price_usd", "unit", "option", "source date"
+                    header[0], header[1], header[2], header[3], header[4], header[5], header[6]
                 )?;
                 for r in &rows {
                     writeln!(
