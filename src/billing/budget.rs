@@ -212,6 +212,7 @@ mod tests {
                 latency_p95_ms: None,
                 latency_p99_ms: None,
                 cost_compute_usd: (m + 1) as f64 / 60.0,
+                cost_compute_spot_usd: 0.0,
                 fixed: FixedCost::default(),
                 cost_llm_usd: 0.0,
             })

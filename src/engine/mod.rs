@@ -859,7 +859,8 @@ impl Engine {
         let slots = snap.ready_slot_us - start.ready_slot_us;
         let m = &self.minute;
         let h = &self.minute_hist;
-        let compute = self.meter.accrued_usd(self.now) + self.spot_meter.accrued_usd(self.now);
+        let compute_spot = self.spot_meter.accrued_usd(self.now);
+        let compute = self.meter.accrued_usd(self.now) + compute_spot;
         self.timeline.push(TimelineRow {
             t_s: start.t_us / US_PER_SEC,
             len_s: len_us as f64 / US_PER_SEC as f64,
@@ -881,6 +882,7 @@ impl Engine {
             latency_p95_ms: quantile_ms(h, 0.95),
             latency_p99_ms: quantile_ms(h, 0.99),
             cost_compute_usd: compute,
+            cost_compute_spot_usd: compute_spot,
             fixed: Default::default(),
             cost_llm_usd: 0.0,
         });

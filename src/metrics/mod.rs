@@ -62,8 +62,10 @@ pub struct TimelineRow {
     pub latency_p50_ms: Option<f64>,
     pub latency_p95_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,
-    /// Cumulative cost at the end of the minute.
+    /// Cumulative cost at the end of the minute (compute: on-demand and spot).
     pub cost_compute_usd: f64,
+    /// The spot part of `cost_compute_usd`.
+    pub cost_compute_spot_usd: f64,
     pub fixed: FixedCost,
     pub cost_llm_usd: f64,
 }

@@ -190,6 +190,8 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "cost_network_usd",
     "cost_load_balancer_usd",
     "cost_storage_usd",
+    "cost_compute_on_demand_usd",
+    "cost_compute_spot_usd",
 ];
 
 pub fn write_timeline<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
@@ -222,6 +224,8 @@ pub fn write_timeline<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Re
             format!("{:.6}", r.fixed.network_usd),
             format!("{:.6}", r.fixed.load_balancer_usd),
             format!("{:.6}", r.fixed.storage_usd),
+            format!("{:.6}", r.cost_compute_usd - r.cost_compute_spot_usd),
+            format!("{:.6}", r.cost_compute_spot_usd),
         ])?;
     }
     wr.flush()?;
