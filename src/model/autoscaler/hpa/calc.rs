@@ -246,46 +246,24 @@ pub fn resource_utilization_replicas(
         ratio,
         groups: Some(groups),
     };
-    let scale_up_with_unready = !groups.unready.is_empty() && ratio > 1.0;
-    if !scale_up_with_unready && groups.missing.is_empty() {
-        let r = if tol.is_within(ratio) {
-            current
-        } else {
-            ceil_i32(ratio * groups.ready_count as f64)
-        };
-        return Ok(done(r, groups));
-    }
-    if !groups.missing.is_empty() {
-        for p in &groups.missing {
-            if ratio < 1.0 {
-                // Recent master: max(100 %, target) of the request.
-                let req = requests.get(p).copied().unwrap_or(0);
-                m.insert(
-                    p.clone(),
-                    req.saturating_mul(i64::from(target.max(100))) / 100,
-                );
-            } else if ratio > 1.0 {
-                m.insert(p.clone(), 0);
-            }
-        }
-    }
-    if scale_up_with_unready {
-        for p in &groups.unready {
-            m.insert(p.clone(), 0);
-        }
-    }
-    let (new_ratio, _, _) = utilization_ratio(&m, &requests, target)?;
-    if tol.is_within(new_ratio)
-        || (ratio < 1.0 && new_ratio > 1.0)
-        || (ratio > 1.0 && new_ratio < 1.0)
-    {
-        return Ok(done(current, groups));
-    }
-    let new = ceil_i32(new_ratio * m.len() as f64);
-    if (new_ratio < 1.0 && new > current) || (new_ratio > 1.0 && new < current) {
-        return Ok(done(current, groups));
-    }
-    Ok(done(new, groups))
+    let r = rebalanced_replicas(
+        current,
+        ratio,
+        &groups,
+        &mut m,
+        // Recent master: a missing pod counts at max(100 %, target) of its request.
+        |p| {
+            requests
+                .get(p)
+                .copied()
+                .unwrap_or(0)
+                .saturating_mul(i64::from(target.max(100)))
+                / 100
+        },
+        |m| utilization_ratio(m, &requests, target).map(|r| r.0),
+        tol,
+    )?;
+    Ok(done(r, groups))
 }
 
 /// `calcPlainMetricReplicas`: Pods metrics and Resource `averageValue` targets.
@@ -326,22 +304,47 @@ pub fn plain_metric_replicas(
         ratio,
         groups: Some(groups),
     };
+    let r = rebalanced_replicas(
+        current,
+        ratio,
+        &groups,
+        &mut m,
+        |_| target,
+        |m| Ok(usage_ratio(m).0),
+        tol,
+    )?;
+    Ok(done(r, groups))
+}
+
+/// The skeleton `GetResourceReplicas` and `calcPlainMetricReplicas` share:
+/// without unready pods on a scale-up and without missing pods, scale by the
+/// ready pods (or keep `current` within tolerance). Otherwise fill missing pods
+/// (`low_fill` when scaling down, 0 when scaling up) and, on a scale-up,
+/// unready pods with 0; recompute the ratio; keep `current` if it is now within
+/// tolerance, if the direction flipped, or if the new count moves the wrong way.
+#[allow(clippy::too_many_arguments)]
+fn rebalanced_replicas(
+    current: i32,
+    ratio: f64,
+    groups: &PodGroups,
+    m: &mut BTreeMap<String, i64>,
+    low_fill: impl Fn(&str) -> i64,
+    recompute: impl Fn(&BTreeMap<String, i64>) -> Result<f64, String>,
+    tol: Tolerances,
+) -> Result<i32, String> {
     let scale_up_with_unready = !groups.unready.is_empty() && ratio > 1.0;
     if !scale_up_with_unready && groups.missing.is_empty() {
-        let r = if tol.is_within(ratio) {
+        return Ok(if tol.is_within(ratio) {
             current
         } else {
             ceil_i32(ratio * groups.ready_count as f64)
-        };
-        return Ok(done(r, groups));
+        });
     }
-    if !groups.missing.is_empty() {
-        for p in &groups.missing {
-            if ratio < 1.0 {
-                m.insert(p.clone(), target);
-            } else if ratio > 1.0 {
-                m.insert(p.clone(), 0);
-            }
+    for p in &groups.missing {
+        if ratio < 1.0 {
+            m.insert(p.clone(), low_fill(p));
+        } else if ratio > 1.0 {
+            m.insert(p.clone(), 0);
         }
     }
     if scale_up_with_unready {
@@ -349,18 +352,18 @@ pub fn plain_metric_replicas(
             m.insert(p.clone(), 0);
         }
     }
-    let (new_ratio, _) = usage_ratio(&m);
+    let new_ratio = recompute(m)?;
     if tol.is_within(new_ratio)
         || (ratio < 1.0 && new_ratio > 1.0)
         || (ratio > 1.0 && new_ratio < 1.0)
     {
-        return Ok(done(current, groups));
+        return Ok(current);
     }
     let new = ceil_i32(new_ratio * m.len() as f64);
     if (new_ratio < 1.0 && new > current) || (new_ratio > 1.0 && new < current) {
-        return Ok(done(current, groups));
+        return Ok(current);
     }
-    Ok(done(new, groups))
+    Ok(new)
 }
 
 /// Pods metric values (milli) by pod for a custom metric name.
