@@ -29,6 +29,7 @@ fn mmc_config(c: u32, span_s: u64) -> SimConfig {
         capacity_reason: String::new(),
         scaling: meshsim::engine::ScalingPlan::fixed(),
         spot: None,
+        llm: None,
         usd_per_hour: 1.0,
         memory: MemoryModel {
             base_mb: 128.0,
@@ -55,6 +56,7 @@ fn bench(c: &mut Criterion) {
         service_us: None,
         tokens_in: None,
         tokens_out: None,
+        session: None,
     };
     let n = simulate(mmc_config(16, span_s), std::iter::once(row), 1)
         .summary

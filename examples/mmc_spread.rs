@@ -33,6 +33,7 @@ fn main() {
             capacity_reason: String::new(),
             scaling: meshsim::engine::ScalingPlan::fixed(),
             spot: None,
+            llm: None,
             usd_per_hour: 1.0,
             memory: MemoryModel {
                 base_mb: 1.0,
@@ -54,6 +55,7 @@ fn main() {
                 service_us: None,
                 tokens_in: None,
                 tokens_out: None,
+                session: None,
             }]
             .into_iter(),
             seed,

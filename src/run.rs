@@ -54,6 +54,7 @@ pub fn sim_config(
         capacity_reason: reason,
         scaling,
         spot: scenario.spot.as_ref().map(|s| s.0.clone()),
+        llm: llm_plan(scenario, meta)?,
         usd_per_hour: scenario.compute.usd_per_hour,
         memory: MemoryModel {
             base_mb: s.memory_base_mb,
@@ -123,6 +124,42 @@ pub fn scaling_plan(scenario: &Scenario, meta: &TraceMeta) -> (ScalingPlan, u32,
     )
 }
 
+/// The scenario's LLM plan with the local midnights of the trace's span.
+fn llm_plan(
+    scenario: &Scenario,
+    meta: &TraceMeta,
+) -> Result<Option<crate::model::llm::LlmPlan>, RunError> {
+    let Some(mut plan) = scenario.llm.clone() else {
+        return Ok(None);
+    };
+    if plan.tokens_in.is_none() && plan.tokens_out.is_none() && !meta.has_tokens {
+        return Err(RunError::Incompatible(format!(
+            "scenario `{}` makes Bedrock calls but neither gives llm.tokens_in/tokens_out nor does {} carry token columns",
+            scenario.name,
+            meta.path.display()
+        )));
+    }
+    if meta.has_tokens {
+        // Every request of a trace with token counts calls a model.
+        plan.fraction = 1.0;
+    }
+    if let Ok(start) = jiff::Timestamp::from_microsecond(meta.start_epoch_us) {
+        let mut day = start.to_zoned(scenario.tz.clone()).start_of_day().ok();
+        while let Some(d) = day {
+            let Ok(next) = d.tomorrow().and_then(|t| t.start_of_day()) else {
+                break;
+            };
+            let rel = next.timestamp().as_microsecond() - meta.start_epoch_us;
+            if rel as u64 >= meta.end_us {
+                break;
+            }
+            plan.day_starts_us.push(rel as u64);
+            day = Some(next);
+        }
+    }
+    Ok(Some(plan))
+}
+
 /// Validates the trace, then simulates `scenario` on it.
 pub fn run_file(
     scenario: &Scenario,
@@ -144,6 +181,7 @@ pub fn run_file(
     let mut outcome = simulate(cfg, rows, seed);
     crate::billing::fixed::apply(&scenario.fixed, &mut outcome);
     if !scenario.budgets.is_empty() {
+        let llm_alerts = std::mem::take(&mut outcome.alerts);
         let month_s = crate::report::month_seconds(meta.start_epoch_us);
         outcome.alerts = crate::billing::budget::evaluate(
             &scenario.budgets,
@@ -156,6 +194,8 @@ pub fn run_file(
             outcome.alerts.iter().filter(|a| !a.projected).count() as u64;
         outcome.summary.budget_alerts_projected =
             outcome.alerts.iter().filter(|a| a.projected).count() as u64;
+        outcome.alerts.extend(llm_alerts);
+        outcome.alerts.sort_by_key(|a| a.t_us);
     }
     if let Some(e) = failure {
         // The file changed between the two passes.

@@ -41,6 +41,7 @@ fn allocations_for(rps: f64) -> (u64, u64) {
         capacity_reason: "test".into(),
         scaling: meshsim::engine::ScalingPlan::fixed(),
         spot: None,
+        llm: None,
         usd_per_hour: 1.0,
         memory: MemoryModel {
             base_mb: 128.0,
@@ -60,6 +61,7 @@ fn allocations_for(rps: f64) -> (u64, u64) {
             service_us: None,
             tokens_in: None,
             tokens_out: None,
+            session: None,
         })
         .collect();
     let before = ALLOCATIONS.load(Ordering::Relaxed);

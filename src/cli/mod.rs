@@ -536,7 +536,7 @@ fn print_summary(
     )?;
     writeln!(
         w,
-        "  requests     {} arrived, {} served, {} dropped (timeout), {} rejected (queue full), {} in flight at the end",
+        "  requests     {} arrived, {} served, {} dropped (timeout), {} rejected (queue full or LLM limit), {} in flight at the end",
         s.requests_arrived,
         s.requests_served,
         s.requests_dropped,
@@ -587,13 +587,31 @@ fn print_summary(
         report::projected_month_usd(s, info),
         report::month_seconds(info.start_epoch_us) / 86_400.0
     )?;
-    for a in &o.alerts {
+    if s.llm_calls + s.llm_rejected > 0 {
         writeln!(
             w,
-            "  alert        {} {} {}% at {}{}: ${:.2}",
+            "  llm          {} calls, {} tokens in, {} out, ${:.4}; {} rejected, {} downgraded by limits; without limits ${:.4} (saved ${:.4})",
+            s.llm_calls,
+            s.llm_tokens_in,
+            s.llm_tokens_out,
+            s.cost_llm_usd,
+            s.llm_rejected,
+            s.llm_downgraded,
+            s.llm_cost_unlimited_usd,
+            s.llm_cost_unlimited_usd - s.cost_llm_usd
+        )?;
+    }
+    for a in &o.alerts {
+        let threshold = if a.kind.starts_with("llm_") {
+            format!("${} limit", a.threshold)
+        } else {
+            format!("{}%", a.threshold)
+        };
+        writeln!(
+            w,
+            "  alert        {} {} {threshold} at {}{}: ${:.2}",
             a.name,
             a.kind,
-            a.threshold,
             info.time(a.t_us),
             if a.projected {
                 " (projected past the trace)"
@@ -602,6 +620,9 @@ fn print_summary(
             },
             a.value
         )?;
+    }
+    for warn in &sc.warnings {
+        writeln!(w, "  warning      {warn}")?;
     }
     let p95 = report::slo_p95_met(s, info);
     let av = report::slo_availability_met(s, info);

@@ -25,6 +25,10 @@ pub enum ArrivalProcess {
 pub struct Arrival {
     pub t_us: u64,
     pub service_us: Option<u64>,
+    /// Tokens of the request's LLM call, when the trace gives them.
+    pub tokens_in: Option<f64>,
+    pub tokens_out: Option<f64>,
+    pub session: Option<u64>,
 }
 
 pub struct Arrivals<I: Iterator<Item = TraceRow>> {
@@ -42,6 +46,8 @@ pub struct Arrivals<I: Iterator<Item = TraceRow>> {
     /// Integral of the rate accumulated towards `target`.
     credit: f64,
     target: f64,
+    /// The current rate row's mean tokens.
+    seg_tokens: (Option<f64>, Option<f64>),
 }
 
 impl<I: Iterator<Item = TraceRow>> Arrivals<I> {
@@ -69,6 +75,7 @@ impl<I: Iterator<Item = TraceRow>> Arrivals<I> {
                 0.0
             },
             target: 1.0,
+            seg_tokens: (None, None),
         };
         if a.process == ArrivalProcess::Poisson {
             a.target = Exp1.sample(&mut a.rng);
@@ -93,6 +100,7 @@ impl<I: Iterator<Item = TraceRow>> Arrivals<I> {
             }
             self.pos = row.t_us as f64;
             self.seg_end = end as f64;
+            self.seg_tokens = (row.tokens_in, row.tokens_out);
             self.rate_per_us = match self.kind {
                 TraceKind::Rate => row.value / US_PER_SEC as f64,
                 _ => row.value / len as f64,
@@ -117,6 +125,9 @@ impl<I: Iterator<Item = TraceRow>> Arrivals<I> {
                     return Some(Arrival {
                         t_us: t as u64,
                         service_us: None,
+                        tokens_in: self.seg_tokens.0,
+                        tokens_out: self.seg_tokens.1,
+                        session: None,
                     });
                 }
                 self.credit += self.rate_per_us * (self.seg_end - self.pos);
@@ -140,6 +151,9 @@ impl<I: Iterator<Item = TraceRow>> Iterator for Arrivals<I> {
                 Some(Arrival {
                     t_us: row.t_us,
                     service_us: row.service_us,
+                    tokens_in: row.tokens_in,
+                    tokens_out: row.tokens_out,
+                    session: row.session,
                 })
             }
             _ => self.next_rate_arrival(),
@@ -159,6 +173,7 @@ mod tests {
             service_us: None,
             tokens_in: None,
             tokens_out: None,
+            session: None,
         }
     }
 

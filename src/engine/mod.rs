@@ -53,6 +53,8 @@ pub struct SimConfig {
     pub scaling: ScalingPlan,
     /// Spot capacity (ECS capacity-provider strategy), if any.
     pub spot: Option<SpotPlan>,
+    /// Bedrock calls made while serving requests, if any.
+    pub llm: Option<crate::model::llm::LlmPlan>,
     pub usd_per_hour: f64,
     pub memory: MemoryModel,
     pub trace_kind: TraceKind,
@@ -262,6 +264,9 @@ struct Engine {
     spot_deadlines: VecDeque<(u64, u32)>,
     spot_live: u32,
     spot_interruptions: u64,
+    llm: Option<crate::model::llm::LlmState>,
+    llm_rng: crate::rng::SimRng,
+    session_rng: crate::rng::SimRng,
 }
 
 impl Engine {
@@ -340,6 +345,9 @@ impl Engine {
             spot_deadlines: VecDeque::new(),
             spot_live: 0,
             spot_interruptions: 0,
+            llm: cfg.llm.clone().map(crate::model::llm::LlmState::new),
+            llm_rng: stream(0, Stream::Llm),
+            session_rng: stream(0, Stream::Sessions),
             cfg,
         }
     }
@@ -483,6 +491,21 @@ impl Engine {
     fn on_arrival(&mut self, a: Arrival, service_us: u64) {
         self.arrived += 1;
         self.minute.arrived += 1;
+        if let Some(llm) = &mut self.llm {
+            let call = llm.request(
+                a.t_us,
+                (a.tokens_in, a.tokens_out),
+                a.session,
+                &mut self.llm_rng,
+                &mut self.session_rng,
+            );
+            if call == crate::model::llm::Call::Rejected {
+                // Refused by a Bedrock cost limit: the request is rejected.
+                self.rejected += 1;
+                self.minute.rejected += 1;
+                return;
+            }
+        }
         if self.free_slots > 0 {
             debug_assert!(
                 self.queue.is_empty(),
@@ -884,7 +907,7 @@ impl Engine {
             cost_compute_usd: compute,
             cost_compute_spot_usd: compute_spot,
             fixed: Default::default(),
-            cost_llm_usd: 0.0,
+            cost_llm_usd: self.llm.as_ref().map_or(0.0, |l| l.cost_usd),
         });
         self.minute = Minute {
             start: snap,
@@ -910,6 +933,8 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
     let mut service_rng = stream(seed, Stream::ServiceTimes);
     let mut e = Engine::new(cfg);
     e.spot_rng = stream(seed, Stream::SpotInterruptions);
+    e.llm_rng = stream(seed, Stream::Llm);
+    e.session_rng = stream(seed, Stream::Sessions);
     let mut next_arrival = arrivals.next();
     let mut next_tick = 0u64;
     const NEVER: u64 = u64::MAX;
@@ -979,6 +1004,7 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         );
     }
     let served = e.served;
+    let llm = e.llm.as_ref();
     let summary = Summary {
         sim_seconds: end as f64 / US_PER_SEC as f64,
         requests_arrived: e.arrived,
@@ -1007,19 +1033,28 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         cost_compute_usd: compute,
         cost_compute_spot_usd: compute_spot,
         fixed: Default::default(),
-        cost_llm_usd: 0.0,
-        llm_calls: 0,
-        llm_tokens_in: 0,
-        llm_tokens_out: 0,
-        llm_rejected: 0,
-        llm_downgraded: 0,
+        cost_llm_usd: llm.map_or(0.0, |l| l.cost_usd),
+        llm_calls: llm.map_or(0, |l| l.calls),
+        llm_tokens_in: llm.map_or(0, |l| l.tokens_in),
+        llm_tokens_out: llm.map_or(0, |l| l.tokens_out),
+        llm_rejected: llm.map_or(0, |l| l.rejected),
+        llm_downgraded: llm.map_or(0, |l| l.downgraded),
+        llm_cost_unlimited_usd: llm.map_or(0.0, |l| l.cost_unlimited_usd),
+        llm_cost_by_model: llm.map_or(Vec::new(), |l| {
+            l.plan
+                .models
+                .iter()
+                .map(|m| m.id.clone())
+                .zip(l.cost_by_model.iter().copied())
+                .collect()
+        }),
         budget_alerts_fired: 0,
         budget_alerts_projected: 0,
     };
     RunOutcome {
         summary,
         timeline: e.timeline,
+        alerts: e.llm.map(|l| l.alerts).unwrap_or_default(),
         scaling: e.scaling,
-        alerts: Vec::new(),
     }
 }

@@ -138,6 +138,10 @@ pub struct Summary {
     pub llm_tokens_out: u64,
     pub llm_rejected: u64,
     pub llm_downgraded: u64,
+    /// What the same calls would have cost without the limits.
+    pub llm_cost_unlimited_usd: f64,
+    /// Cost by model id.
+    pub llm_cost_by_model: Vec<(String, f64)>,
     pub budget_alerts_fired: u64,
     /// Alerts that fire in the projected part of the budget month.
     pub budget_alerts_projected: u64,

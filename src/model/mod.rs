@@ -2,5 +2,6 @@
 //! and small functions. Knows nothing about files.
 
 pub mod autoscaler;
+pub mod llm;
 pub mod metrics;
 pub mod service;

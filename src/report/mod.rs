@@ -104,6 +104,9 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "cost_storage_usd",
     "projected_month_usd",
     "budget_alerts_projected",
+    "llm_cost_unlimited_usd",
+    "llm_saved_usd",
+    "llm_cost_by_model",
 ];
 
 pub fn write_summary<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
@@ -159,6 +162,14 @@ pub fn write_summary<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Res
         format!("{:.6}", s.fixed.storage_usd),
         format!("{:.6}", projected_month_usd(s, info)),
         s.budget_alerts_projected.to_string(),
+        format!("{:.6}", s.llm_cost_unlimited_usd),
+        format!("{:.6}", s.llm_cost_unlimited_usd - s.cost_llm_usd),
+        s.llm_cost_by_model
+            .iter()
+            .filter(|(_, c)| *c > 0.0)
+            .map(|(m, c)| format!("{m}={c:.6}"))
+            .collect::<Vec<_>>()
+            .join(";"),
     ])?;
     wr.flush()?;
     Ok(())

@@ -464,6 +464,9 @@ pub struct Llm {
     pub daily_limit_usd: Option<f64>,
     #[serde(default)]
     pub on_limit: Option<String>,
+    /// Mean requests per session when the trace has no `session` column.
+    #[serde(default)]
+    pub requests_per_session: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]

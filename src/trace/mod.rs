@@ -40,6 +40,18 @@ pub struct TraceRow {
     pub service_us: Option<u64>,
     pub tokens_in: Option<f64>,
     pub tokens_out: Option<f64>,
+    /// A hash of the row's `session` column (request traces).
+    pub session: Option<u64>,
+}
+
+/// FNV-1a: a stable 64-bit hash of a session id (same on every machine).
+pub fn session_hash(s: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 /// Facts about a whole trace, gathered by the validating first pass ([`scan`]).

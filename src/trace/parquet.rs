@@ -263,6 +263,7 @@ impl ParquetRows {
                 service_us: service.as_ref().map(|v| crate::units::ms_to_us(v[i])),
                 tokens_in: tin.as_ref().map(|v| v[i]),
                 tokens_out: tout.as_ref().map(|v| v[i]),
+                session: None,
             });
         }
         self.offset += len;

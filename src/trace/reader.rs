@@ -30,6 +30,7 @@ pub(super) struct Columns {
     pub service_ms: Option<usize>,
     pub tokens_in: Option<usize>,
     pub tokens_out: Option<usize>,
+    pub session: Option<usize>,
     pub names: Vec<String>,
 }
 
@@ -249,12 +250,14 @@ impl TraceReader {
                     .tokens_out
                     .map(|i| number(i, "token count"))
                     .transpose()?;
+                let session = cols.session.map(|i| super::session_hash(&rec[i]));
                 Ok(Some(TraceRow {
                     t_us,
                     value,
                     service_us,
                     tokens_in,
                     tokens_out,
+                    session,
                 }))
             }
         }
@@ -340,6 +343,7 @@ pub(super) fn classify(
             service_ms,
             tokens_in,
             tokens_out,
+            session: find(&header, SESSION),
             names: header,
         },
     ))

@@ -29,6 +29,7 @@ pub fn config(replicas: u32, concurrency: u32, service: ServiceDist, span_s: u64
         capacity_reason: "test".into(),
         scaling: meshsim::engine::ScalingPlan::fixed(),
         spot: None,
+        llm: None,
         usd_per_hour: 1.0,
         memory: MemoryModel {
             base_mb: 100.0,
@@ -50,5 +51,6 @@ pub fn rate_row(t_s: f64, rps: f64) -> TraceRow {
         service_us: None,
         tokens_in: None,
         tokens_out: None,
+        session: None,
     }
 }
