@@ -6,6 +6,7 @@ mod cli;
 mod conservation;
 mod hpa;
 mod lifecycle;
+mod llm;
 mod parquet;
 mod queueing;
 mod scenarios;
