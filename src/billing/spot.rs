@@ -86,6 +86,7 @@ pub fn plan(
                 },
             }
         }
+        Platform::Local => (0.0, "local: nothing billed".into()),
         Platform::Fargate => {
             let arch = cap.arch.as_str();
             let c = book.get("Fargate", &format!("vcpu-{arch}"), region, "spot");

@@ -601,7 +601,15 @@ fn print_summary(
             s.llm_cost_unlimited_usd - s.cost_llm_usd
         )?;
     }
-    for a in &o.alerts {
+    const SHOWN_ALERTS: usize = 6;
+    if o.alerts.len() > SHOWN_ALERTS {
+        writeln!(
+            w,
+            "  alerts       {} (the first {SHOWN_ALERTS} below; all in alerts.csv)",
+            o.alerts.len()
+        )?;
+    }
+    for a in o.alerts.iter().take(SHOWN_ALERTS) {
         let threshold = if a.kind.starts_with("llm_") {
             format!("${} limit", a.threshold)
         } else {

@@ -337,6 +337,19 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
                 ),
             }
         }
+        Platform::Local => {
+            if c.instance_type.is_some() || c.cpu.is_some() || c.spot.is_some() {
+                bad(
+                    "capacity.platform",
+                    "a local service has no instance type, task size or spot capacity".into(),
+                    None,
+                );
+            }
+            compute = Some(ComputeRate {
+                usd_per_hour: 0.0,
+                explanation: "local (outside AWS): no compute billed".into(),
+            });
+        }
         Platform::Ec2 => match &c.instance_type {
             None => bad(
                 "capacity.instance_type",

@@ -141,6 +141,8 @@ pub enum Platform {
     #[default]
     Fargate,
     Ec2,
+    /// The service runs outside AWS (a developer's machine): no compute is billed.
+    Local,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]

@@ -14,7 +14,8 @@ fn scenario_file(dir: &Path, llm: &str) -> String {
 }
 
 fn run(sc: &str, trace: &Path, arrivals: ArrivalProcess) -> meshsim::metrics::RunOutcome {
-    let s = scenario::resolve(sc, &[], &[], &PriceBook::builtin()).unwrap_or_else(|e| panic!("{e}"));
+    let s =
+        scenario::resolve(sc, &[], &[], &PriceBook::builtin()).unwrap_or_else(|e| panic!("{e}"));
     meshsim::run::run_file(&s, trace, 1, arrivals).unwrap().0
 }
 
@@ -27,7 +28,11 @@ fn a_daily_limit_is_hit_at_the_hand_computed_time_and_holds_until_midnight() {
     // the first rejected; so is every later call that day. Day 2 starts over.
     let tmp = tempfile::tempdir().unwrap();
     let trace = tmp.path().join("t.csv");
-    std::fs::write(&trace, "timestamp,rps\n2025-11-01T00:00:00Z,1\n2025-11-02T00:00:00Z,1\n").unwrap();
+    std::fs::write(
+        &trace,
+        "timestamp,rps\n2025-11-01T00:00:00Z,1\n2025-11-02T00:00:00Z,1\n",
+    )
+    .unwrap();
     let sc = scenario_file(
         tmp.path(),
         "fraction = 1.0\nmodel = \"anthropic.claude-3-sonnet\"\nstrategy = \"fixed\"\ntokens_in = { dist = \"constant\", mean = 1000 }\ntokens_out = { dist = \"constant\", mean = 500 }\ndaily_limit_usd = 10\non_limit = \"reject\"\n",
@@ -40,8 +45,18 @@ fn a_daily_limit_is_hit_at_the_hand_computed_time_and_holds_until_midnight() {
     assert_eq!(s.requests_rejected, s.llm_rejected);
     assert!((s.cost_llm_usd - 2.0 * 952.0 * 0.0105).abs() < 1e-6);
     assert!((s.llm_cost_unlimited_usd - 2.0 * 86_400.0 * 0.0105).abs() < 1e-3);
-    let hits: Vec<(u64, &str)> = out.alerts.iter().map(|a| (a.t_us, a.kind.as_str())).collect();
-    assert_eq!(hits, vec![(952_500_000, "llm_daily_limit"), (86_400_000_000 + 952_500_000, "llm_daily_limit")]);
+    let hits: Vec<(u64, &str)> = out
+        .alerts
+        .iter()
+        .map(|a| (a.t_us, a.kind.as_str()))
+        .collect();
+    assert_eq!(
+        hits,
+        vec![
+            (952_500_000, "llm_daily_limit"),
+            (86_400_000_000 + 952_500_000, "llm_daily_limit")
+        ]
+    );
     // The timeline's LLM cost is flat after the hit.
     let m = &out.timeline;
     assert!((m[16].cost_llm_usd - m[60].cost_llm_usd).abs() < 1e-9);
@@ -58,7 +73,10 @@ fn session_limits_with_sessions_from_the_trace() {
         text.push_str(&format!("{},s{},1000,500\n", i, i / 10));
     }
     std::fs::write(&trace, text).unwrap();
-    let sc = scenario_file(tmp.path(), "model = \"anthropic.claude-3-sonnet\"\nstrategy = \"fixed\"\nsession_limit_usd = 0.05\n");
+    let sc = scenario_file(
+        tmp.path(),
+        "model = \"anthropic.claude-3-sonnet\"\nstrategy = \"fixed\"\nsession_limit_usd = 0.05\n",
+    );
     let s = run(&sc, &trace, ArrivalProcess::Poisson).summary;
     assert_eq!((s.llm_calls, s.llm_rejected), (12, 18));
     assert!((s.cost_llm_usd - 12.0 * 0.0105).abs() < 1e-9);
@@ -79,21 +97,31 @@ fn bad_llm_settings_name_the_key() {
     for (llm, key, text) in [
         ("daily_limit_usd = -1\n", "llm.daily_limit_usd", "-1"),
         ("model = \"claude-9-ultra\"\n", "llm.model", "unknown model"),
-        ("strategy = \"cheapest_allways\"\n", "llm.strategy", "did you mean `cheapest_always`?"),
+        (
+            "strategy = \"cheapest_allways\"\n",
+            "llm.strategy",
+            "did you mean `cheapest_always`?",
+        ),
     ] {
         let sc = scenario_file(tmp.path(), llm);
-        let e = scenario::resolve(&sc, &[], &[], &book).unwrap_err().to_string();
+        let e = scenario::resolve(&sc, &[], &[], &book)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(key) && e.contains(text), "{e}");
     }
     // A disabled model Bedrock does not carry is a warning, not an error.
-    let sc = scenario_file(tmp.path(), "disabled = [\"gpt-4\", \"claude-3-opus\"]\ntokens_in = { dist = \"constant\", mean = 10 }\n");
+    let sc = scenario_file(
+        tmp.path(),
+        "disabled = [\"gpt-4\", \"claude-3-opus\"]\ntokens_in = { dist = \"constant\", mean = 10 }\n",
+    );
     let s = scenario::resolve(&sc, &[], &[], &book).unwrap();
     assert!(s.warnings.iter().any(|w| w.contains("gpt-4")));
     assert!(!s.llm.unwrap().models.iter().any(|m| m.id.contains("opus")));
 }
 
 fn azure_conv() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces/azure_llm_2023/AzureLLMInferenceTrace_conv.csv");
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/traces/azure_llm_2023/AzureLLMInferenceTrace_conv.csv");
     p.exists().then_some(p)
 }
 
@@ -106,7 +134,10 @@ fn the_azure_llm_conversation_trace_under_a_daily_limit() {
     // Every request of the trace calls Claude 3 Haiku with the trace's own token
     // counts; a $5 daily limit rejects the calls after it is reached.
     let tmp = tempfile::tempdir().unwrap();
-    let sc = scenario_file(tmp.path(), "model = \"anthropic.claude-3-haiku\"\nstrategy = \"fixed\"\ndaily_limit_usd = 5\n");
+    let sc = scenario_file(
+        tmp.path(),
+        "model = \"anthropic.claude-3-haiku\"\nstrategy = \"fixed\"\ndaily_limit_usd = 5\n",
+    );
     let out = run(&sc, &trace, ArrivalProcess::Poisson);
     let s = &out.summary;
     eprintln!(
@@ -125,6 +156,10 @@ fn the_azure_llm_conversation_trace_under_a_daily_limit() {
     assert!(s.cost_llm_usd <= 5.0 && s.cost_llm_usd > 4.99);
     // Unlimited: Σ ContextTokens × $0.00025/1K + Σ GeneratedTokens × $0.00125/1K
     // = 22,361,870 × 0.00025/1000 + 4,088,665 × 0.00125/1000 = $10.7013 (SUMMARY.md's sums).
-    assert!((s.llm_cost_unlimited_usd - (22_361_870.0 * 0.00025 + 4_088_665.0 * 0.00125) / 1000.0).abs() < 1e-6);
+    assert!(
+        (s.llm_cost_unlimited_usd - (22_361_870.0 * 0.00025 + 4_088_665.0 * 0.00125) / 1000.0)
+            .abs()
+            < 1e-6
+    );
     assert!(s.llm_rejected > 0);
 }

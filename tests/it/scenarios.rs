@@ -324,3 +324,37 @@ fn diagnyx_month_costs_by_hand_and_the_production_budget_alert() {
         d.summary.cost_compute_usd
     );
 }
+
+#[test]
+fn the_seeds_bedrock_limits_are_in_their_scenarios() {
+    // ../shared/seeds/000_173cc7b48eed3f72.txt: BEDROCK_SESSION_LIMIT / GLOBAL_COST_LIMIT.
+    let book = PriceBook::builtin();
+    for (name, session, daily) in [
+        ("development", 0.05, 1.00),
+        ("small-team", 0.25, 50.00),
+        ("cost-optimized", 0.01, 10.00),
+        ("ai-research", 100.00, 10_000.00),
+    ] {
+        let s = scenario::resolve(name, &[], &[], &book).unwrap();
+        let l = s
+            .llm
+            .as_ref()
+            .unwrap_or_else(|| panic!("{name} has no [llm]"));
+        assert_eq!(
+            (l.session_limit_usd, l.daily_limit_usd),
+            (Some(session), Some(daily)),
+            "{name}"
+        );
+    }
+    // cost-optimized: cheapest_always with Claude 3 Opus disabled (GPT-4 is not on Bedrock: a warning).
+    let co = scenario::resolve("cost-optimized", &[], &[], &book).unwrap();
+    assert!(
+        !co.llm
+            .as_ref()
+            .unwrap()
+            .models
+            .iter()
+            .any(|m| m.id.contains("opus"))
+    );
+    assert!(co.warnings.iter().any(|w| w.contains("gpt-4")));
+}
