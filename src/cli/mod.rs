@@ -412,6 +412,9 @@ fn dispatch(cli: Cli) -> Result<()> {
                 match scenario::resolve(s, &env, &set, &book) {
                     Ok(sc) => {
                         println!("{s}: ok ({})", sc.origin);
+                        for w in &sc.warnings {
+                            println!("  warning: {w}");
+                        }
                         if !sc.not_simulated.is_empty() {
                             println!(
                                 "  present but not simulated yet: {}",
