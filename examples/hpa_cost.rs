@@ -1,0 +1,67 @@
+//! Runs the M/M/16 benchmark model once, fixed or under an HPA, for
+//! instruction counting: `valgrind --tool=callgrind target/release/examples/hpa_cost fixed|hpa`.
+use meshsim::engine::{ArrivalProcess, PolicySpec, ScalingPlan, SimConfig, simulate};
+use meshsim::model::autoscaler::hpa::policy::HpaPolicySpec;
+use meshsim::model::metrics::MemoryModel;
+use meshsim::model::service::ServiceDist;
+use meshsim::trace::{TraceKind, TraceRow};
+
+fn main() {
+    let hpa = std::env::args().nth(1).as_deref() == Some("hpa");
+    let lambda = 256.0;
+    let span_s = 2000;
+    let mut cfg = SimConfig {
+        concurrency: 1,
+        service: ServiceDist::Exponential { mean_us: 50_000.0 },
+        startup_us: 0,
+        timeout_us: u64::MAX / 4,
+        queue_limit: u64::MAX,
+        capacity_steps: vec![(0, 16)],
+        capacity_reason: String::new(),
+        scaling: ScalingPlan::fixed(),
+        spot: None,
+        llm: None,
+        usd_per_hour: 1.0,
+        memory: MemoryModel {
+            base_mb: 128.0,
+            per_request_mb: 8.0,
+            request_mb: 512.0,
+        },
+        trace_kind: TraceKind::Rate,
+        median_interval_us: span_s * 1_000_000,
+        end_us: span_s * 1_000_000,
+        arrivals: ArrivalProcess::Poisson,
+        metrics_window_s: 900,
+    };
+    if hpa {
+        let spec = meshsim::model::autoscaler::hpa::manifest::hpa_from_doc(
+            "x".into(),
+            serde_json::json!({ "minReplicas": 16, "maxReplicas": 16, "metrics": [
+                { "type": "Resource", "resource": { "name": "cpu", "target": { "type": "Utilization", "averageUtilization": 80 } } } ] }),
+        )
+        .unwrap();
+        cfg.scaling = ScalingPlan {
+            min: 16,
+            max: 16,
+            policy: PolicySpec::Hpa(Box::new(HpaPolicySpec {
+                spec,
+                controller: Default::default(),
+                sources: Default::default(),
+                cpu_request_milli: 1000,
+                memory_request_bytes: 512 << 20,
+                metrics_window_s: 30,
+            })),
+            schedule: Vec::new(),
+        };
+    }
+    let row = TraceRow {
+        t_us: 0,
+        value: lambda,
+        service_us: None,
+        tokens_in: None,
+        tokens_out: None,
+        session: None,
+    };
+    let s = simulate(cfg, std::iter::once(row), 1).summary;
+    println!("{} requests", s.requests_arrived);
+}
