@@ -44,6 +44,16 @@ pub enum Command {
     /// Kubernetes HPA tools.
     #[command(subcommand)]
     Hpa(HpaCommand),
+    /// Run a grid of scenario overrides × replications in parallel (resumable, shardable).
+    Sweep(SweepArgs),
+    /// Join shard directories of one sweep into a single results.csv.
+    Merge {
+        /// Shard directories (each holds sweep.json and points/).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// List or query the pricing catalogue (every price with its source and date).
     Pricing {
         /// Only this service (EC2, Fargate, RDS, RDS storage, ElastiCache, NAT Gateway, ALB, S3, CloudWatch Logs).
@@ -64,6 +74,35 @@ pub enum Command {
         #[arg(long)]
         csv: bool,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// Scenario name or path.
+    pub scenario: String,
+    #[arg(long)]
+    pub trace: PathBuf,
+    /// An axis: key.path=v1,v2,… or key.path=start..end:step (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUES", required = true)]
+    pub set: Vec<String>,
+    /// Seeds per grid point.
+    #[arg(long, default_value_t = 1)]
+    pub replications: u32,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output directory (default: reports/sweep-<scenario>-<trace>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run one slice of the grid: K/N runs the points whose index is K mod N.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    #[arg(long, value_enum, default_value_t = ArrivalProcess::Poisson)]
+    pub arrivals: ArrivalProcess,
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -183,6 +222,16 @@ fn dispatch(cli: Cli) -> Result<()> {
     let book = PriceBook::builtin();
     match cli.command {
         Command::Run(args) => run(args, &book),
+        Command::Sweep(args) => sweep(args, &book),
+        Command::Merge { dirs, out } => {
+            let n = crate::sweep::merge(&dirs, &out)?;
+            println!(
+                "merged {n} points from {} directories into {}",
+                dirs.len(),
+                out.join("results.csv").display()
+            );
+            Ok(())
+        }
         Command::Pricing {
             service,
             region,
@@ -489,6 +538,78 @@ fn hpa_explain(hpa: &std::path::Path, state: &std::path::Path, name: Option<&str
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &ex)?;
     writeln!(out)?;
+    Ok(())
+}
+
+fn sweep(args: SweepArgs, book: &PriceBook) -> Result<()> {
+    let axes = args
+        .set
+        .iter()
+        .map(|s| crate::sweep::parse_axis(s).map_err(|e| anyhow!("--set {e}")))
+        .collect::<Result<Vec<_>>>()?;
+    let shard = match &args.shard {
+        None => None,
+        Some(s) => {
+            let (k, n) = s
+                .split_once('/')
+                .and_then(|(k, n)| {
+                    Some((
+                        k.trim().parse::<usize>().ok()?,
+                        n.trim().parse::<usize>().ok()?,
+                    ))
+                })
+                .filter(|(k, n)| *n > 0 && k < n)
+                .ok_or_else(|| anyhow!("--shard `{s}`: expected K/N with 0 <= K < N"))?;
+            Some((k, n))
+        }
+    };
+    if args.replications == 0 {
+        bail!("--replications must be at least 1");
+    }
+    let stem = args
+        .trace
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let sc_name = std::path::Path::new(&args.scenario)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| args.scenario.clone());
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("reports").join(format!("sweep-{sc_name}-{stem}")));
+    let spec = crate::sweep::SweepSpec {
+        scenario: args.scenario.clone(),
+        trace: args.trace.clone(),
+        axes,
+        base_sets: Vec::new(),
+        env: env_overrides(),
+        replications: args.replications,
+        seed: args.seed,
+        arrivals: args.arrivals,
+        shard,
+    };
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(j) = args.jobs {
+        pool = pool.num_threads(j.max(1));
+    }
+    let pool = pool.build()?;
+    let start = std::time::Instant::now();
+    let rep = pool.install(|| crate::sweep::run(&spec, &out, book))?;
+    if !args.quiet {
+        println!(
+            "sweep: {} points × {} replications{}: {} computed, {} reused from an earlier run, in {:.1} s; wrote {}",
+            rep.points,
+            spec.replications,
+            shard
+                .map(|(k, n)| format!(" (shard {k}/{n})"))
+                .unwrap_or_default(),
+            rep.computed,
+            rep.reused,
+            start.elapsed().as_secs_f64(),
+            out.join("results.csv").display()
+        );
+    }
     Ok(())
 }
 

@@ -11,6 +11,7 @@ mod parquet;
 mod queueing;
 mod scenarios;
 mod spot;
+mod sweep;
 
 use meshsim::engine::{ArrivalProcess, SimConfig};
 use meshsim::model::metrics::MemoryModel;
