@@ -46,6 +46,9 @@ pub enum Command {
     Hpa(HpaCommand),
     /// Run a grid of scenario overrides × replications in parallel (resumable, shardable).
     Sweep(SweepArgs),
+    /// Find the cheapest configuration that meets a p95 SLO (and a budget) by
+    /// sweeping the given axes.
+    Plan(PlanArgs),
     /// Join shard directories of one sweep into a single results.csv.
     Merge {
         /// Shard directories (each holds sweep.json and points/).
@@ -103,6 +106,30 @@ pub struct SweepArgs {
     pub arrivals: ArrivalProcess,
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    pub scenario: String,
+    #[arg(long)]
+    pub trace: PathBuf,
+    /// The p95 latency the configuration must meet, ms.
+    #[arg(long)]
+    pub slo_p95_ms: f64,
+    /// The most the configuration may cost in a month (projected), USD.
+    #[arg(long)]
+    pub budget_usd: Option<f64>,
+    /// An axis to search: key.path=v1,v2,… or key.path=start..end:step (repeatable).
+    #[arg(long = "vary", value_name = "KEY.PATH=VALUES", required = true)]
+    pub vary: Vec<String>,
+    #[arg(long, default_value_t = 2)]
+    pub replications: u32,
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -223,6 +250,7 @@ fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run(args, &book),
         Command::Sweep(args) => sweep(args, &book),
+        Command::Plan(args) => plan(args, &book),
         Command::Merge { dirs, out } => {
             let n = crate::sweep::merge(&dirs, &out)?;
             println!(
@@ -595,7 +623,25 @@ fn sweep(args: SweepArgs, book: &PriceBook) -> Result<()> {
     }
     let pool = pool.build()?;
     let start = std::time::Instant::now();
-    let rep = pool.install(|| crate::sweep::run(&spec, &out, book))?;
+    // A progress bar (points done, rate, ETA) only on a terminal.
+    use std::io::IsTerminal;
+    let bar = if std::io::stderr().is_terminal() && !args.quiet {
+        indicatif::ProgressBar::new(0)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} points  {per_sec}  eta {eta}",
+        )
+        .map_err(|e| anyhow!("progress bar: {e}"))?,
+    );
+    let progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let rep = pool.install(|| crate::sweep::run_with_progress(&spec, &out, book, &progress))?;
+    bar.finish_and_clear();
     if !args.quiet {
         println!(
             "sweep: {} points × {} replications{}: {} computed, {} reused from an earlier run, in {:.1} s; wrote {}",
@@ -610,6 +656,111 @@ fn sweep(args: SweepArgs, book: &PriceBook) -> Result<()> {
             out.join("results.csv").display()
         );
     }
+    Ok(())
+}
+
+fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
+    if args.slo_p95_ms.is_nan() || args.slo_p95_ms <= 0.0 {
+        bail!("--slo-p95-ms must be > 0");
+    }
+    let axes = args
+        .vary
+        .iter()
+        .map(|s| crate::sweep::parse_axis(s).map_err(|e| anyhow!("--vary {e}")))
+        .collect::<Result<Vec<_>>>()?;
+    let stem = args
+        .trace
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let sc_name = std::path::Path::new(&args.scenario)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| args.scenario.clone());
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("reports").join(format!("plan-{sc_name}-{stem}")));
+    let spec = crate::sweep::SweepSpec {
+        scenario: args.scenario.clone(),
+        trace: args.trace.clone(),
+        axes: axes.clone(),
+        base_sets: vec![format!("slo.p95_ms={}", args.slo_p95_ms)],
+        env: env_overrides(),
+        replications: args.replications.max(1),
+        seed: args.seed,
+        arrivals: ArrivalProcess::Poisson,
+        shard: None,
+    };
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(j) = args.jobs {
+        pool = pool.num_threads(j.max(1));
+    }
+    let rep = pool
+        .build()?
+        .install(|| crate::sweep::run(&spec, &out, book))?;
+    let ranked = crate::sweep::rank(&out.join("results.csv"), axes.len(), args.budget_usd)?;
+    let mut text = String::from(
+        "rank,point,parameters,projected_month_usd,latency_p95_ms,availability,more_than_best_usd\n",
+    );
+    let mut o = std::io::stdout().lock();
+    writeln!(
+        o,
+        "plan: {} configurations of {} on {} ({} replications each); SLO p95 <= {} ms{}",
+        rep.points,
+        sc_name,
+        stem,
+        spec.replications,
+        args.slo_p95_ms,
+        args.budget_usd
+            .map(|b| format!(", budget <= ${b}/month"))
+            .unwrap_or_default()
+    )?;
+    if ranked.is_empty() {
+        writeln!(
+            o,
+            "  no configuration meets the SLO{}; see {}",
+            if args.budget_usd.is_some() {
+                " within the budget"
+            } else {
+                ""
+            },
+            out.join("results.csv").display()
+        )?;
+    }
+    let best = ranked.first().map(|r| r.month_usd).unwrap_or(0.0);
+    for (i, r) in ranked.iter().take(5).enumerate() {
+        let more = r.month_usd - best;
+        writeln!(
+            o,
+            "  {}{}  ${:.2}/month  p95 {:.1} ms  availability {:.4}{}",
+            if i == 0 { "best      " } else { "runner-up " },
+            r.params,
+            r.month_usd,
+            r.p95_ms,
+            r.availability,
+            if i == 0 {
+                String::new()
+            } else {
+                format!("  (+${more:.2}/month)")
+            }
+        )?;
+        text.push_str(&format!(
+            "{},{},\"{}\",{:.6},{:.3},{:.6},{:.6}\n",
+            i + 1,
+            r.point,
+            r.params,
+            r.month_usd,
+            r.p95_ms,
+            r.availability,
+            more
+        ));
+    }
+    std::fs::write(out.join("plan.csv"), text)?;
+    writeln!(
+        o,
+        "  wrote {} and results.csv",
+        out.join("plan.csv").display()
+    )?;
     Ok(())
 }
 

@@ -229,6 +229,17 @@ fn csv_line(fields: &[String]) -> String {
 
 /// Runs a sweep into `dir` (resuming what is already there).
 pub fn run(spec: &SweepSpec, dir: &Path, book: &PriceBook) -> anyhow::Result<SweepReport> {
+    run_with_progress(spec, dir, book, &|_, _| {})
+}
+
+/// [`run`], calling `progress(done, total)` after each finished point (from
+/// worker threads) so the caller can draw a progress bar.
+pub fn run_with_progress(
+    spec: &SweepSpec,
+    dir: &Path,
+    book: &PriceBook,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> anyhow::Result<SweepReport> {
     use anyhow::{Context, bail};
     let points = grid(&spec.axes);
     let id = SweepId {
@@ -290,6 +301,8 @@ pub fn run(spec: &SweepSpec, dir: &Path, book: &PriceBook) -> anyhow::Result<Swe
         .collect();
     let reused = mine.len() - todo.len();
     let head = header(&spec.axes);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    progress(0, todo.len());
     todo.par_iter().try_for_each(|&i| -> anyhow::Result<()> {
         let p = mine[i];
         let sc = &scenarios[i];
@@ -323,6 +336,8 @@ pub fn run(spec: &SweepSpec, dir: &Path, book: &PriceBook) -> anyhow::Result<Swe
         fields.push(slo_ok.to_string());
         let text = format!("{}{}", csv_line(&head), csv_line(&fields));
         write_atomic(&point_path(dir, p.id), &text)?;
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        progress(n, todo.len());
         Ok(())
     })?;
     assemble(
@@ -477,4 +492,66 @@ mod tests {
         assert_eq!(point_seed(1, &p, 0), point_seed(1, &q, 0));
         assert_ne!(point_seed(1, &p, 0), point_seed(1, &p, 1));
     }
+}
+
+/// One configuration that meets the SLO (and budget), for `meshsim plan`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ranked {
+    pub point: usize,
+    pub params: String,
+    pub month_usd: f64,
+    pub p95_ms: f64,
+    pub availability: f64,
+}
+
+/// The points of a results file that meet their SLO (and the budget, on the
+/// projected month), cheapest first (ties: lower p95, then lower index).
+pub fn rank(results: &Path, n_axes: usize, budget_usd: Option<f64>) -> anyhow::Result<Vec<Ranked>> {
+    let mut rdr = csv::Reader::from_path(results)?;
+    let head = rdr.headers()?.clone();
+    let col = |name: &str| {
+        head.iter()
+            .position(|h| h == name)
+            .ok_or_else(|| anyhow::anyhow!("results lack {name}"))
+    };
+    let (mi, pi, ai, si) = (
+        col("projected_month_usd_mean")?,
+        col("latency_p95_ms_mean")?,
+        col("availability_mean")?,
+        col("slo_met")?,
+    );
+    let mut out = Vec::new();
+    for r in rdr.records() {
+        let r = r?;
+        let num = |i: usize| {
+            r.get(i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(f64::NAN)
+        };
+        if r.get(si) != Some("true") {
+            continue;
+        }
+        let month = num(mi);
+        if budget_usd.is_some_and(|b| month.is_nan() || month > b) {
+            continue;
+        }
+        let params = (0..n_axes)
+            .map(|k| format!("{}={}", &head[1 + k], &r[1 + k]))
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push(Ranked {
+            point: r[0].parse().unwrap_or(0),
+            params,
+            month_usd: month,
+            p95_ms: num(pi),
+            availability: num(ai),
+        });
+    }
+    out.sort_by(|a, b| {
+        a.month_usd
+            .total_cmp(&b.month_usd)
+            .then(a.p95_ms.total_cmp(&b.p95_ms))
+            .then(a.point.cmp(&b.point))
+    });
+    Ok(out)
 }

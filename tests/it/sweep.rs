@@ -152,3 +152,77 @@ fn the_pareto_front_is_non_dominated() {
         assert!(w[1].0 >= w[0].0 && w[1].1 < w[0].1, "{front:?}");
     }
 }
+
+#[test]
+fn plan_picks_the_cheapest_configuration_that_meets_the_slo_and_budget() {
+    let tmp = setup();
+    // 60 rps mean, 300 rps peak: 1 replica (8 slots × 1/0.12 s ≈ 67 rps) cannot hold the spike.
+    let o = meshsim(
+        &[
+            "plan",
+            "steady",
+            "--trace",
+            "t.csv",
+            "--slo-p95-ms",
+            "500",
+            "--vary",
+            "scaling.min=1..6:1",
+            "--vary",
+            "scaling.max=6",
+            "--out",
+            "plan",
+        ],
+        tmp.path(),
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut rdr = csv::Reader::from_path(tmp.path().join("plan/results.csv")).unwrap();
+    let h = rdr.headers().unwrap().clone();
+    let idx = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let (mi, si, ki) = (
+        idx("projected_month_usd_mean"),
+        idx("slo_met"),
+        idx("scaling.min"),
+    );
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let best = rows
+        .iter()
+        .filter(|r| &r[si] == "true")
+        .min_by(|a, b| {
+            a[mi]
+                .parse::<f64>()
+                .unwrap()
+                .total_cmp(&b[mi].parse::<f64>().unwrap())
+        })
+        .unwrap();
+    assert!(
+        text.contains(&format!("best      scaling.min={} ", &best[ki])),
+        "{text}"
+    );
+    let plan = std::fs::read_to_string(tmp.path().join("plan/plan.csv")).unwrap();
+    assert!(plan.lines().nth(1).unwrap().starts_with("1,"));
+    // A budget below every passing configuration leaves nothing.
+    let o = meshsim(
+        &[
+            "plan",
+            "steady",
+            "--trace",
+            "t.csv",
+            "--slo-p95-ms",
+            "500",
+            "--budget-usd",
+            "0.01",
+            "--vary",
+            "scaling.min=1..6:1",
+            "--vary",
+            "scaling.max=6",
+            "--out",
+            "plan",
+        ],
+        tmp.path(),
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("no configuration meets the SLO within the budget")
+    );
+}
