@@ -569,6 +569,30 @@ fn hpa_explain(hpa: &std::path::Path, state: &std::path::Path, name: Option<&str
     Ok(())
 }
 
+/// A scenario's and a trace's short names (file stems).
+fn names(scenario: &str, trace: &std::path::Path) -> (String, String) {
+    let stem = |p: &std::path::Path| p.file_stem().map(|s| s.to_string_lossy().into_owned());
+    (
+        stem(std::path::Path::new(scenario)).unwrap_or_else(|| scenario.to_string()),
+        stem(trace).unwrap_or_default(),
+    )
+}
+
+/// `reports/<kind>-<scenario>-<trace>/`.
+fn default_out(kind: &str, scenario: &str, trace: &std::path::Path) -> PathBuf {
+    let (sc, tr) = names(scenario, trace);
+    PathBuf::from("reports").join(format!("{kind}-{sc}-{tr}"))
+}
+
+/// A rayon pool of `jobs` threads (all cores when `None`).
+fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(j) = jobs {
+        pool = pool.num_threads(j.max(1));
+    }
+    Ok(pool.build()?)
+}
+
 fn sweep(args: SweepArgs, book: &PriceBook) -> Result<()> {
     let axes = args
         .set
@@ -594,18 +618,9 @@ fn sweep(args: SweepArgs, book: &PriceBook) -> Result<()> {
     if args.replications == 0 {
         bail!("--replications must be at least 1");
     }
-    let stem = args
-        .trace
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let sc_name = std::path::Path::new(&args.scenario)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| args.scenario.clone());
     let out = args
         .out
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("sweep-{sc_name}-{stem}")));
+        .unwrap_or_else(|| default_out("sweep", &args.scenario, &args.trace));
     let spec = crate::sweep::SweepSpec {
         scenario: args.scenario.clone(),
         trace: args.trace.clone(),
@@ -617,11 +632,7 @@ fn sweep(args: SweepArgs, book: &PriceBook) -> Result<()> {
         arrivals: args.arrivals,
         shard,
     };
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(j) = args.jobs {
-        pool = pool.num_threads(j.max(1));
-    }
-    let pool = pool.build()?;
+    let pool = thread_pool(args.jobs)?;
     let start = std::time::Instant::now();
     // A progress bar (points done, rate, ETA) only on a terminal.
     use std::io::IsTerminal;
@@ -668,18 +679,10 @@ fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
         .iter()
         .map(|s| crate::sweep::parse_axis(s).map_err(|e| anyhow!("--vary {e}")))
         .collect::<Result<Vec<_>>>()?;
-    let stem = args
-        .trace
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let sc_name = std::path::Path::new(&args.scenario)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| args.scenario.clone());
     let out = args
         .out
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("plan-{sc_name}-{stem}")));
+        .unwrap_or_else(|| default_out("plan", &args.scenario, &args.trace));
+    let (sc_name, stem) = names(&args.scenario, &args.trace);
     let spec = crate::sweep::SweepSpec {
         scenario: args.scenario.clone(),
         trace: args.trace.clone(),
