@@ -12,36 +12,13 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use meshsim::billing::PriceBook;
 use meshsim::engine::{ArrivalProcess, PolicySpec, ScalingPlan, SimConfig, simulate};
 use meshsim::model::autoscaler::hpa::policy::HpaPolicySpec;
-use meshsim::model::metrics::MemoryModel;
 use meshsim::model::service::ServiceDist;
-use meshsim::trace::{TraceKind, TraceReader, TraceRow, scan};
+use meshsim::trace::{TraceReader, TraceRow, scan};
 use std::hint::black_box;
 use std::path::Path;
 
 fn mmc_config(c: u32, span_s: u64) -> SimConfig {
-    SimConfig {
-        concurrency: 1,
-        service: ServiceDist::Exponential { mean_us: 50_000.0 },
-        startup_us: 0,
-        timeout_us: u64::MAX / 4,
-        queue_limit: u64::MAX,
-        capacity_steps: vec![(0, c)],
-        capacity_reason: String::new(),
-        scaling: meshsim::engine::ScalingPlan::fixed(),
-        spot: None,
-        llm: None,
-        usd_per_hour: 1.0,
-        memory: MemoryModel {
-            base_mb: 128.0,
-            per_request_mb: 8.0,
-            request_mb: 512.0,
-        },
-        trace_kind: TraceKind::Rate,
-        median_interval_us: span_s * 1_000_000,
-        end_us: span_s * 1_000_000,
-        arrivals: ArrivalProcess::Poisson,
-        metrics_window_s: 900,
-    }
+    SimConfig::fixed_pool(c, 1, ServiceDist::Exponential { mean_us: 50_000.0 }, span_s)
 }
 
 fn bench(c: &mut Criterion) {

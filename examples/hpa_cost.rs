@@ -1,38 +1,20 @@
 //! Runs the M/M/16 benchmark model once, fixed or under an HPA, for
 //! instruction counting: `valgrind --tool=callgrind target/release/examples/hpa_cost fixed|hpa`.
-use meshsim::engine::{ArrivalProcess, PolicySpec, ScalingPlan, SimConfig, simulate};
+use meshsim::engine::{PolicySpec, ScalingPlan, SimConfig, simulate};
 use meshsim::model::autoscaler::hpa::policy::HpaPolicySpec;
-use meshsim::model::metrics::MemoryModel;
 use meshsim::model::service::ServiceDist;
-use meshsim::trace::{TraceKind, TraceRow};
+use meshsim::trace::TraceRow;
 
 fn main() {
     let hpa = std::env::args().nth(1).as_deref() == Some("hpa");
     let lambda = 256.0;
     let span_s = 2000;
-    let mut cfg = SimConfig {
-        concurrency: 1,
-        service: ServiceDist::Exponential { mean_us: 50_000.0 },
-        startup_us: 0,
-        timeout_us: u64::MAX / 4,
-        queue_limit: u64::MAX,
-        capacity_steps: vec![(0, 16)],
-        capacity_reason: String::new(),
-        scaling: ScalingPlan::fixed(),
-        spot: None,
-        llm: None,
-        usd_per_hour: 1.0,
-        memory: MemoryModel {
-            base_mb: 128.0,
-            per_request_mb: 8.0,
-            request_mb: 512.0,
-        },
-        trace_kind: TraceKind::Rate,
-        median_interval_us: span_s * 1_000_000,
-        end_us: span_s * 1_000_000,
-        arrivals: ArrivalProcess::Poisson,
-        metrics_window_s: 900,
-    };
+    let mut cfg = SimConfig::fixed_pool(
+        16,
+        1,
+        ServiceDist::Exponential { mean_us: 50_000.0 },
+        span_s,
+    );
     if hpa {
         let spec = meshsim::model::autoscaler::hpa::manifest::hpa_from_doc(
             "x".into(),

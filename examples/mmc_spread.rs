@@ -1,7 +1,6 @@
-use meshsim::engine::{ArrivalProcess, SimConfig, simulate};
-use meshsim::model::metrics::MemoryModel;
+use meshsim::engine::{SimConfig, simulate};
 use meshsim::model::service::ServiceDist;
-use meshsim::trace::{TraceKind, TraceRow};
+use meshsim::trace::TraceRow;
 fn main() {
     let args: Vec<f64> = std::env::args()
         .skip(1)
@@ -23,29 +22,7 @@ fn main() {
     let wq = pc / (c as f64 * mu - lambda) * 1e3;
     let mut errs = vec![];
     for seed in 0..8 {
-        let cfg = SimConfig {
-            concurrency: 1,
-            service: ServiceDist::Exponential { mean_us: 50_000.0 },
-            startup_us: 0,
-            timeout_us: u64::MAX / 4,
-            queue_limit: u64::MAX,
-            capacity_steps: vec![(0, c)],
-            capacity_reason: String::new(),
-            scaling: meshsim::engine::ScalingPlan::fixed(),
-            spot: None,
-            llm: None,
-            usd_per_hour: 1.0,
-            memory: MemoryModel {
-                base_mb: 1.0,
-                per_request_mb: 1.0,
-                request_mb: 1.0,
-            },
-            trace_kind: TraceKind::Rate,
-            median_interval_us: span * 1_000_000,
-            end_us: span * 1_000_000,
-            arrivals: ArrivalProcess::Poisson,
-            metrics_window_s: 60,
-        };
+        let cfg = SimConfig::fixed_pool(c, 1, ServiceDist::Exponential { mean_us: 50_000.0 }, span);
         let t = std::time::Instant::now();
         let s = simulate(
             cfg,

@@ -2,10 +2,9 @@
 //! requests (same span, same capacity) makes the same number of allocations.
 //! A separate test binary, because it installs a counting global allocator.
 
-use meshsim::engine::{ArrivalProcess, SimConfig, simulate};
-use meshsim::model::metrics::MemoryModel;
+use meshsim::engine::{SimConfig, simulate};
 use meshsim::model::service::ServiceDist;
-use meshsim::trace::{TraceKind, TraceRow};
+use meshsim::trace::TraceRow;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,29 +30,11 @@ static GLOBAL: Counting = Counting;
 
 fn allocations_for(rps: f64) -> (u64, u64) {
     let span_s = 3600;
-    let cfg = SimConfig {
-        concurrency: 4,
-        service: ServiceDist::Exponential { mean_us: 20_000.0 },
-        startup_us: 30_000_000,
-        timeout_us: 2_000_000,
-        queue_limit: 1000,
-        capacity_steps: vec![(0, 8)],
-        capacity_reason: "test".into(),
-        scaling: meshsim::engine::ScalingPlan::fixed(),
-        spot: None,
-        llm: None,
-        usd_per_hour: 1.0,
-        memory: MemoryModel {
-            base_mb: 128.0,
-            per_request_mb: 8.0,
-            request_mb: 512.0,
-        },
-        trace_kind: TraceKind::Rate,
-        median_interval_us: 60_000_000,
-        end_us: span_s * 1_000_000,
-        arrivals: ArrivalProcess::Poisson,
-        metrics_window_s: 900,
-    };
+    let mut cfg =
+        SimConfig::fixed_pool(8, 4, ServiceDist::Exponential { mean_us: 20_000.0 }, span_s);
+    cfg.timeout_us = 2_000_000;
+    cfg.queue_limit = 1000;
+    cfg.median_interval_us = 60_000_000;
     let rows: Vec<TraceRow> = (0..60)
         .map(|m| TraceRow {
             t_us: m * 60_000_000,

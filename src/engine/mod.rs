@@ -65,6 +65,43 @@ pub struct SimConfig {
     pub metrics_window_s: usize,
 }
 
+impl SimConfig {
+    /// A fixed pool on a constant-shape rate trace of `span_s` seconds:
+    /// `replicas` warm replicas of `concurrency` slots, no timeouts and no queue
+    /// limit, $1 per replica-hour, Poisson arrivals. The building block of the
+    /// queueing tests, examples and benchmarks; adjust fields as needed.
+    pub fn fixed_pool(
+        replicas: u32,
+        concurrency: u32,
+        service: ServiceDist,
+        span_s: u64,
+    ) -> SimConfig {
+        SimConfig {
+            concurrency,
+            service,
+            startup_us: 30 * US_PER_SEC,
+            timeout_us: u64::MAX / 4,
+            queue_limit: u64::MAX,
+            capacity_steps: vec![(0, replicas)],
+            capacity_reason: "fixed pool".into(),
+            scaling: ScalingPlan::fixed(),
+            spot: None,
+            llm: None,
+            usd_per_hour: 1.0,
+            memory: MemoryModel {
+                base_mb: 128.0,
+                per_request_mb: 8.0,
+                request_mb: 512.0,
+            },
+            trace_kind: TraceKind::Rate,
+            median_interval_us: span_s * US_PER_SEC,
+            end_us: span_s * US_PER_SEC,
+            arrivals: ArrivalProcess::Poisson,
+            metrics_window_s: 900,
+        }
+    }
+}
+
 /// Spot capacity with ECS capacity-provider strategy semantics: the first
 /// `base` replicas on demand, the rest split by the weights as they are
 /// placed; a spot replica is unavailable while the spot price is above the

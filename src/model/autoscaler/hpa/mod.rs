@@ -79,6 +79,16 @@ pub struct RateLimit {
     pub applied: bool,
 }
 
+impl RateLimit {
+    fn new(condition: &str, limit: Option<i32>, applied: bool) -> RateLimit {
+        RateLimit {
+            condition: condition.into(),
+            limit,
+            applied,
+        }
+    }
+}
+
 /// The controller's decision in one reconcile.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Explanation {
@@ -471,22 +481,11 @@ pub fn behavior_rate(
             "TooManyReplicas"
         };
         if desired > max_allowed {
-            return (
-                max_allowed,
-                RateLimit {
-                    condition: condition.into(),
-                    limit: Some(limit),
-                    applied: true,
-                },
-            );
+            return (max_allowed, RateLimit::new(condition, Some(limit), true));
         }
         (
             desired,
-            RateLimit {
-                condition: "DesiredWithinRange".into(),
-                limit: Some(limit),
-                applied: false,
-            },
+            RateLimit::new("DesiredWithinRange", Some(limit), false),
         )
     } else if desired < current {
         let mut limit = scale_down_limit(current, h, down, now_s);
@@ -500,32 +499,14 @@ pub fn behavior_rate(
             "TooFewReplicas"
         };
         if desired < min_allowed {
-            return (
-                min_allowed,
-                RateLimit {
-                    condition: condition.into(),
-                    limit: Some(limit),
-                    applied: true,
-                },
-            );
+            return (min_allowed, RateLimit::new(condition, Some(limit), true));
         }
         (
             desired,
-            RateLimit {
-                condition: "DesiredWithinRange".into(),
-                limit: Some(limit),
-                applied: false,
-            },
+            RateLimit::new("DesiredWithinRange", Some(limit), false),
         )
     } else {
-        (
-            desired,
-            RateLimit {
-                condition: "DesiredWithinRange".into(),
-                limit: None,
-                applied: false,
-            },
-        )
+        (desired, RateLimit::new("DesiredWithinRange", None, false))
     }
 }
 
@@ -546,32 +527,14 @@ pub fn legacy_rules(
         (max, "TooManyReplicas")
     };
     if desired < min {
-        return (
-            min,
-            RateLimit {
-                condition: "TooFewReplicas".into(),
-                limit: None,
-                applied: true,
-            },
-        );
+        return (min, RateLimit::new("TooFewReplicas", None, true));
     }
     if desired > max_allowed {
-        return (
-            max_allowed,
-            RateLimit {
-                condition: cond.into(),
-                limit: Some(limit),
-                applied: true,
-            },
-        );
+        return (max_allowed, RateLimit::new(cond, Some(limit), true));
     }
     (
         desired,
-        RateLimit {
-            condition: "DesiredWithinRange".into(),
-            limit: Some(limit),
-            applied: false,
-        },
+        RateLimit::new("DesiredWithinRange", Some(limit), false),
     )
 }
 
