@@ -42,7 +42,7 @@ impl Scope {
         })
     }
 
-    fn of(self, r: &TimelineRow) -> f64 {
+    pub fn of(self, r: &TimelineRow) -> f64 {
         match self {
             Scope::Total => r.cost_total_usd(),
             Scope::Compute => r.cost_compute_usd,

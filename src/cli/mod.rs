@@ -168,7 +168,7 @@ pub struct RunArgs {
     /// Arrivals inside a rate trace's rows.
     #[arg(long, value_enum, default_value_t = ArrivalProcess::Poisson)]
     pub arrivals: ArrivalProcess,
-    /// Skip charts (charts are not produced by this version yet).
+    /// Skip the PNG charts (report.html and report.md are still written, without images).
     #[arg(long)]
     pub no_charts: bool,
     /// Print nothing on success.
@@ -775,23 +775,22 @@ fn run(args: RunArgs, book: &PriceBook) -> Result<()> {
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-{}", sc.name, meta.name())));
-    let info = RunInfo {
-        scenario: sc.name.clone(),
-        trace: meta.name(),
-        seed: args.seed,
-        start_epoch_us: meta.start_epoch_us,
-        slo_p95_ms: sc.file.slo.p95_ms,
-        slo_availability: sc.file.slo.availability,
+    let info = RunInfo::new(&sc, &meta, args.seed);
+    let charts = if args.no_charts {
+        None
+    } else {
+        Some(report::chart::render_all(&outcome, &info)?)
     };
-    report::write_run_dir(&out, &outcome, &info)
+    report::write_run_dir(&out, &outcome, &info, charts.as_ref())
         .with_context(|| format!("cannot write the run directory {}", out.display()))?;
     if !args.quiet {
-        print_summary(&sc, &meta, &outcome, &info, &out)?;
+        print_summary(charts.is_some(), &sc, &meta, &outcome, &info, &out)?;
     }
     Ok(())
 }
 
 fn print_summary(
+    charts: bool,
     sc: &scenario::Scenario,
     meta: &trace::TraceMeta,
     o: &crate::metrics::RunOutcome,
@@ -862,7 +861,7 @@ fn print_summary(
     writeln!(
         w,
         "  month        ${:.2} projected for the month (this run's average cost rate over {:.0} days)",
-        report::projected_month_usd(s, info),
+        report::projected_month_usd(s, info.start_epoch_us),
         report::month_seconds(info.start_epoch_us) / 86_400.0
     )?;
     if s.llm_calls + s.llm_rejected > 0 {
@@ -932,8 +931,9 @@ fn print_summary(
     }
     writeln!(
         w,
-        "  wrote {}/{{summary,timeline,scaling,alerts}}.csv",
-        out.display()
+        "  wrote {}/{{summary,timeline,scaling,alerts}}.csv, report.html, report.md{}",
+        out.display(),
+        if charts { " and charts" } else { "" }
     )?;
     Ok(())
 }

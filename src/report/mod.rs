@@ -3,6 +3,10 @@
 //! temporary folder renamed when complete), so that a crash never leaves a
 //! half-written report that looks whole.
 
+pub mod chart;
+pub mod describe;
+pub mod html;
+
 use crate::metrics::{RunOutcome, Summary};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,9 +21,41 @@ pub struct RunInfo {
     pub start_epoch_us: i64,
     pub slo_p95_ms: f64,
     pub slo_availability: f64,
+    /// The scenario's time zone: chart axes and report times use it.
+    pub tz: jiff::tz::TimeZone,
+    /// Budgets drawn on the cost chart.
+    pub budgets: Vec<crate::billing::budget::BudgetSpec>,
+    /// The scenario and the trace in words, for the report.
+    pub about: describe::About,
 }
 
 impl RunInfo {
+    /// What a report needs to know about the scenario and the trace.
+    pub fn new(sc: &crate::scenario::Scenario, meta: &crate::trace::TraceMeta, seed: u64) -> Self {
+        RunInfo {
+            scenario: sc.name.clone(),
+            trace: meta.name(),
+            seed,
+            start_epoch_us: meta.start_epoch_us,
+            slo_p95_ms: sc.file.slo.p95_ms,
+            slo_availability: sc.file.slo.availability,
+            tz: sc.tz.clone(),
+            budgets: sc.budgets.clone(),
+            about: describe::About::new(sc, meta),
+        }
+    }
+
+    /// A time in the scenario's zone, for people: `2025-11-28 14:49:58 EST`.
+    pub fn local_time(&self, t_us: u64) -> String {
+        jiff::Timestamp::from_microsecond(self.start_epoch_us + t_us as i64)
+            .map(|t| {
+                t.to_zoned(self.tz.clone())
+                    .strftime("%Y-%m-%d %H:%M:%S %Z")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn time(&self, t_us: u64) -> String {
         jiff::Timestamp::from_microsecond(self.start_epoch_us + t_us as i64)
             .map(|t| t.to_string())
@@ -33,11 +69,11 @@ fn opt(v: Option<f64>, decimals: usize) -> String {
 
 /// The run's cost scaled to the length of the calendar month in which the
 /// trace starts (the run's average cost rate over the whole month).
-pub fn projected_month_usd(s: &Summary, info: &RunInfo) -> f64 {
+pub fn projected_month_usd(s: &Summary, start_epoch_us: i64) -> f64 {
     if s.sim_seconds <= 0.0 {
         return 0.0;
     }
-    s.cost_total_usd() / s.sim_seconds * month_seconds(info.start_epoch_us)
+    s.cost_total_usd() / s.sim_seconds * month_seconds(start_epoch_us)
 }
 
 /// Seconds in the calendar month (UTC) containing the instant.
@@ -160,7 +196,7 @@ pub fn write_summary<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Res
         format!("{:.6}", s.fixed.network_usd),
         format!("{:.6}", s.fixed.load_balancer_usd),
         format!("{:.6}", s.fixed.storage_usd),
-        format!("{:.6}", projected_month_usd(s, info)),
+        format!("{:.6}", projected_month_usd(s, info.start_epoch_us)),
         s.budget_alerts_projected.to_string(),
         format!("{:.6}", s.llm_cost_unlimited_usd),
         format!("{:.6}", s.llm_cost_unlimited_usd - s.cost_llm_usd),
@@ -295,9 +331,15 @@ pub fn write_alerts<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Resu
     Ok(())
 }
 
-/// Writes the run directory's CSV files into `dir`, atomically: files go to a
-/// temporary sibling folder that replaces `dir` only when all are written.
-pub fn write_run_dir(dir: &Path, o: &RunOutcome, info: &RunInfo) -> std::io::Result<()> {
+/// Writes the run directory into `dir` — the CSV files, the charts when given,
+/// `report.html` and `report.md` — atomically: files go to a temporary
+/// sibling folder that replaces `dir` only when all are written.
+pub fn write_run_dir(
+    dir: &Path,
+    o: &RunOutcome,
+    info: &RunInfo,
+    charts: Option<&chart::RunCharts>,
+) -> std::io::Result<()> {
     let parent = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -321,6 +363,14 @@ pub fn write_run_dir(dir: &Path, o: &RunOutcome, info: &RunInfo) -> std::io::Res
         write_timeline(file("timeline.csv")?, o, info).map_err(io)?;
         write_scaling(file("scaling.csv")?, o, info).map_err(io)?;
         write_alerts(file("alerts.csv")?, o, info).map_err(io)?;
+        if let Some(c) = charts {
+            for (name, png) in c.files() {
+                std::fs::write(tmp.join(name), png)?;
+            }
+        }
+        let blocks = html::blocks(o, info, charts);
+        std::fs::write(tmp.join("report.html"), html::render_html(&blocks))?;
+        std::fs::write(tmp.join("report.md"), html::render_md(&blocks))?;
         Ok(())
     })();
     if let Err(e) = result {

@@ -19,6 +19,30 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "i2s-production",
         include_str!("../../scenarios/i2s-production.toml"),
     ),
+    (
+        "development",
+        include_str!("../../scenarios/development.toml"),
+    ),
+    (
+        "ai-research",
+        include_str!("../../scenarios/ai-research.toml"),
+    ),
+    (
+        "diagnyx-dev",
+        include_str!("../../scenarios/diagnyx-dev.toml"),
+    ),
+    (
+        "diagnyx-staging",
+        include_str!("../../scenarios/diagnyx-staging.toml"),
+    ),
+    (
+        "diagnyx-uat",
+        include_str!("../../scenarios/diagnyx-uat.toml"),
+    ),
+    (
+        "diagnyx-production",
+        include_str!("../../scenarios/diagnyx-production.toml"),
+    ),
 ];
 
 pub fn get(name: &str) -> Option<&'static str> {

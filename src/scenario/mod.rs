@@ -1122,6 +1122,24 @@ mod tests {
         assert!(fargate_memory_ok(3.0, 6.0).is_err());
     }
 
+    /// Every file in scenarios/ is compiled in, so `meshsim run NAME` works
+    /// from any directory.
+    #[test]
+    fn every_scenario_file_is_built_in() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| {
+                let p = e.unwrap().path();
+                (p.extension()? == "toml").then(|| p.file_stem()?.to_string_lossy().into_owned())
+            })
+            .collect();
+        files.sort();
+        let mut names: Vec<String> = builtin::names().iter().map(|s| s.to_string()).collect();
+        names.sort();
+        assert_eq!(files, names);
+    }
+
     #[test]
     fn builtins_validate() {
         for name in builtin::names() {

@@ -119,18 +119,10 @@ pub const METRICS: &[&str] = &[
     "requests_rejected",
 ];
 
-fn metric_values(s: &Summary, start_epoch_us: i64, info_slo: (f64, f64)) -> Vec<f64> {
-    let info = crate::report::RunInfo {
-        scenario: String::new(),
-        trace: String::new(),
-        seed: 0,
-        start_epoch_us,
-        slo_p95_ms: info_slo.0,
-        slo_availability: info_slo.1,
-    };
+fn metric_values(s: &Summary, start_epoch_us: i64) -> Vec<f64> {
     vec![
         s.cost_total_usd(),
-        projected_month_usd(s, &info),
+        projected_month_usd(s, start_epoch_us),
         s.latency_p95_ms.unwrap_or(f64::NAN),
         s.latency_p99_ms.unwrap_or(f64::NAN),
         s.availability(),
@@ -312,11 +304,7 @@ pub fn run_with_progress(
             let cfg = crate::run::sim_config(sc, &meta, spec.arrivals)?;
             let mut out = simulate(cfg, rows.iter().copied(), point_seed(spec.seed, p, r));
             crate::billing::fixed::apply(&sc.fixed, &mut out);
-            let vals = metric_values(
-                &out.summary,
-                meta.start_epoch_us,
-                (sc.file.slo.p95_ms, sc.file.slo.availability),
-            );
+            let vals = metric_values(&out.summary, meta.start_epoch_us);
             for (k, v) in vals.into_iter().enumerate() {
                 per_metric[k].push(v);
             }

@@ -1,0 +1,566 @@
+//! The capacity-planning review of a run, as one self-contained HTML page
+//! (charts embedded as data URIs) and as Markdown (charts linked as the PNG
+//! files beside it). Both come from the same list of [`Block`]s, so they say
+//! the same thing.
+
+use super::RunInfo;
+use super::chart::{COMPONENTS, RunCharts, fmt_usd};
+use crate::metrics::RunOutcome;
+use base64::Engine as _;
+use std::fmt::Write as _;
+
+/// A table: the header, the rows, and an HTML id for the page's own anchors
+/// (and for tests that look the table up).
+#[derive(Clone, Debug)]
+pub struct Table {
+    pub id: &'static str,
+    pub head: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// One piece of a report.
+#[derive(Clone, Debug)]
+pub enum Block<'a> {
+    Title(String),
+    Heading(String),
+    Para(String),
+    List(Vec<String>),
+    Table(Table),
+    /// A chart: its file name beside the report, a caption, the PNG bytes.
+    Image {
+        file: &'static str,
+        caption: String,
+        png: &'a [u8],
+    },
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.1} ms"))
+        .unwrap_or_else(|| "n/a".into())
+}
+
+pub fn int(v: u64) -> String {
+    let s = v.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn kv(id: &'static str, rows: &[(String, String)]) -> Table {
+    Table {
+        id,
+        head: vec!["".into(), "".into()],
+        rows: rows
+            .iter()
+            .map(|(k, v)| vec![k.clone(), v.clone()])
+            .collect(),
+    }
+}
+
+/// The SLO verdict in words: `MET` or `MISSED`, with both criteria.
+pub fn slo_verdict(o: &RunOutcome, info: &RunInfo) -> (bool, String) {
+    let s = &o.summary;
+    let p95 = super::slo_p95_met(s, info);
+    let av = super::slo_availability_met(s, info);
+    (
+        p95 && av,
+        format!(
+            "{}: p95 {} {} {} ms; availability {:.4} {} {}",
+            if p95 && av { "MET" } else { "MISSED" },
+            ms(s.latency_p95_ms),
+            if p95 { "≤" } else { ">" },
+            info.slo_p95_ms,
+            s.availability(),
+            if av { "≥" } else { "<" },
+            info.slo_availability
+        ),
+    )
+}
+
+/// The headline rows (metric, value): what a review looks at first.
+pub fn headline(o: &RunOutcome, info: &RunInfo) -> Vec<(String, String)> {
+    let s = &o.summary;
+    let llm_hits = o
+        .alerts
+        .iter()
+        .filter(|a| a.kind.starts_with("llm_"))
+        .count();
+    let mut alerts = format!("{} budget alert(s) fired", s.budget_alerts_fired);
+    if s.budget_alerts_projected > 0 {
+        alerts.push_str(&format!(
+            ", {} more projected for the rest of the month",
+            s.budget_alerts_projected
+        ));
+    }
+    if llm_hits > 0 {
+        alerts.push_str(&format!(", {llm_hits} LLM limit hit(s)"));
+    }
+    vec![
+        (
+            "requests".into(),
+            format!(
+                "{} arrived: {} served, {} dropped (timeout), {} rejected, {} in flight at the end",
+                int(s.requests_arrived),
+                int(s.requests_served),
+                int(s.requests_dropped),
+                int(s.requests_rejected),
+                int(s.requests_in_flight)
+            ),
+        ),
+        (
+            "latency".into(),
+            format!(
+                "p50 {}, p95 {}, p99 {}",
+                ms(s.latency_p50_ms),
+                ms(s.latency_p95_ms),
+                ms(s.latency_p99_ms)
+            ),
+        ),
+        (
+            "availability".into(),
+            format!("{:.4} %", s.availability() * 100.0),
+        ),
+        (
+            "replicas".into(),
+            format!(
+                "mean {:.2}, max {}; {:.2} replica-hours on demand, {:.2} spot",
+                s.replicas_mean, s.replicas_max, s.replica_hours_on_demand, s.replica_hours_spot
+            ),
+        ),
+        (
+            "cost of the run".into(),
+            format!(
+                "${:.4} over {:.1} h",
+                s.cost_total_usd(),
+                s.sim_seconds / 3600.0
+            ),
+        ),
+        (
+            "projected monthly cost".into(),
+            format!(
+                "${:.2} (this run's average cost rate over {:.0} days)",
+                super::projected_month_usd(s, info.start_epoch_us),
+                super::month_seconds(info.start_epoch_us) / 86_400.0
+            ),
+        ),
+        ("SLO".into(), slo_verdict(o, info).1),
+        ("alerts".into(), alerts),
+    ]
+}
+
+/// The report's content.
+pub fn blocks<'a>(o: &RunOutcome, info: &RunInfo, charts: Option<&'a RunCharts>) -> Vec<Block<'a>> {
+    let s = &o.summary;
+    let a = &info.about;
+    let mut b = vec![Block::Title(format!(
+        "Capacity-planning review: {} on {}",
+        info.scenario, info.trace
+    ))];
+    let mut intro = String::new();
+    let d = a.description.trim();
+    if !d.is_empty() {
+        intro.push_str(d);
+        if !d.ends_with(['.', '!', '?']) {
+            intro.push('.');
+        }
+        intro.push(' ');
+    }
+    if let Some(src) = &a.source {
+        intro.push_str(&format!("Values from {src}. "));
+    }
+    intro.push_str(&format!(
+        "Simulated with meshsim {} (seed {}).",
+        env!("CARGO_PKG_VERSION"),
+        info.seed
+    ));
+    b.push(Block::Para(intro));
+    b.push(Block::Table(Table {
+        id: "headline",
+        head: vec!["".into(), "".into()],
+        rows: headline(o, info)
+            .into_iter()
+            .map(|(k, v)| vec![k, v])
+            .collect(),
+    }));
+
+    b.push(Block::Heading("Scenario".into()));
+    let mut sc = a.scenario.clone();
+    sc.insert(0, ("loaded from".into(), a.origin.clone()));
+    b.push(Block::Table(kv("scenario", &sc)));
+    b.push(Block::Heading("Trace".into()));
+    b.push(Block::Table(kv("trace", &a.trace)));
+
+    if let Some(c) = charts {
+        b.push(Block::Heading("Charts".into()));
+        let captions = [
+            "Offered load (left axis) against ready and desired replicas (right axis); spot replicas shaded; triangles are scaling decisions, dashed vertical lines scheduled actions.",
+            "Latency percentiles per minute against the p95 SLO (log scale); bars are requests dropped by timeout or rejected per minute.",
+            "Cumulative cost by component, stacked; dashed lines are each budget pro rata over the month and its alert thresholds; diamonds mark alerts as they fired.",
+        ];
+        for ((file, png), caption) in c.files().into_iter().zip(captions) {
+            b.push(Block::Image {
+                file,
+                caption: caption.into(),
+                png,
+            });
+        }
+    }
+
+    b.push(Block::Heading("Cost breakdown".into()));
+    let total = s.cost_total_usd();
+    let month = super::month_seconds(info.start_epoch_us);
+    let per_month = |v: f64| {
+        if s.sim_seconds > 0.0 {
+            v / s.sim_seconds * month
+        } else {
+            0.0
+        }
+    };
+    let mut rows = Vec::new();
+    let last = o.timeline.last();
+    for (name, _, f) in COMPONENTS {
+        let v = match *name {
+            "compute on-demand" => s.cost_compute_usd - s.cost_compute_spot_usd,
+            "compute spot" => s.cost_compute_spot_usd,
+            "LLM (Bedrock)" => s.cost_llm_usd,
+            _ => last.map(f).unwrap_or(0.0),
+        };
+        if v > 0.0 {
+            rows.push(vec![
+                name.to_string(),
+                format!("${v:.4}"),
+                format!("{:.1} %", if total > 0.0 { v / total * 100.0 } else { 0.0 }),
+                format!("${:.2}", per_month(v)),
+            ]);
+        }
+    }
+    rows.push(vec![
+        "total".into(),
+        format!("${total:.4}"),
+        "100 %".into(),
+        format!("${:.2}", per_month(total)),
+    ]);
+    b.push(Block::Table(Table {
+        id: "cost",
+        head: vec![
+            "component".into(),
+            "this run".into(),
+            "share".into(),
+            "projected month".into(),
+        ],
+        rows,
+    }));
+
+    b.push(Block::Heading("Scaling".into()));
+    let decisions: Vec<_> = o.scaling.iter().filter(|e| e.from != e.to).collect();
+    let mut by: std::collections::BTreeMap<&str, (u32, u32)> = Default::default();
+    for e in &decisions {
+        let c = by.entry(e.autoscaler.as_str()).or_default();
+        if e.to > e.from {
+            c.0 += 1;
+        } else {
+            c.1 += 1;
+        }
+    }
+    let mut p = format!("{} change(s) of the replica count", decisions.len());
+    if !by.is_empty() {
+        let parts: Vec<String> = by
+            .iter()
+            .map(|(k, (up, down))| format!("{k}: {up} up, {down} down"))
+            .collect();
+        p.push_str(&format!(" ({})", parts.join("; ")));
+    }
+    p.push_str(&format!(
+        "; replicas mean {:.2}, max {}; {} spot interruption(s).",
+        s.replicas_mean, s.replicas_max, s.spot_interruptions
+    ));
+    b.push(Block::Para(p));
+    const SHOWN: usize = 25;
+    if !o.scaling.is_empty() {
+        b.push(Block::Table(Table {
+            id: "scaling",
+            head: vec![
+                "time".into(),
+                "autoscaler".into(),
+                "from → to".into(),
+                "reason".into(),
+            ],
+            rows: o
+                .scaling
+                .iter()
+                .take(SHOWN)
+                .map(|e| {
+                    vec![
+                        info.local_time(e.t_us),
+                        e.autoscaler.clone(),
+                        format!("{} → {}", e.from, e.to),
+                        e.reason.clone(),
+                    ]
+                })
+                .collect(),
+        }));
+        if o.scaling.len() > SHOWN {
+            b.push(Block::Para(format!(
+                "The first {SHOWN} of {} events; all are in scaling.csv.",
+                o.scaling.len()
+            )));
+        }
+    }
+
+    b.push(Block::Heading("Alerts".into()));
+    if o.alerts.is_empty() {
+        b.push(Block::Para(if info.budgets.is_empty() {
+            "No budget is configured and no LLM limit was reached.".into()
+        } else {
+            "No alert fired.".into()
+        }));
+    } else {
+        b.push(Block::Table(Table {
+            id: "alerts",
+            head: vec![
+                "time".into(),
+                "kind".into(),
+                "name".into(),
+                "threshold".into(),
+                "value".into(),
+            ],
+            rows: o
+                .alerts
+                .iter()
+                .map(|al| {
+                    vec![
+                        format!(
+                            "{}{}",
+                            info.local_time(al.t_us),
+                            if al.projected {
+                                " (projected past the trace)"
+                            } else {
+                                ""
+                            }
+                        ),
+                        al.kind.clone(),
+                        al.name.clone(),
+                        if al.kind.starts_with("llm_") {
+                            format!("${} limit", al.threshold)
+                        } else {
+                            format!("{} %", al.threshold)
+                        },
+                        format!("${:.2}", al.value),
+                    ]
+                })
+                .collect(),
+        }));
+    }
+
+    if s.llm_calls + s.llm_rejected > 0 {
+        b.push(Block::Heading("LLM (Amazon Bedrock)".into()));
+        b.push(Block::Para(format!(
+            "{} calls, {} tokens in, {} tokens out, {}; {} rejected and {} downgraded by the limits. Without the limits the same calls would have cost {} (saved {}).",
+            int(s.llm_calls),
+            int(s.llm_tokens_in),
+            int(s.llm_tokens_out),
+            fmt_usd(s.cost_llm_usd),
+            int(s.llm_rejected),
+            int(s.llm_downgraded),
+            fmt_usd(s.llm_cost_unlimited_usd),
+            fmt_usd(s.llm_cost_unlimited_usd - s.cost_llm_usd)
+        )));
+        let rows: Vec<Vec<String>> = s
+            .llm_cost_by_model
+            .iter()
+            .filter(|(_, c)| *c > 0.0)
+            .map(|(m, c)| vec![m.clone(), format!("${c:.4}")])
+            .collect();
+        if !rows.is_empty() {
+            b.push(Block::Table(Table {
+                id: "llm",
+                head: vec!["model".into(), "cost".into()],
+                rows,
+            }));
+        }
+    }
+
+    if !a.warnings.is_empty() || !a.not_simulated.is_empty() {
+        b.push(Block::Heading("Notes".into()));
+        let mut items: Vec<String> = a.warnings.iter().map(|w| format!("warning: {w}")).collect();
+        if !a.not_simulated.is_empty() {
+            items.push(format!(
+                "present in the scenario but not simulated: {}",
+                a.not_simulated.join("; ")
+            ));
+        }
+        b.push(Block::List(items));
+    }
+    b.push(Block::Para(
+        "Files beside this report: summary.csv (one row), timeline.csv (per minute), scaling.csv, alerts.csv and the charts as PNG.".into(),
+    ));
+    b
+}
+
+pub fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1240px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
+h1{font-size:1.6em;margin-bottom:.3em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:.2em}\
+table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ddd;padding:.3em .7em;text-align:left;vertical-align:top}\
+th{background:#f4f4f4}table.kv td:first-child{font-weight:600;white-space:nowrap}\
+#headline{font-size:1.05em}#headline td:first-child{background:#f7f7f7}\
+.met{color:#0a7a3a;font-weight:700}.missed{color:#b3261e;font-weight:700}\
+figure{margin:1.2em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}figcaption{color:#555;font-size:.92em}";
+
+/// The page for `blocks`, one self-contained file.
+pub fn render_html(blocks: &[Block<'_>]) -> String {
+    let mut h = String::with_capacity(512 * 1024);
+    let title = blocks
+        .iter()
+        .find_map(|b| match b {
+            Block::Title(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .unwrap_or("meshsim report");
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        escape(title)
+    );
+    for b in blocks {
+        match b {
+            Block::Title(t) => {
+                let _ = writeln!(h, "<h1>{}</h1>", escape(t));
+            }
+            Block::Heading(t) => {
+                let _ = writeln!(h, "<h2>{}</h2>", escape(t));
+            }
+            Block::Para(t) => {
+                let _ = writeln!(h, "<p>{}</p>", escape(t));
+            }
+            Block::List(items) => {
+                h.push_str("<ul>\n");
+                for i in items {
+                    let _ = writeln!(h, "<li>{}</li>", escape(i));
+                }
+                h.push_str("</ul>\n");
+            }
+            Block::Table(t) => {
+                let is_kv = t.head.iter().all(|c| c.is_empty());
+                let _ = writeln!(
+                    h,
+                    "<table id=\"{}\"{}>",
+                    t.id,
+                    if is_kv { " class=\"kv\"" } else { "" }
+                );
+                if !is_kv {
+                    h.push_str("<thead><tr>");
+                    for c in &t.head {
+                        let _ = write!(h, "<th>{}</th>", escape(c));
+                    }
+                    h.push_str("</tr></thead>\n");
+                }
+                h.push_str("<tbody>\n");
+                for r in &t.rows {
+                    h.push_str("<tr>");
+                    for c in r {
+                        let class = if c.starts_with("MET:") {
+                            " class=\"met\""
+                        } else if c.starts_with("MISSED:") {
+                            " class=\"missed\""
+                        } else {
+                            ""
+                        };
+                        let _ = write!(h, "<td{class}>{}</td>", escape(c));
+                    }
+                    h.push_str("</tr>\n");
+                }
+                h.push_str("</tbody></table>\n");
+            }
+            Block::Image { file, caption, png } => {
+                let _ = writeln!(
+                    h,
+                    "<figure><img src=\"data:image/png;base64,{}\" alt=\"{}\" width=\"{}\" height=\"{}\"><figcaption>{} ({})</figcaption></figure>",
+                    base64::engine::general_purpose::STANDARD.encode(png),
+                    escape(file),
+                    super::chart::WIDTH,
+                    super::chart::HEIGHT,
+                    escape(caption),
+                    escape(file)
+                );
+            }
+        }
+    }
+    h.push_str("</body>\n</html>\n");
+    h
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The same content as Markdown; charts link to the PNG files beside it.
+pub fn render_md(blocks: &[Block<'_>]) -> String {
+    let mut m = String::with_capacity(16 * 1024);
+    for b in blocks {
+        match b {
+            Block::Title(t) => {
+                let _ = writeln!(m, "# {t}\n");
+            }
+            Block::Heading(t) => {
+                let _ = writeln!(m, "## {t}\n");
+            }
+            Block::Para(t) => {
+                let _ = writeln!(m, "{t}\n");
+            }
+            Block::List(items) => {
+                for i in items {
+                    let _ = writeln!(m, "- {i}");
+                }
+                m.push('\n');
+            }
+            Block::Table(t) => {
+                let is_kv = t.head.iter().all(|c| c.is_empty());
+                let head: Vec<String> = if is_kv {
+                    vec!["".into(), "".into()]
+                } else {
+                    t.head.iter().map(|c| md_cell(c)).collect()
+                };
+                let _ = writeln!(m, "| {} |", head.join(" | "));
+                let _ = writeln!(m, "|{}", "---|".repeat(head.len()));
+                for r in &t.rows {
+                    let cells: Vec<String> = r
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| {
+                            if is_kv && i == 0 {
+                                format!("**{}**", md_cell(c))
+                            } else {
+                                md_cell(c)
+                            }
+                        })
+                        .collect();
+                    let _ = writeln!(m, "| {} |", cells.join(" | "));
+                }
+                m.push('\n');
+            }
+            Block::Image { file, caption, .. } => {
+                let _ = writeln!(m, "![{caption}]({file})\n\n*{caption}*\n");
+            }
+        }
+    }
+    m
+}
