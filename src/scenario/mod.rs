@@ -1131,7 +1131,8 @@ mod tests {
             .unwrap()
             .filter_map(|e| {
                 let p = e.unwrap().path();
-                (p.extension()? == "toml").then(|| p.file_stem()?.to_string_lossy().into_owned())
+                let stem = p.file_stem()?.to_string_lossy().into_owned();
+                (p.extension()? == "toml").then_some(stem)
             })
             .collect();
         files.sort();
