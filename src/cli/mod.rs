@@ -26,6 +26,9 @@ pub struct Cli {
 pub enum Command {
     /// Simulate one scenario on one trace and write its run directory.
     Run(RunArgs),
+    /// Run several scenarios on the same trace (in parallel) and compare them
+    /// side by side: table, compare.csv, overlay chart, compare.html.
+    Compare(CompareArgs),
     /// Generate or inspect traces.
     #[command(subcommand)]
     Trace(TraceCommand),
@@ -104,6 +107,34 @@ pub struct SweepArgs {
     pub shard: Option<String>,
     #[arg(long, value_enum, default_value_t = ArrivalProcess::Poisson)]
     pub arrivals: ArrivalProcess,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Two or more scenario names or paths.
+    #[arg(required = true, num_args = 2..)]
+    pub scenarios: Vec<String>,
+    #[arg(long)]
+    pub trace: PathBuf,
+    /// Output directory (default: reports/compare-<a>-<b>…-<trace>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Override a key in every scenario (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub set: Vec<String>,
+    #[arg(long, value_enum, default_value_t = ArrivalProcess::Poisson)]
+    pub arrivals: ArrivalProcess,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Skip the PNG charts.
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Print nothing on success.
     #[arg(long)]
     pub quiet: bool,
 }
@@ -249,6 +280,7 @@ fn dispatch(cli: Cli) -> Result<()> {
     let book = PriceBook::builtin();
     match cli.command {
         Command::Run(args) => run(args, &book),
+        Command::Compare(args) => compare(args, &book),
         Command::Sweep(args) => sweep(args, &book),
         Command::Plan(args) => plan(args, &book),
         Command::Merge { dirs, out } => {
@@ -785,6 +817,100 @@ fn run(args: RunArgs, book: &PriceBook) -> Result<()> {
         .with_context(|| format!("cannot write the run directory {}", out.display()))?;
     if !args.quiet {
         print_summary(charts.is_some(), &sc, &meta, &outcome, &info, &out)?;
+    }
+    Ok(())
+}
+
+fn compare(args: CompareArgs, book: &PriceBook) -> Result<()> {
+    let env = env_overrides();
+    // Resolve every scenario first: all problems before any simulation.
+    let mut scenarios = Vec::new();
+    let mut problems = Vec::new();
+    for spec in &args.scenarios {
+        match scenario::resolve(spec, &env, &args.set, book) {
+            Ok(sc) => scenarios.push(sc),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if !problems.is_empty() {
+        bail!("{}", problems.join("\n"));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for sc in &scenarios {
+        if !seen.insert(sc.name.clone()) {
+            bail!(
+                "scenario `{}` is given twice; each scenario of a comparison needs its own name",
+                sc.name
+            );
+        }
+    }
+    let pool = thread_pool(args.jobs)?;
+    use rayon::prelude::*;
+    let runs = pool.install(|| {
+        scenarios
+            .par_iter()
+            .map(|sc| -> Result<_> {
+                let (outcome, meta) =
+                    crate::run::run_file(sc, &args.trace, args.seed, args.arrivals)?;
+                let info = RunInfo::new(sc, &meta, args.seed);
+                let charts = if args.no_charts {
+                    None
+                } else {
+                    Some(report::chart::render_all(&outcome, &info)?)
+                };
+                Ok((outcome, info, charts))
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let entries: Vec<report::compare::Entry<'_>> = runs
+        .iter()
+        .map(|(o, i, _)| report::compare::Entry {
+            info: i,
+            outcome: o,
+        })
+        .collect();
+    let png = if args.no_charts {
+        None
+    } else {
+        Some(report::compare::chart(&entries)?)
+    };
+    let trace_name = entries
+        .first()
+        .map(|e| e.info.trace.clone())
+        .unwrap_or_default();
+    let out = args.out.unwrap_or_else(|| {
+        let names: Vec<&str> = entries.iter().map(|e| e.info.scenario.as_str()).collect();
+        PathBuf::from("reports").join(format!("compare-{}-{trace_name}", names.join("-")))
+    });
+    let dirs: Vec<String> = entries.iter().map(|e| e.info.scenario.clone()).collect();
+    report::write_dir_atomically(&out, |tmp| {
+        for ((o, info, charts), d) in runs.iter().zip(&dirs) {
+            let sub = tmp.join(d);
+            std::fs::create_dir(&sub)?;
+            report::write_run_files(&sub, o, info, charts.as_ref())?;
+        }
+        let f = std::io::BufWriter::new(std::fs::File::create(tmp.join("compare.csv"))?);
+        report::compare::write_csv(f, &entries)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        if let Some(p) = &png {
+            std::fs::write(tmp.join("compare.png"), p)?;
+        }
+        let blocks = report::compare::blocks(&entries, png.as_deref(), &dirs);
+        std::fs::write(tmp.join("compare.html"), report::html::render_html(&blocks))?;
+        std::fs::write(tmp.join("compare.md"), report::html::render_md(&blocks))?;
+        Ok(())
+    })
+    .with_context(|| format!("cannot write {}", out.display()))?;
+    if !args.quiet {
+        let mut w = std::io::stdout().lock();
+        writeln!(w, "meshsim compare on {trace_name} (seed {}):\n", args.seed)?;
+        report::compare::print_table(&mut w, &entries)?;
+        writeln!(
+            w,
+            "\nwrote {}/compare.{{csv,html,md}}{} and one run directory per scenario",
+            out.display(),
+            if png.is_some() { ", compare.png" } else { "" }
+        )?;
     }
     Ok(())
 }

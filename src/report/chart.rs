@@ -20,7 +20,7 @@ pub const WIDTH: u32 = 1200;
 pub const HEIGHT: u32 = 600;
 
 /// The font family name the embedded font is registered under.
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Most points a series draws; longer timelines are bucketed (a point per
 /// bucket, aggregated so that peaks stay visible).
@@ -33,7 +33,7 @@ pub struct ChartError {
     pub message: String,
 }
 
-fn err<E: std::fmt::Display>(chart: &str) -> impl Fn(E) -> ChartError + '_ {
+pub(crate) fn err<E: std::fmt::Display>(chart: &str) -> impl Fn(E) -> ChartError + '_ {
     move |e| ChartError {
         chart: chart.to_string(),
         message: e.to_string(),
@@ -53,15 +53,15 @@ fn register_fonts() {
 }
 
 // Colours (a colour-blind-safe palette: Okabe & Ito).
-const BLUE: RGBColor = RGBColor(0, 114, 178);
-const ORANGE: RGBColor = RGBColor(230, 159, 0);
-const GREEN: RGBColor = RGBColor(0, 158, 115);
-const VERMILION: RGBColor = RGBColor(213, 94, 0);
-const PURPLE: RGBColor = RGBColor(204, 121, 167);
-const SKY: RGBColor = RGBColor(86, 180, 233);
-const YELLOW: RGBColor = RGBColor(240, 228, 66);
-const GREY: RGBColor = RGBColor(110, 110, 110);
-const DARK: RGBColor = RGBColor(40, 40, 40);
+pub(crate) const BLUE: RGBColor = RGBColor(0, 114, 178);
+pub(crate) const ORANGE: RGBColor = RGBColor(230, 159, 0);
+pub(crate) const GREEN: RGBColor = RGBColor(0, 158, 115);
+pub(crate) const VERMILION: RGBColor = RGBColor(213, 94, 0);
+pub(crate) const PURPLE: RGBColor = RGBColor(204, 121, 167);
+pub(crate) const SKY: RGBColor = RGBColor(86, 180, 233);
+pub(crate) const YELLOW: RGBColor = RGBColor(240, 228, 66);
+pub(crate) const GREY: RGBColor = RGBColor(110, 110, 110);
+pub(crate) const DARK: RGBColor = RGBColor(40, 40, 40);
 
 /// The three charts of a run, PNG-encoded.
 pub struct RunCharts {
@@ -89,22 +89,34 @@ pub fn render_all(o: &RunOutcome, info: &RunInfo) -> Result<RunCharts, ChartErro
     })
 }
 
+/// Draws a `WIDTH`×`HEIGHT` chart.
+fn render<F>(name: &str, draw: F) -> Result<Vec<u8>, ChartError>
+where
+    F: FnOnce(&DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> Result<(), ChartError>,
+{
+    render_sized(name, (WIDTH, HEIGHT), draw)
+}
+
 /// Draws into a fresh white RGB buffer and returns it PNG-encoded.
-pub(crate) fn render<F>(name: &str, draw: F) -> Result<Vec<u8>, ChartError>
+pub(crate) fn render_sized<F>(
+    name: &str,
+    (width, height): (u32, u32),
+    draw: F,
+) -> Result<Vec<u8>, ChartError>
 where
     F: FnOnce(&DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> Result<(), ChartError>,
 {
     register_fonts();
-    let mut buf = vec![255u8; (WIDTH * HEIGHT * 3) as usize];
+    let mut buf = vec![255u8; (width * height * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut buf, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err(name))?;
         draw(&root)?;
         root.present().map_err(err(name))?;
     }
     let mut png_bytes = Vec::with_capacity(64 * 1024);
     {
-        let mut enc = png::Encoder::new(&mut png_bytes, WIDTH, HEIGHT);
+        let mut enc = png::Encoder::new(&mut png_bytes, width, height);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         let mut w = enc.write_header().map_err(err(name))?;
@@ -114,7 +126,7 @@ where
 }
 
 /// End of the timeline, seconds since the trace start (at least 1).
-fn end_s(rows: &[TimelineRow]) -> f64 {
+pub(crate) fn end_s(rows: &[TimelineRow]) -> f64 {
     rows.last()
         .map(|r| r.t_s as f64 + r.len_s)
         .unwrap_or(1.0)
@@ -127,7 +139,7 @@ fn bucket_len(n: usize) -> usize {
 }
 
 /// A step series: each bucket's value held over the bucket's time span.
-fn steps(rows: &[TimelineRow], agg: impl Fn(&[TimelineRow]) -> f64) -> Vec<(f64, f64)> {
+pub(crate) fn steps(rows: &[TimelineRow], agg: impl Fn(&[TimelineRow]) -> f64) -> Vec<(f64, f64)> {
     let k = bucket_len(rows.len());
     let mut out = Vec::with_capacity(2 * rows.len().div_ceil(k));
     for g in rows.chunks(k) {
@@ -252,7 +264,7 @@ pub struct TimeAxis {
 }
 
 impl TimeAxis {
-    fn new(info: &RunInfo, end_s: f64) -> TimeAxis {
+    pub(crate) fn new(info: &RunInfo, end_s: f64) -> TimeAxis {
         TimeAxis {
             end_s,
             ticks: time_ticks(info, end_s),
@@ -288,7 +300,7 @@ impl ValueFormatter<f64> for TimeAxis {
 }
 
 /// The x-axis description: the time zone's name.
-fn time_desc(info: &RunInfo) -> String {
+pub(crate) fn time_desc(info: &RunInfo) -> String {
     format!(
         "local time ({})",
         info.tz.iana_name().unwrap_or("UTC offset of the trace")
@@ -299,7 +311,7 @@ fn title(info: &RunInfo, what: &str) -> String {
     format!("{} on {}: {what}", info.scenario, info.trace)
 }
 
-fn legend_line(c: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+pub(crate) fn legend_line(c: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(3))
 }
 
@@ -308,7 +320,7 @@ fn legend_box(c: RGBAColor) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
 }
 
 /// A nice upper bound: `v` with headroom, rounded up to 1, 2 or 5 × 10^k.
-fn nice_top(v: f64) -> f64 {
+pub(crate) fn nice_top(v: f64) -> f64 {
     if v.is_nan() || v <= 0.0 {
         return 1.0;
     }
@@ -625,7 +637,7 @@ pub fn fmt_ms(v: f64) -> String {
 }
 
 /// An axis count: no decimals unless the step is fractional.
-fn fmt_count(v: f64) -> String {
+pub(crate) fn fmt_count(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 {
         format!("{v:.0}")
     } else {

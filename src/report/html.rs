@@ -31,7 +31,10 @@ pub enum Block<'a> {
         file: &'static str,
         caption: String,
         png: &'a [u8],
+        size: (u32, u32),
     },
+    /// Links to other files (text, relative path).
+    Links(Vec<(String, String)>),
 }
 
 fn ms(v: Option<f64>) -> String {
@@ -207,6 +210,7 @@ pub fn blocks<'a>(o: &RunOutcome, info: &RunInfo, charts: Option<&'a RunCharts>)
                 file,
                 caption: caption.into(),
                 png,
+                size: (super::chart::WIDTH, super::chart::HEIGHT),
             });
         }
     }
@@ -490,14 +494,31 @@ pub fn render_html(blocks: &[Block<'_>]) -> String {
                 }
                 h.push_str("</tbody></table>\n");
             }
-            Block::Image { file, caption, png } => {
+            Block::Links(links) => {
+                h.push_str("<ul>\n");
+                for (text, href) in links {
+                    let _ = writeln!(
+                        h,
+                        "<li><a href=\"{}\">{}</a></li>",
+                        escape(href),
+                        escape(text)
+                    );
+                }
+                h.push_str("</ul>\n");
+            }
+            Block::Image {
+                file,
+                caption,
+                png,
+                size,
+            } => {
                 let _ = writeln!(
                     h,
                     "<figure><img src=\"data:image/png;base64,{}\" alt=\"{}\" width=\"{}\" height=\"{}\"><figcaption>{} ({})</figcaption></figure>",
                     base64::engine::general_purpose::STANDARD.encode(png),
                     escape(file),
-                    super::chart::WIDTH,
-                    super::chart::HEIGHT,
+                    size.0,
+                    size.1,
                     escape(caption),
                     escape(file)
                 );
@@ -559,6 +580,12 @@ pub fn render_md(blocks: &[Block<'_>]) -> String {
             }
             Block::Image { file, caption, .. } => {
                 let _ = writeln!(m, "![{caption}]({file})\n\n*{caption}*\n");
+            }
+            Block::Links(links) => {
+                for (text, href) in links {
+                    let _ = writeln!(m, "- [{text}]({href})");
+                }
+                m.push('\n');
             }
         }
     }

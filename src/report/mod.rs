@@ -4,6 +4,7 @@
 //! half-written report that looks whole.
 
 pub mod chart;
+pub mod compare;
 pub mod describe;
 pub mod html;
 
@@ -145,13 +146,12 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "llm_cost_by_model",
 ];
 
-pub fn write_summary<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
+/// The `summary.csv` row of a run (columns [`SUMMARY_COLUMNS`]).
+pub fn summary_record(o: &RunOutcome, info: &RunInfo) -> Vec<String> {
     let s = &o.summary;
-    let mut wr = csv::Writer::from_writer(w);
-    wr.write_record(SUMMARY_COLUMNS)?;
     let p95 = slo_p95_met(s, info);
     let av = slo_availability_met(s, info);
-    wr.write_record([
+    vec![
         info.scenario.clone(),
         info.trace.clone(),
         info.seed.to_string(),
@@ -206,7 +206,13 @@ pub fn write_summary<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Res
             .map(|(m, c)| format!("{m}={c:.6}"))
             .collect::<Vec<_>>()
             .join(";"),
-    ])?;
+    ]
+}
+
+pub fn write_summary<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
+    let mut wr = csv::Writer::from_writer(w);
+    wr.write_record(SUMMARY_COLUMNS)?;
+    wr.write_record(summary_record(o, info))?;
     wr.flush()?;
     Ok(())
 }
@@ -332,13 +338,48 @@ pub fn write_alerts<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Resu
 }
 
 /// Writes the run directory into `dir` — the CSV files, the charts when given,
-/// `report.html` and `report.md` — atomically: files go to a temporary
-/// sibling folder that replaces `dir` only when all are written.
+/// `report.html` and `report.md` — atomically (see [`write_dir_atomically`]).
 pub fn write_run_dir(
     dir: &Path,
     o: &RunOutcome,
     info: &RunInfo,
     charts: Option<&chart::RunCharts>,
+) -> std::io::Result<()> {
+    write_dir_atomically(dir, |tmp| write_run_files(tmp, o, info, charts))
+}
+
+/// The run directory's files, written into an existing folder.
+pub fn write_run_files(
+    dir: &Path,
+    o: &RunOutcome,
+    info: &RunInfo,
+    charts: Option<&chart::RunCharts>,
+) -> std::io::Result<()> {
+    let file = |n: &str| -> std::io::Result<std::io::BufWriter<std::fs::File>> {
+        Ok(std::io::BufWriter::new(std::fs::File::create(dir.join(n))?))
+    };
+    let io = |e: csv::Error| std::io::Error::other(e.to_string());
+    write_summary(file("summary.csv")?, o, info).map_err(io)?;
+    write_timeline(file("timeline.csv")?, o, info).map_err(io)?;
+    write_scaling(file("scaling.csv")?, o, info).map_err(io)?;
+    write_alerts(file("alerts.csv")?, o, info).map_err(io)?;
+    if let Some(c) = charts {
+        for (name, png) in c.files() {
+            std::fs::write(dir.join(name), png)?;
+        }
+    }
+    let blocks = html::blocks(o, info, charts);
+    std::fs::write(dir.join("report.html"), html::render_html(&blocks))?;
+    std::fs::write(dir.join("report.md"), html::render_md(&blocks))?;
+    Ok(())
+}
+
+/// Fills `dir` through `fill`, atomically: the files go to a temporary
+/// sibling folder that replaces `dir` only when `fill` succeeded, so that a
+/// crash or an error never leaves a half-written folder that looks whole.
+pub fn write_dir_atomically(
+    dir: &Path,
+    fill: impl FnOnce(&Path) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let parent = dir
         .parent()
@@ -354,26 +395,7 @@ pub fn write_run_dir(
         std::fs::remove_dir_all(&tmp)?;
     }
     std::fs::create_dir(&tmp)?;
-    let result = (|| -> std::io::Result<()> {
-        let file = |n: &str| -> std::io::Result<std::io::BufWriter<std::fs::File>> {
-            Ok(std::io::BufWriter::new(std::fs::File::create(tmp.join(n))?))
-        };
-        let io = |e: csv::Error| std::io::Error::other(e.to_string());
-        write_summary(file("summary.csv")?, o, info).map_err(io)?;
-        write_timeline(file("timeline.csv")?, o, info).map_err(io)?;
-        write_scaling(file("scaling.csv")?, o, info).map_err(io)?;
-        write_alerts(file("alerts.csv")?, o, info).map_err(io)?;
-        if let Some(c) = charts {
-            for (name, png) in c.files() {
-                std::fs::write(tmp.join(name), png)?;
-            }
-        }
-        let blocks = html::blocks(o, info, charts);
-        std::fs::write(tmp.join("report.html"), html::render_html(&blocks))?;
-        std::fs::write(tmp.join("report.md"), html::render_md(&blocks))?;
-        Ok(())
-    })();
-    if let Err(e) = result {
+    if let Err(e) = fill(&tmp) {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
     }

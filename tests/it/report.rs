@@ -306,3 +306,96 @@ fn report_html_renders_in_headless_chromium() {
             .join("\n")
     );
 }
+
+#[test]
+fn compare_writes_the_table_csv_chart_and_page_and_each_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = trace(tmp.path());
+    let compare = |out: &str, jobs: &str| {
+        let o = meshsim(
+            &[
+                "compare",
+                "cost-optimized",
+                "diagnyx-production",
+                "steady",
+                "--trace",
+                t.to_str().unwrap(),
+                "--out",
+                out,
+                "--jobs",
+                jobs,
+            ],
+            tmp.path(),
+        );
+        ok(&o);
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let stdout = compare("cmp", "2");
+    let dir = tmp.path().join("cmp");
+    // The side-by-side table names every scenario and the headline rows.
+    for needle in [
+        "cost-optimized",
+        "diagnyx-production",
+        "steady",
+        "latency p95",
+        "projected month",
+    ] {
+        assert!(stdout.contains(needle), "table lacks {needle}:\n{stdout}");
+    }
+    // compare.csv: each run's summary row, in the order given.
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_path(dir.join("compare.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    for (row, name) in rows
+        .iter()
+        .zip(["cost-optimized", "diagnyx-production", "steady"])
+    {
+        assert_eq!(&row[0], name);
+        let own: Vec<csv::StringRecord> =
+            csv::Reader::from_path(dir.join(name).join("summary.csv"))
+                .unwrap()
+                .records()
+                .map(|r| r.unwrap())
+                .collect();
+        assert_eq!(
+            &own[0], row,
+            "compare.csv row of {name} is not its summary.csv row"
+        );
+        for c in CHARTS {
+            assert_chart(&dir.join(name).join(c));
+        }
+    }
+    let (w, h, _) = decode(&std::fs::read(dir.join("compare.png")).unwrap());
+    assert_eq!((w, h), (1200, 900));
+    let html = std::fs::read_to_string(dir.join("compare.html")).unwrap();
+    assert!(html.contains("<table id=\"compare\""));
+    assert_eq!(embedded_images(&html).len(), 1);
+    for name in ["cost-optimized", "diagnyx-production", "steady"] {
+        assert!(html.contains(&format!("href=\"{name}/report.html\"")));
+    }
+    // Parallel or not, the same numbers.
+    compare("cmp1", "1");
+    assert_eq!(
+        std::fs::read(dir.join("compare.csv")).unwrap(),
+        std::fs::read(tmp.path().join("cmp1/compare.csv")).unwrap()
+    );
+    // The same scenario twice is a clear error, and nothing is written.
+    let o = meshsim(
+        &[
+            "compare",
+            "steady",
+            "steady",
+            "--trace",
+            t.to_str().unwrap(),
+            "--out",
+            "dup",
+        ],
+        tmp.path(),
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("given twice"));
+    assert!(!tmp.path().join("dup").exists());
+}
