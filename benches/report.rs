@@ -12,8 +12,7 @@ use std::path::Path;
 fn bench(c: &mut Criterion) {
     let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/peak.csv");
     let sc = meshsim::scenario::resolve("cost-optimized", &[], &[], &PriceBook::builtin()).unwrap();
-    let (outcome, meta) =
-        meshsim::run::run_file(&sc, &trace, 1, ArrivalProcess::Poisson).unwrap();
+    let (outcome, meta) = meshsim::run::run_file(&sc, &trace, 1, ArrivalProcess::Poisson).unwrap();
     let info = RunInfo::new(&sc, &meta, 1);
     let mut g = c.benchmark_group("report");
     g.sample_size(10);

@@ -38,6 +38,8 @@ fn bench(c: &mut Criterion) {
         seed: 1,
         arrivals: ArrivalProcess::Poisson,
         shard: None,
+        subset: None,
+        charts: false,
     };
     let book = PriceBook::builtin();
     let mut g = c.benchmark_group("sweep");

@@ -59,6 +59,9 @@ pub enum Command {
         dirs: Vec<PathBuf>,
         #[arg(long)]
         out: PathBuf,
+        /// Skip pareto.png and heatmap.png.
+        #[arg(long)]
+        no_charts: bool,
     },
     /// List or query the pricing catalogue (every price with its source and date).
     Pricing {
@@ -84,21 +87,27 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
-    /// Scenario name or path.
-    pub scenario: String,
+    /// Scenario name or path (or `scenario` in the sweep file).
+    pub scenario: Option<String>,
+    /// Trace file (or `trace` in the sweep file).
     #[arg(long)]
-    pub trace: PathBuf,
+    pub trace: Option<PathBuf>,
+    /// A sweep file (TOML: scenario, trace, axes, replications, seed, SLO,
+    /// out; see docs/sweeps.md). Flags override its values.
+    #[arg(long, value_name = "SWEEP.toml")]
+    pub file: Option<PathBuf>,
     /// An axis: key.path=v1,v2,… or key.path=start..end:step (repeatable).
-    #[arg(long = "set", value_name = "KEY.PATH=VALUES", required = true)]
+    #[arg(long = "set", value_name = "KEY.PATH=VALUES")]
     pub set: Vec<String>,
-    /// Seeds per grid point.
-    #[arg(long, default_value_t = 1)]
-    pub replications: u32,
+    /// Seeds per grid point (default 1).
+    #[arg(long)]
+    pub replications: Option<u32>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub jobs: Option<usize>,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Run seed (default 1).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Output directory (default: reports/sweep-<scenario>-<trace>/).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -107,6 +116,9 @@ pub struct SweepArgs {
     pub shard: Option<String>,
     #[arg(long, value_enum, default_value_t = ArrivalProcess::Poisson)]
     pub arrivals: ArrivalProcess,
+    /// Skip pareto.png and heatmap.png.
+    #[arg(long)]
+    pub no_charts: bool,
     #[arg(long)]
     pub quiet: bool,
 }
@@ -161,6 +173,13 @@ pub struct PlanArgs {
     pub seed: u64,
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Grids larger than this are searched coarse to fine instead of whole
+    /// (see docs/sweeps.md).
+    #[arg(long, default_value_t = 150)]
+    pub max_points: usize,
+    /// Skip pareto.png and heatmap.png (plan.html then has no images).
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -283,8 +302,12 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Compare(args) => compare(args, &book),
         Command::Sweep(args) => sweep(args, &book),
         Command::Plan(args) => plan(args, &book),
-        Command::Merge { dirs, out } => {
-            let n = crate::sweep::merge(&dirs, &out)?;
+        Command::Merge {
+            dirs,
+            out,
+            no_charts,
+        } => {
+            let n = crate::sweep::merge(&dirs, &out, !no_charts)?;
             println!(
                 "merged {n} points from {} directories into {}",
                 dirs.len(),
@@ -626,11 +649,35 @@ fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
 }
 
 fn sweep(args: SweepArgs, book: &PriceBook) -> Result<()> {
-    let axes = args
-        .set
-        .iter()
-        .map(|s| crate::sweep::parse_axis(s).map_err(|e| anyhow!("--set {e}")))
-        .collect::<Result<Vec<_>>>()?;
+    let file = match &args.file {
+        Some(p) => Some(crate::sweep::file::load(p).map_err(|e| anyhow!(e))?),
+        None => None,
+    };
+    let mut axes = file.as_ref().map(|f| f.axes.clone()).unwrap_or_default();
+    for s in &args.set {
+        axes.push(crate::sweep::parse_axis(s).map_err(|e| anyhow!("--set {e}"))?);
+    }
+    if axes.is_empty() {
+        bail!("no axis to sweep: give --set key.path=v1,v2,… or a sweep file with [[axis]]");
+    }
+    let scenario = args
+        .scenario
+        .clone()
+        .or_else(|| file.as_ref().and_then(|f| f.scenario.clone()))
+        .ok_or_else(|| anyhow!("no scenario: name one, or set `scenario` in the sweep file"))?;
+    let trace = args
+        .trace
+        .clone()
+        .or_else(|| file.as_ref().and_then(|f| f.trace.clone()))
+        .ok_or_else(|| anyhow!("no trace: give --trace FILE, or set `trace` in the sweep file"))?;
+    let replications = args
+        .replications
+        .or_else(|| file.as_ref().and_then(|f| f.replications))
+        .unwrap_or(1);
+    let seed = args
+        .seed
+        .or_else(|| file.as_ref().and_then(|f| f.seed))
+        .unwrap_or(1);
     let shard = match &args.shard {
         None => None,
         Some(s) => {
@@ -647,22 +694,26 @@ fn sweep(args: SweepArgs, book: &PriceBook) -> Result<()> {
             Some((k, n))
         }
     };
-    if args.replications == 0 {
+    if replications == 0 {
         bail!("--replications must be at least 1");
     }
     let out = args
         .out
-        .unwrap_or_else(|| default_out("sweep", &args.scenario, &args.trace));
+        .clone()
+        .or_else(|| file.as_ref().and_then(|f| f.out.clone()))
+        .unwrap_or_else(|| default_out("sweep", &scenario, &trace));
     let spec = crate::sweep::SweepSpec {
-        scenario: args.scenario.clone(),
-        trace: args.trace.clone(),
+        scenario,
+        trace,
         axes,
-        base_sets: Vec::new(),
+        base_sets: file.map(|f| f.sets).unwrap_or_default(),
         env: env_overrides(),
-        replications: args.replications,
-        seed: args.seed,
+        replications,
+        seed,
         arrivals: args.arrivals,
         shard,
+        subset: None,
+        charts: !args.no_charts,
     };
     let pool = thread_pool(args.jobs)?;
     let start = std::time::Instant::now();
@@ -706,6 +757,11 @@ fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
     if args.slo_p95_ms.is_nan() || args.slo_p95_ms <= 0.0 {
         bail!("--slo-p95-ms must be > 0");
     }
+    if let Some(b) = args.budget_usd
+        && (b.is_nan() || b <= 0.0)
+    {
+        bail!("--budget-usd must be > 0");
+    }
     let axes = args
         .vary
         .iter()
@@ -725,31 +781,24 @@ fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
         seed: args.seed,
         arrivals: ArrivalProcess::Poisson,
         shard: None,
+        subset: None,
+        charts: !args.no_charts,
     };
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(j) = args.jobs {
-        pool = pool.num_threads(j.max(1));
-    }
-    let rep = pool
-        .build()?
-        .install(|| crate::sweep::run(&spec, &out, book))?;
+    let search = thread_pool(args.jobs)?.install(|| {
+        crate::sweep::plan_search(&spec, &out, book, args.budget_usd, args.max_points)
+    })?;
     let ranked = crate::sweep::rank(&out.join("results.csv"), axes.len(), args.budget_usd)?;
-    let mut text = String::from(
-        "rank,point,parameters,projected_month_usd,latency_p95_ms,availability,more_than_best_usd\n",
-    );
+    let plan = crate::report::sweep::Plan {
+        scenario: sc_name.clone(),
+        trace: stem.clone(),
+        slo_p95_ms: args.slo_p95_ms,
+        budget_usd: args.budget_usd,
+        replications: spec.replications,
+        search: search.clone(),
+        ranked: ranked.clone(),
+    };
     let mut o = std::io::stdout().lock();
-    writeln!(
-        o,
-        "plan: {} configurations of {} on {} ({} replications each); SLO p95 <= {} ms{}",
-        rep.points,
-        sc_name,
-        stem,
-        spec.replications,
-        args.slo_p95_ms,
-        args.budget_usd
-            .map(|b| format!(", budget <= ${b}/month"))
-            .unwrap_or_default()
-    )?;
+    writeln!(o, "{}", plan.headline())?;
     if ranked.is_empty() {
         writeln!(
             o,
@@ -764,7 +813,6 @@ fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
     }
     let best = ranked.first().map(|r| r.month_usd).unwrap_or(0.0);
     for (i, r) in ranked.iter().take(5).enumerate() {
-        let more = r.month_usd - best;
         writeln!(
             o,
             "  {}{}  ${:.2}/month  p95 {:.1} ms  availability {:.4}{}",
@@ -776,9 +824,14 @@ fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
             if i == 0 {
                 String::new()
             } else {
-                format!("  (+${more:.2}/month)")
+                format!("  (+${:.2}/month)", r.month_usd - best)
             }
         )?;
+    }
+    let mut text = String::from(
+        "rank,point,parameters,projected_month_usd,latency_p95_ms,availability,more_than_best_usd\n",
+    );
+    for (i, r) in ranked.iter().enumerate() {
         text.push_str(&format!(
             "{},{},\"{}\",{:.6},{:.3},{:.6},{:.6}\n",
             i + 1,
@@ -787,14 +840,27 @@ fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
             r.month_usd,
             r.p95_ms,
             r.availability,
-            more
+            r.month_usd - best
         ));
     }
     std::fs::write(out.join("plan.csv"), text)?;
+    let read = |n: &str| std::fs::read(out.join(n)).ok();
+    let (pareto, heatmap) = if args.no_charts {
+        (None, None)
+    } else {
+        (read("pareto.png"), read("heatmap.png"))
+    };
+    let blocks = plan.blocks(pareto.as_deref(), heatmap.as_deref());
+    std::fs::write(
+        out.join("plan.html"),
+        crate::report::html::render_html(&blocks),
+    )?;
+    std::fs::write(out.join("plan.md"), crate::report::html::render_md(&blocks))?;
     writeln!(
         o,
-        "  wrote {} and results.csv",
-        out.join("plan.csv").display()
+        "  wrote {}/plan.{{csv,html,md}}, results.csv{}",
+        out.display(),
+        if pareto.is_some() { ", pareto.png" } else { "" }
     )?;
     Ok(())
 }

@@ -254,21 +254,28 @@ pub fn time_label(info: &RunInfo, t_s: f64) -> String {
     }
 }
 
-/// The time axis: seconds since the trace start, with ticks at round local
-/// clock times (plotters' own key points would fall on round numbers of
-/// seconds).
+/// An axis with chosen ticks: the time axis (seconds since the trace start,
+/// ticks at round local clock times; plotters' own key points would fall on
+/// round numbers of seconds) and categorical axes (a tick per cell centre).
 #[derive(Clone, Debug)]
 pub struct TimeAxis {
-    end_s: f64,
+    lo: f64,
+    hi: f64,
     ticks: Vec<f64>,
 }
 
 impl TimeAxis {
     pub(crate) fn new(info: &RunInfo, end_s: f64) -> TimeAxis {
         TimeAxis {
-            end_s,
+            lo: 0.0,
+            hi: end_s,
             ticks: time_ticks(info, end_s),
         }
+    }
+
+    /// `lo..hi` with ticks at the given values.
+    pub(crate) fn with_ticks(lo: f64, hi: f64, ticks: Vec<f64>) -> TimeAxis {
+        TimeAxis { lo, hi, ticks }
     }
 }
 
@@ -277,7 +284,7 @@ impl Ranged for TimeAxis {
     type ValueType = f64;
 
     fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
-        let r = v / self.end_s;
+        let r = (v - self.lo) / (self.hi - self.lo);
         limit.0 + (r * f64::from(limit.1 - limit.0)).round() as i32
     }
 
@@ -289,13 +296,13 @@ impl Ranged for TimeAxis {
     }
 
     fn range(&self) -> std::ops::Range<f64> {
-        0.0..self.end_s
+        self.lo..self.hi
     }
 }
 
 impl ValueFormatter<f64> for TimeAxis {
     fn format(v: &f64) -> String {
-        format!("{v:.0} s")
+        format!("{v}")
     }
 }
 
@@ -633,6 +640,15 @@ pub fn fmt_ms(v: f64) -> String {
         format!("{v:.0}")
     } else {
         format!("{v}")
+    }
+}
+
+/// A latency with its unit: `334 ms`, `30.1 s`.
+pub fn fmt_latency(v: f64) -> String {
+    if v >= 1000.0 {
+        fmt_ms(v)
+    } else {
+        format!("{} ms", fmt_ms(v))
     }
 }
 

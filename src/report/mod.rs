@@ -7,6 +7,7 @@ pub mod chart;
 pub mod compare;
 pub mod describe;
 pub mod html;
+pub mod sweep;
 
 use crate::metrics::{RunOutcome, Summary};
 use std::io::Write;

@@ -7,10 +7,15 @@
 //! shardable (`--shard K/N` runs the points whose index is K mod N;
 //! [`merge`] joins shard directories into the unsharded `results.csv`).
 
+pub mod file;
+#[cfg(feature = "parquet")]
+mod parquet;
+
 use crate::billing::PriceBook;
 use crate::engine::{ArrivalProcess, simulate};
 use crate::metrics::Summary;
 use crate::report::projected_month_usd;
+use crate::report::sweep::{SweepTable, heatmap_png, pareto_png};
 use crate::rng::mix64;
 use crate::scenario;
 use crate::trace::{TraceMeta, TraceReader, TraceRow, scan};
@@ -160,6 +165,10 @@ pub struct SweepSpec {
     pub arrivals: ArrivalProcess,
     /// (K, N): run the points with index ≡ K (mod N).
     pub shard: Option<(usize, usize)>,
+    /// Only these grid points (the planner's search), when given.
+    pub subset: Option<Vec<usize>>,
+    /// Draw pareto.png (and heatmap.png for two axes).
+    pub charts: bool,
 }
 
 /// The identity of a sweep, stored in its directory so that a resumed or
@@ -208,8 +217,12 @@ fn point_path(dir: &Path, id: usize) -> PathBuf {
 }
 
 fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    write_bytes_atomic(path, text.as_bytes())
+}
+
+fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
+    std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }
 
@@ -263,6 +276,11 @@ pub fn run_with_progress(
     let mine: Vec<&Point> = points
         .iter()
         .filter(|p| spec.shard.is_none_or(|(k, n)| p.id % n == k))
+        .filter(|p| {
+            spec.subset
+                .as_ref()
+                .is_none_or(|s| s.binary_search(&p.id).is_ok())
+        })
         .collect();
     let mut scenarios = Vec::with_capacity(mine.len());
     for p in &mine {
@@ -331,8 +349,9 @@ pub fn run_with_progress(
     assemble(
         dir,
         &[dir.to_path_buf()],
-        &spec.axes,
+        &id,
         mine.iter().map(|p| p.id).collect(),
+        spec.charts,
     )?;
     Ok(SweepReport {
         points: mine.len(),
@@ -341,9 +360,18 @@ pub fn run_with_progress(
     })
 }
 
-/// Writes `out/results.csv` from the point files found in `dirs`, for `ids`
-/// in index order; every one must be present.
-fn assemble(out: &Path, dirs: &[PathBuf], axes: &[Axis], ids: Vec<usize>) -> anyhow::Result<()> {
+/// Writes `out/results.csv` (and `pareto.csv`, with `charts` `pareto.png` and
+/// for two axes `heatmap.png`, and with the `parquet` feature
+/// `results.parquet`) from the point files found in `dirs`, for `ids` in
+/// index order; every one must be present.
+fn assemble(
+    out: &Path,
+    dirs: &[PathBuf],
+    id: &SweepId,
+    ids: Vec<usize>,
+    charts: bool,
+) -> anyhow::Result<()> {
+    let axes = &id.axes;
     let mut text = csv_line(&header(axes));
     let mut missing = Vec::new();
     for id in ids {
@@ -366,49 +394,55 @@ fn assemble(out: &Path, dirs: &[PathBuf], axes: &[Axis], ids: Vec<usize>) -> any
         );
     }
     std::fs::create_dir_all(out)?;
-    write_atomic(&out.join("pareto.csv"), &pareto_csv(&text)?)?;
+    let table = SweepTable::parse(&text, axes.len())?;
+    write_atomic(&out.join("pareto.csv"), &pareto_csv(&table)?)?;
+    if charts {
+        let trace = Path::new(&id.trace)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let title = format!(
+            "sweep of {} on {trace}: cost against p95 ({} points × {} replications)",
+            id.scenario,
+            table.rows.len(),
+            id.replications
+        );
+        write_bytes_atomic(&out.join("pareto.png"), &pareto_png(&table, &title)?)?;
+        // A heatmap when exactly two axes vary (single-valued axes are fixed settings).
+        let varying: Vec<(usize, &Axis)> = axes
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.values.len() > 1)
+            .collect();
+        if let [(ia, a), (ib, b)] = varying.as_slice() {
+            let title = format!(
+                "sweep of {} on {trace}: projected monthly cost by {} and {}",
+                id.scenario, a.key, b.key
+            );
+            write_bytes_atomic(
+                &out.join("heatmap.png"),
+                &heatmap_png(&table, [(*ia, &a.values), (*ib, &b.values)], &title)?,
+            )?;
+        }
+    }
+    #[cfg(feature = "parquet")]
+    parquet::write(&table, &out.join("results.parquet"))?;
     write_atomic(&out.join("results.csv"), &text)?;
     Ok(())
 }
 
-/// The points no other point beats on both mean cost and mean p95 latency
-/// (lower is better for both), sorted by cost.
-fn pareto_csv(results: &str) -> anyhow::Result<String> {
-    let mut rdr = csv::Reader::from_reader(results.as_bytes());
-    let head = rdr.headers()?.clone();
-    let col = |name: &str| {
-        head.iter()
-            .position(|h| h == name)
-            .ok_or_else(|| anyhow::anyhow!("results lack {name}"))
-    };
-    let (ci, pi) = (col("cost_total_usd_mean")?, col("latency_p95_ms_mean")?);
-    let rows: Vec<csv::StringRecord> = rdr.records().collect::<Result<_, _>>()?;
-    let num = |r: &csv::StringRecord, i: usize| {
-        r.get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(f64::INFINITY)
-    };
-    let mut front: Vec<&csv::StringRecord> = rows
-        .iter()
-        .filter(|r| {
-            let (c, p) = (num(r, ci), num(r, pi));
-            !rows.iter().any(|o| {
-                let (oc, op) = (num(o, ci), num(o, pi));
-                oc <= c && op <= p && (oc < c || op < p)
-            })
-        })
-        .collect();
-    front.sort_by(|a, b| num(a, ci).total_cmp(&num(b, ci)));
+/// `pareto.csv`: the rows of [`SweepTable::pareto`], cheapest first.
+fn pareto_csv(t: &SweepTable) -> anyhow::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(&head)?;
-    for r in front {
-        w.write_record(r)?;
+    w.write_record(&t.head)?;
+    for r in t.pareto() {
+        w.write_record(&t.rows[r])?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
 }
 
 /// Joins shard directories of one sweep into `out/results.csv`.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<usize> {
+pub fn merge(dirs: &[PathBuf], out: &Path, charts: bool) -> anyhow::Result<usize> {
     use anyhow::{Context, bail};
     let mut id: Option<SweepId> = None;
     for d in dirs {
@@ -430,7 +464,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<usize> {
     let Some(id) = id else {
         bail!("no directories to merge")
     };
-    assemble(out, dirs, &id.axes, (0..id.points).collect())?;
+    assemble(out, dirs, &id, (0..id.points).collect(), charts)?;
     if !out.join("sweep.json").exists() {
         write_atomic(&out.join("sweep.json"), &serde_json::to_string_pretty(&id)?)?;
     }
@@ -542,4 +576,181 @@ pub fn rank(results: &Path, n_axes: usize, budget_usd: Option<f64>) -> anyhow::R
             .then(a.point.cmp(&b.point))
     });
     Ok(out)
+}
+
+/// Position of a grid point on each axis (first axis slowest, as [`grid`]).
+pub fn indices_of(id: usize, dims: &[usize]) -> Vec<usize> {
+    let mut rest = id;
+    let mut idx = vec![0; dims.len()];
+    for k in (0..dims.len()).rev() {
+        idx[k] = rest % dims[k];
+        rest /= dims[k];
+    }
+    idx
+}
+
+/// The grid point at `idx` (inverse of [`indices_of`]).
+pub fn id_of(idx: &[usize], dims: &[usize]) -> usize {
+    idx.iter().zip(dims).fold(0, |acc, (i, n)| acc * n + i)
+}
+
+/// What the planner's search did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanSearch {
+    /// Points in the whole grid.
+    pub grid_points: usize,
+    /// Points simulated (all of them when the grid was small enough).
+    pub evaluated: usize,
+    /// Coarse-to-fine rounds (0: the whole grid).
+    pub rounds: usize,
+    pub computed: usize,
+    pub reused: usize,
+}
+
+/// Every `stride`-th index of an axis of `n` values, and always the last.
+fn strided(n: usize, stride: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..n).step_by(stride.max(1)).collect();
+    if v.last() != Some(&(n - 1)) {
+        v.push(n - 1);
+    }
+    v
+}
+
+/// The capacity planner's search. A grid of at most `max_points` is swept
+/// whole. A larger grid is searched coarse to fine: every `s`-th value of
+/// each axis first (`s` as small as keeps that sub-grid within half of
+/// `max_points`), then, with `s` halved each round down to 1, the
+/// neighbours at distance `s` (on every axis at once) of the three cheapest
+/// configurations that meet the SLO and budget — or, while none does, of the
+/// three with the lowest p95. Finished points are reused, so each round
+/// simulates only what is new. The search assumes cost and latency change
+/// gradually along each axis (true of replica counts, targets, sizes); a
+/// grid with isolated sweet spots needs `max_points` at least its size.
+pub fn plan_search(
+    spec: &SweepSpec,
+    dir: &Path,
+    book: &PriceBook,
+    budget_usd: Option<f64>,
+    max_points: usize,
+) -> anyhow::Result<PlanSearch> {
+    let dims: Vec<usize> = spec.axes.iter().map(|a| a.values.len()).collect();
+    let total: usize = dims.iter().product();
+    if total <= max_points.max(1) {
+        let rep = run(spec, dir, book)?;
+        return Ok(PlanSearch {
+            grid_points: total,
+            evaluated: rep.points,
+            rounds: 0,
+            computed: rep.computed,
+            reused: rep.reused,
+        });
+    }
+    let coarse_budget = (max_points / 2).max(1);
+    let mut stride = 1;
+    while dims
+        .iter()
+        .map(|n| strided(*n, stride).len())
+        .product::<usize>()
+        > coarse_budget
+        && dims.iter().any(|n| stride < *n)
+    {
+        stride += 1;
+    }
+    let mut chosen = std::collections::BTreeSet::new();
+    let axes_idx: Vec<Vec<usize>> = dims.iter().map(|n| strided(*n, stride)).collect();
+    let mut idx = vec![0usize; dims.len()];
+    let coarse: usize = axes_idx.iter().map(Vec::len).product();
+    for flat in 0..coarse {
+        let mut rest = flat;
+        for k in (0..dims.len()).rev() {
+            idx[k] = axes_idx[k][rest % axes_idx[k].len()];
+            rest /= axes_idx[k].len();
+        }
+        chosen.insert(id_of(&idx, &dims));
+    }
+    let mut search = PlanSearch {
+        grid_points: total,
+        evaluated: 0,
+        rounds: 0,
+        computed: 0,
+        reused: 0,
+    };
+    let evaluate = |chosen: &std::collections::BTreeSet<usize>,
+                    search: &mut PlanSearch|
+     -> anyhow::Result<()> {
+        let mut s = spec.clone();
+        s.subset = Some(chosen.iter().copied().collect());
+        let rep = run(&s, dir, book)?;
+        search.rounds += 1;
+        search.evaluated = rep.points;
+        search.computed += rep.computed;
+        search.reused += rep.reused;
+        Ok(())
+    };
+    evaluate(&chosen, &mut search)?;
+    loop {
+        let step = stride / 2;
+        // Centres: the cheapest feasible, or while none is, the fastest.
+        let ranked = rank(&dir.join("results.csv"), dims.len(), budget_usd)?;
+        let centres: Vec<usize> = if ranked.is_empty() {
+            let text = std::fs::read_to_string(dir.join("results.csv"))?;
+            let t = SweepTable::parse(&text, dims.len())?;
+            let mut rows: Vec<usize> = (0..t.rows.len()).collect();
+            rows.sort_by(|a, b| {
+                let p = |r: usize| {
+                    let v = t.num(r, "latency_p95_ms_mean");
+                    if v.is_nan() { f64::INFINITY } else { v }
+                };
+                p(*a).total_cmp(&p(*b)).then(a.cmp(b))
+            });
+            rows.into_iter().take(3).map(|r| t.point(r)).collect()
+        } else {
+            ranked.iter().take(3).map(|r| r.point).collect()
+        };
+        let reach = step.max(1);
+        let before = chosen.len();
+        for c in centres {
+            let centre = indices_of(c, &dims);
+            let options: Vec<Vec<usize>> = centre
+                .iter()
+                .zip(&dims)
+                .map(|(&i, &n)| {
+                    let mut o = vec![i];
+                    if i >= reach {
+                        o.push(i - reach);
+                    }
+                    if i + reach < n {
+                        o.push(i + reach);
+                    }
+                    o
+                })
+                .collect();
+            let count: usize = options.iter().map(Vec::len).product();
+            for flat in 0..count {
+                let mut rest = flat;
+                let mut idx = vec![0; dims.len()];
+                for k in (0..dims.len()).rev() {
+                    idx[k] = options[k][rest % options[k].len()];
+                    rest /= options[k].len();
+                }
+                chosen.insert(id_of(&idx, &dims));
+            }
+        }
+        if chosen.len() > before {
+            evaluate(&chosen, &mut search)?;
+        }
+        if chosen.len() >= 4 * max_points.max(1) {
+            break;
+        }
+        if step <= 1 {
+            // Passes at distance 1 until the best stop moving.
+            if chosen.len() == before {
+                break;
+            }
+            stride = 2;
+            continue;
+        }
+        stride = step;
+    }
+    Ok(search)
 }

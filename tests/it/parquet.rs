@@ -112,3 +112,85 @@ fn parquet_without_the_feature_is_a_clear_error() {
     assert!(!o.status.success());
     assert!(err.contains("--features parquet"), "{err}");
 }
+
+/// `results.parquet` holds what `results.csv` holds, typed.
+#[cfg(feature = "parquet")]
+#[test]
+fn sweep_results_parquet_matches_results_csv() {
+    use polars::prelude::*;
+    let tmp = tempfile::tempdir().unwrap();
+    let o = meshsim(
+        &[
+            "trace",
+            "gen",
+            "--pattern",
+            "spike",
+            "--mean",
+            "30",
+            "--duration",
+            "30m",
+            "--out",
+            "t.csv",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success());
+    let o = meshsim(
+        &[
+            "sweep",
+            "steady",
+            "--trace",
+            "t.csv",
+            "--set",
+            "scaling.min=1,2,3",
+            "--set",
+            "scaling.max=3",
+            "--set",
+            "capacity.arch=x86_64,arm64",
+            "--replications",
+            "2",
+            "--no-charts",
+            "--out",
+            "s",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let df = ParquetReader::new(std::fs::File::open(tmp.path().join("s/results.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let mut rdr = csv::Reader::from_path(tmp.path().join("s/results.csv")).unwrap();
+    let head: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(df.height(), rows.len());
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(names, head);
+    // Numbers where the axis is numeric, text where it is not.
+    assert_eq!(
+        df.column("scaling.min").unwrap().dtype(),
+        &DataType::Float64
+    );
+    assert_eq!(
+        df.column("capacity.arch").unwrap().dtype(),
+        &DataType::String
+    );
+    assert_eq!(df.column("slo_met").unwrap().dtype(), &DataType::Boolean);
+    let i = head
+        .iter()
+        .position(|h| h == "cost_total_usd_mean")
+        .unwrap();
+    let cost = df
+        .column("cost_total_usd_mean")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .clone();
+    for (k, r) in rows.iter().enumerate() {
+        let want: f64 = r[i].parse().unwrap();
+        assert_eq!(cost.get(k), Some(want), "row {k}");
+    }
+}

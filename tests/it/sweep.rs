@@ -226,3 +226,142 @@ fn plan_picks_the_cheapest_configuration_that_meets_the_slo_and_budget() {
             .contains("no configuration meets the SLO within the budget")
     );
 }
+
+fn png_size(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let info = png::Decoder::new(&bytes[..])
+        .read_info()
+        .unwrap()
+        .info()
+        .clone();
+    (info.width, info.height)
+}
+
+#[test]
+fn sweep_draws_pareto_and_heatmap_and_skips_them_when_asked() {
+    let tmp = setup();
+    sweep(tmp.path(), "c", &[]);
+    assert_eq!(png_size(&tmp.path().join("c/pareto.png")), (1200, 600));
+    // Two varying axes (scaling.max has one value): a heatmap.
+    assert_eq!(png_size(&tmp.path().join("c/heatmap.png")), (1200, 600));
+    sweep(tmp.path(), "n", &["--no-charts"]);
+    assert!(!tmp.path().join("n/pareto.png").exists());
+    assert!(!tmp.path().join("n/heatmap.png").exists());
+    assert_eq!(
+        std::fs::read(tmp.path().join("c/results.csv")).unwrap(),
+        std::fs::read(tmp.path().join("n/results.csv")).unwrap()
+    );
+}
+
+#[test]
+fn a_sweep_file_runs_the_same_sweep_as_the_flags() {
+    let tmp = setup();
+    sweep(tmp.path(), "flags", &[]);
+    std::fs::create_dir(tmp.path().join("sweeps")).unwrap();
+    std::fs::write(
+        tmp.path().join("sweeps/s.toml"),
+        r#"
+scenario = "steady"
+trace = "../t.csv"
+replications = 2
+out = "../file"
+
+[slo]
+p95_ms = 500
+
+[[axis]]
+key = "scaling.min"
+range = "1..3:1"
+
+[[axis]]
+key = "scaling.max"
+values = [3]
+
+[[axis]]
+key = "service.concurrency"
+values = [2, 4]
+"#,
+    )
+    .unwrap();
+    let o = meshsim(&["sweep", "--file", "sweeps/s.toml", "--quiet"], tmp.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("flags/results.csv")).unwrap(),
+        std::fs::read_to_string(tmp.path().join("file/results.csv")).unwrap()
+    );
+    // Mistakes name the file, the key and the line.
+    let bad = |text: &str, expect: &[&str]| {
+        std::fs::write(tmp.path().join("sweeps/bad.toml"), text).unwrap();
+        let o = meshsim(&["sweep", "--file", "sweeps/bad.toml"], tmp.path());
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{err}");
+        for e in expect {
+            assert!(err.contains(e), "expected `{e}` in: {err}");
+        }
+    };
+    bad(
+        "scenario = \"steady\"\nreplicatons = 2\n",
+        &["sweeps/bad.toml", "replicatons", "line 2"],
+    );
+    bad(
+        "scenario = \"steady\"\ntrace = \"../t.csv\"\n[[axis]]\nkey = \"scaling.min\"\nvalues = [1]\nrange = \"1..2:1\"\n",
+        &["axis[0]", "scaling.min", "not both"],
+    );
+    bad(
+        "scenario = \"steady\"\ntrace = \"../t.csv\"\n",
+        &["no axis"],
+    );
+}
+
+/// The coarse-to-fine search finds the configuration the whole grid finds,
+/// simulating fewer of them.
+#[test]
+fn plan_search_on_a_large_grid_finds_what_the_whole_grid_finds() {
+    let tmp = setup();
+    let plan = |out: &str, max_points: &str| {
+        let o = meshsim(
+            &[
+                "plan",
+                "steady",
+                "--trace",
+                "t.csv",
+                "--slo-p95-ms",
+                "400",
+                "--vary",
+                "scaling.min=1..16:1",
+                "--vary",
+                "scaling.max=16",
+                "--vary",
+                "service.concurrency=1..8:1",
+                "--replications",
+                "1",
+                "--max-points",
+                max_points,
+                "--no-charts",
+                "--out",
+                out,
+            ],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        let best = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("best"))
+            .unwrap_or_else(|| panic!("no best in {text}"))
+            .to_string();
+        let rows = csv::Reader::from_path(tmp.path().join(out).join("results.csv"))
+            .unwrap()
+            .records()
+            .count();
+        (best, rows, text)
+    };
+    let (full_best, full_rows, _) = plan("full", "1000");
+    let (smart_best, smart_rows, text) = plan("smart", "24");
+    assert_eq!(full_rows, 128);
+    assert!(smart_rows < 80, "searched {smart_rows} of 128:\n{text}");
+    assert!(text.contains("coarse to fine"), "{text}");
+    assert_eq!(smart_best, full_best);
+    assert!(tmp.path().join("smart/plan.html").exists());
+}
