@@ -66,6 +66,8 @@ pub fn sim_config(
         end_us: meta.end_us,
         arrivals,
         metrics_window_s: METRICS_HISTORY_S,
+        outages: Vec::new(),
+        keep_minute_histograms: false,
     })
 }
 
@@ -168,18 +170,23 @@ pub fn run_file(
     arrivals: ArrivalProcess,
 ) -> Result<(RunOutcome, TraceMeta), RunError> {
     let meta = scan(trace, 60.0)?;
-    let cfg = sim_config(scenario, &meta, arrivals)?;
-    let mut reader = TraceReader::open(trace)?;
     let mut failure: Option<TraceError> = None;
-    let rows = std::iter::from_fn(|| match reader.next_row() {
-        Ok(r) => r,
-        Err(e) => {
-            failure = Some(e);
-            None
-        }
-    });
-    let mut outcome = simulate(cfg, rows, seed);
-    crate::billing::fixed::apply(&scenario.fixed, &mut outcome);
+    let mut outcome = if scenario.regions.is_empty() {
+        let cfg = sim_config(scenario, &meta, arrivals)?;
+        let mut reader = TraceReader::open(trace)?;
+        let rows = std::iter::from_fn(|| match reader.next_row() {
+            Ok(r) => r,
+            Err(e) => {
+                failure = Some(e);
+                None
+            }
+        });
+        let mut outcome = simulate(cfg, rows, seed);
+        crate::billing::fixed::apply(&scenario.fixed, &mut outcome);
+        outcome
+    } else {
+        crate::region::run_regions(scenario, trace, &meta, seed, arrivals)?
+    };
     if !scenario.budgets.is_empty() {
         let llm_alerts = std::mem::take(&mut outcome.alerts);
         let month_s = crate::report::month_seconds(meta.start_epoch_us);

@@ -147,7 +147,7 @@ pub struct CompareArgs {
     #[arg(long)]
     pub no_charts: bool,
     /// Print nothing on success.
-    #[arg(long)]
+    #[arg(long, short)]
     pub quiet: bool,
 }
 
@@ -222,7 +222,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_charts: bool,
     /// Print nothing on success.
-    #[arg(long)]
+    #[arg(long, short)]
     pub quiet: bool,
 }
 

@@ -63,6 +63,15 @@ pub struct SimConfig {
     pub arrivals: ArrivalProcess,
     /// Seconds of metric history kept for autoscalers.
     pub metrics_window_s: usize,
+    /// Region outages `(start_us, end_us)` (end `u64::MAX`: no recovery),
+    /// sorted and disjoint. At the start every replica stops (billing ends;
+    /// requests in service or waiting are dropped) and the autoscaler's
+    /// decisions are ignored; arrivals during an outage are rejected. At the
+    /// end the replica count before the outage is started again (cold).
+    pub outages: Vec<(u64, u64)>,
+    /// Keep each minute's latency histogram (sparse) in the outcome, so that
+    /// the timelines of several runs (regions) can be merged exactly.
+    pub keep_minute_histograms: bool,
 }
 
 impl SimConfig {
@@ -98,6 +107,8 @@ impl SimConfig {
             end_us: span_s * US_PER_SEC,
             arrivals: ArrivalProcess::Poisson,
             metrics_window_s: 900,
+            outages: Vec::new(),
+            keep_minute_histograms: false,
         }
     }
 }
@@ -304,6 +315,13 @@ struct Engine {
     llm: Option<crate::model::llm::LlmState>,
     llm_rng: crate::rng::SimRng,
     session_rng: crate::rng::SimRng,
+    /// Next outage boundary: index into `cfg.outages` and whether it is the end.
+    outage_i: usize,
+    outage_end_next: bool,
+    down: bool,
+    /// Desired replicas when the current outage began.
+    desired_before_outage: u32,
+    minute_hists: Vec<crate::metrics::SparseHistogram>,
 }
 
 impl Engine {
@@ -385,8 +403,76 @@ impl Engine {
             llm: cfg.llm.clone().map(crate::model::llm::LlmState::new),
             llm_rng: stream(0, Stream::Llm),
             session_rng: stream(0, Stream::Sessions),
+            outage_i: 0,
+            outage_end_next: false,
+            down: false,
+            desired_before_outage: 0,
+            minute_hists: Vec::new(),
             cfg,
         }
+    }
+
+    /// Time of the next outage boundary.
+    fn next_outage(&self) -> u64 {
+        self.cfg
+            .outages
+            .get(self.outage_i)
+            .map_or(u64::MAX, |o| if self.outage_end_next { o.1 } else { o.0 })
+    }
+
+    /// The region fails: every replica stops now, the work it held and the
+    /// queue are dropped.
+    fn fail_region(&mut self) {
+        self.down = true;
+        self.desired_before_outage = self.desired;
+        let lost = self.busy_all + self.queue.len() as u64;
+        self.dropped += lost;
+        self.minute.dropped += lost;
+        self.queue.clear();
+        for id in 0..self.replicas.len() {
+            match self.replicas[id].state {
+                ReplicaState::Gone => {}
+                ReplicaState::Pending => self.stop_replica(id as u32),
+                ReplicaState::Ready | ReplicaState::Draining => {
+                    if self.replicas[id].state == ReplicaState::Ready {
+                        self.ready_replicas -= 1;
+                    }
+                    self.replicas[id].busy = 0;
+                    self.stop_replica(id as u32);
+                }
+            }
+        }
+        // Completions still in the heap belong to gone replicas and are skipped.
+        self.busy_all = 0;
+        self.busy_ready = 0;
+        self.free.clear();
+        self.free_slots = 0;
+        self.spot_live = 0;
+        let from = self.desired;
+        self.desired = 0;
+        self.record_scaling(
+            "region",
+            from,
+            0,
+            0,
+            format!("region failure: {from} replicas lost, {lost} requests in service or waiting dropped; traffic moves to the other regions"),
+        );
+    }
+
+    /// The region is back: the replicas it had start again (cold).
+    fn recover_region(&mut self) {
+        self.down = false;
+        let n = self
+            .desired_before_outage
+            .clamp(self.control.min, self.control.max.max(self.control.min));
+        self.scale_to(n, false);
+        self.record_scaling(
+            "region",
+            0,
+            n,
+            n,
+            format!("region recovered: {n} replicas starting"),
+        );
     }
 
     /// Advances the running integrals to `t`.
@@ -528,6 +614,11 @@ impl Engine {
     fn on_arrival(&mut self, a: Arrival, service_us: u64) {
         self.arrived += 1;
         self.minute.arrived += 1;
+        if self.down {
+            self.rejected += 1;
+            self.minute.rejected += 1;
+            return;
+        }
         if let Some(llm) = &mut self.llm {
             let call = llm.request(
                 a.t_us,
@@ -796,6 +887,16 @@ impl Engine {
     /// actions, then the policy's periodic evaluation.
     fn run_control(&mut self) {
         let now = self.now;
+        while self.next_outage() <= now {
+            if self.outage_end_next {
+                self.outage_i += 1;
+                self.outage_end_next = false;
+                self.recover_region();
+            } else {
+                self.outage_end_next = true;
+                self.fail_region();
+            }
+        }
         while let Some(&(t, id)) = self.spot_deadlines.front() {
             if t > now {
                 break;
@@ -815,6 +916,10 @@ impl Engine {
                 break;
             }
             self.control.step_i += 1;
+            if self.down {
+                self.desired_before_outage = n;
+                continue;
+            }
             let from = self.desired;
             self.scale_to(n, now == 0);
             let reason = self.control.step_reason.clone();
@@ -833,6 +938,12 @@ impl Engine {
                 self.control.max = m;
             }
             self.control.max = self.control.max.max(self.control.min);
+            if self.down {
+                if let Some(d) = a.desired {
+                    self.desired_before_outage = d;
+                }
+                continue;
+            }
             let (lo, hi) = (self.control.min, self.control.max);
             let from = self.desired;
             let to = a.desired.unwrap_or(from).clamp(lo, hi);
@@ -848,6 +959,12 @@ impl Engine {
                 fmt(a.desired)
             );
             self.record_scaling("schedule", from, to, a.desired.unwrap_or(to), reason);
+        }
+        if self.down && self.control.next_sync <= now {
+            // No capacity to scale while the region is down.
+            if let Some(p) = &self.control.policy {
+                self.control.next_sync = now + p.period_us();
+            }
         }
         if self.control.next_sync <= now
             && let Some(mut policy) = self.control.policy.take()
@@ -896,7 +1013,8 @@ impl Engine {
             .control
             .next_time()
             .min(self.spot_notices.peek().map_or(u64::MAX, |r| r.0.0))
-            .min(self.spot_deadlines.front().map_or(u64::MAX, |d| d.0));
+            .min(self.spot_deadlines.front().map_or(u64::MAX, |d| d.0))
+            .min(self.next_outage());
     }
 
     fn tick(&mut self) {
@@ -952,6 +1070,10 @@ impl Engine {
             ..Minute::default()
         };
         self.hist.add(&self.minute_hist);
+        if self.cfg.keep_minute_histograms {
+            self.minute_hists
+                .push(crate::metrics::SparseHistogram::of(&self.minute_hist));
+        }
         self.minute_hist.reset();
     }
 }
@@ -969,6 +1091,7 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
     );
     let mut service_rng = stream(seed, Stream::ServiceTimes);
     let mut e = Engine::new(cfg);
+    e.next_control = e.next_control.min(e.next_outage());
     e.spot_rng = stream(seed, Stream::SpotInterruptions);
     e.llm_rng = stream(seed, Stream::Llm);
     e.session_rng = stream(seed, Stream::Sessions);
@@ -1093,5 +1216,8 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         timeline: e.timeline,
         alerts: e.llm.map(|l| l.alerts).unwrap_or_default(),
         scaling: e.scaling,
+        latency: e.hist,
+        minute_latency: e.minute_hists,
+        regions: Vec::new(),
     }
 }

@@ -123,6 +123,37 @@ impl LatencyHistogram {
     }
 }
 
+/// A histogram's non-empty buckets, for keeping many of them (one per
+/// minute) cheaply; added back into a [`LatencyHistogram`] exactly.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SparseHistogram {
+    buckets: Vec<(u32, u64)>,
+}
+
+impl SparseHistogram {
+    pub fn of(h: &LatencyHistogram) -> SparseHistogram {
+        if h.total == 0 {
+            return SparseHistogram::default();
+        }
+        SparseHistogram {
+            buckets: (h.lo..=h.hi)
+                .filter(|&i| h.counts[i] > 0)
+                .map(|i| (i as u32, h.counts[i]))
+                .collect(),
+        }
+    }
+
+    pub fn add_to(&self, h: &mut LatencyHistogram) {
+        for &(i, c) in &self.buckets {
+            let i = i as usize;
+            h.counts[i] += c;
+            h.total += c;
+            h.lo = h.lo.min(i);
+            h.hi = h.hi.max(i);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

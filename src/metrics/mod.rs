@@ -4,7 +4,7 @@
 
 pub mod histogram;
 
-pub use histogram::LatencyHistogram;
+pub use histogram::{LatencyHistogram, SparseHistogram};
 
 /// A quantile of a latency histogram (µs) in ms, `None` when empty.
 pub fn quantile_ms(h: &LatencyHistogram, q: f64) -> Option<f64> {
@@ -175,4 +175,24 @@ pub struct RunOutcome {
     pub timeline: Vec<TimelineRow>,
     pub scaling: Vec<ScalingEvent>,
     pub alerts: Vec<AlertRow>,
+    /// Latencies of the whole run (the summary's percentiles come from it).
+    pub latency: LatencyHistogram,
+    /// Each timeline row's latencies, when the run kept them (multi-region
+    /// runs, whose timelines are merged).
+    pub minute_latency: Vec<SparseHistogram>,
+    /// A multi-region run's regions, each a run of its own.
+    pub regions: Vec<RegionOutcome>,
+}
+
+/// One region of a multi-region run.
+#[derive(Clone, Debug)]
+pub struct RegionOutcome {
+    pub name: String,
+    /// The AWS region its prices come from.
+    pub aws_region: String,
+    /// Share of the traffic while every region is up.
+    pub weight: f64,
+    /// Outages, seconds since the trace start (end `None`: no recovery).
+    pub outages_s: Vec<(f64, Option<f64>)>,
+    pub outcome: RunOutcome,
 }

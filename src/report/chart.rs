@@ -68,16 +68,26 @@ pub struct RunCharts {
     pub load_replicas: Vec<u8>,
     pub latency: Vec<u8>,
     pub cost: Vec<u8>,
+    /// Multi-region runs: offered load and p95 by region.
+    pub regions: Option<Vec<u8>>,
 }
 
 impl RunCharts {
-    /// (file name, bytes) of each chart, in report order.
-    pub fn files(&self) -> [(&'static str, &[u8]); 3] {
-        [
-            ("load_replicas.png", &self.load_replicas),
-            ("latency.png", &self.latency),
-            ("cost.png", &self.cost),
-        ]
+    /// (file name, bytes, size) of each chart, in report order.
+    pub fn files(&self) -> Vec<(&'static str, &[u8], (u32, u32))> {
+        let mut v: Vec<(&'static str, &[u8], (u32, u32))> = vec![
+            ("load_replicas.png", &self.load_replicas, (WIDTH, HEIGHT)),
+            ("latency.png", &self.latency, (WIDTH, HEIGHT)),
+            ("cost.png", &self.cost, (WIDTH, HEIGHT)),
+        ];
+        if let Some(r) = &self.regions {
+            v.push((
+                "regions.png",
+                r,
+                (super::regions::WIDTH, super::regions::HEIGHT),
+            ));
+        }
+        v
     }
 }
 
@@ -86,6 +96,11 @@ pub fn render_all(o: &RunOutcome, info: &RunInfo) -> Result<RunCharts, ChartErro
         load_replicas: load_replicas(o, info)?,
         latency: latency(o, info)?,
         cost: cost(o, info)?,
+        regions: if o.regions.is_empty() {
+            None
+        } else {
+            Some(super::regions::chart(o, info)?)
+        },
     })
 }
 

@@ -204,17 +204,26 @@ pub fn blocks<'a>(o: &RunOutcome, info: &RunInfo, charts: Option<&'a RunCharts>)
             "Offered load (left axis) against ready and desired replicas (right axis); spot replicas shaded; triangles are scaling decisions, dashed vertical lines scheduled actions.",
             "Latency percentiles per minute against the p95 SLO (log scale); bars are requests dropped by timeout or rejected per minute.",
             "Cumulative cost by component, stacked; dashed lines are each budget pro rata over the month and its alert thresholds; diamonds mark alerts as they fired.",
+            "Offered load and p95 of each region; shaded: the region's outage (its traffic moves to the others).",
         ];
-        for ((file, png), caption) in c.files().into_iter().zip(captions) {
+        for ((file, png, size), caption) in c.files().into_iter().zip(captions) {
             b.push(Block::Image {
                 file,
                 caption: caption.into(),
                 png,
-                size: (super::chart::WIDTH, super::chart::HEIGHT),
+                size,
             });
         }
     }
 
+    if !o.regions.is_empty() {
+        b.push(Block::Heading("Regions".into()));
+        b.push(Block::Para(format!(
+            "{} regions; traffic split by share, a failed region's share moving to the regions up; the figures above are all regions together. regions.csv and timeline_regions.csv hold each region's numbers.",
+            o.regions.len()
+        )));
+        b.push(Block::Table(super::regions::table(o)));
+    }
     b.push(Block::Heading("Cost breakdown".into()));
     let total = s.cost_total_usd();
     let month = super::month_seconds(info.start_epoch_us);

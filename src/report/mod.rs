@@ -7,6 +7,7 @@ pub mod chart;
 pub mod compare;
 pub mod describe;
 pub mod html;
+pub mod regions;
 pub mod sweep;
 
 use crate::metrics::{RunOutcome, Summary};
@@ -365,9 +366,13 @@ pub fn write_run_files(
     write_scaling(file("scaling.csv")?, o, info).map_err(io)?;
     write_alerts(file("alerts.csv")?, o, info).map_err(io)?;
     if let Some(c) = charts {
-        for (name, png) in c.files() {
+        for (name, png, _) in c.files() {
             std::fs::write(dir.join(name), png)?;
         }
+    }
+    if !o.regions.is_empty() {
+        regions::write_regions(file("regions.csv")?, o).map_err(io)?;
+        regions::write_timeline_regions(file("timeline_regions.csv")?, o, info).map_err(io)?;
     }
     let blocks = html::blocks(o, info, charts);
     std::fs::write(dir.join("report.html"), html::render_html(&blocks))?;

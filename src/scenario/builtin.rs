@@ -43,6 +43,45 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "diagnyx-production",
         include_str!("../../scenarios/diagnyx-production.toml"),
     ),
+    (
+        "multi-region",
+        include_str!("../../scenarios/multi-region.toml"),
+    ),
+    (
+        "enterprise",
+        include_str!("../../scenarios/enterprise.toml"),
+    ),
+    (
+        "high-performance",
+        include_str!("../../scenarios/high-performance.toml"),
+    ),
+    ("hybrid", include_str!("../../scenarios/hybrid.toml")),
+    (
+        "security-hardened",
+        include_str!("../../scenarios/security-hardened.toml"),
+    ),
+    ("edge", include_str!("../../scenarios/edge.toml")),
+    (
+        "tier-minimal",
+        include_str!("../../scenarios/tier-minimal.toml"),
+    ),
+    (
+        "tier-moderate",
+        include_str!("../../scenarios/tier-moderate.toml"),
+    ),
+    ("tier-full", include_str!("../../scenarios/tier-full.toml")),
+    (
+        "pattern-queue",
+        include_str!("../../scenarios/pattern-queue.toml"),
+    ),
+    (
+        "pattern-resource",
+        include_str!("../../scenarios/pattern-resource.toml"),
+    ),
+    (
+        "pattern-schedule",
+        include_str!("../../scenarios/pattern-schedule.toml"),
+    ),
 ];
 
 pub fn get(name: &str) -> Option<&'static str> {

@@ -45,6 +45,208 @@ pub struct Scenario {
     pub budget_interval_h: f64,
     /// Settings present in the file that this version does not simulate yet.
     pub not_simulated: Vec<String>,
+    /// A multi-region scenario's regions, each a scenario of its own (empty:
+    /// one region).
+    pub regions: Vec<RegionPlan>,
+}
+
+/// One region of a multi-region scenario, resolved.
+#[derive(Clone, Debug)]
+pub struct RegionPlan {
+    pub name: String,
+    pub aws_region: String,
+    pub weight: f64,
+    /// Outages, seconds since the trace start (end `None`: no recovery).
+    pub outages_s: Vec<(f64, Option<f64>)>,
+    /// Inter-region transfer price out of this region, when replication is on.
+    pub replication_usd_per_gb: f64,
+    pub scenario: Scenario,
+}
+
+/// Resolves `[[regions]]`: each region is the scenario with its `override`
+/// table laid over it and `region` set to its AWS region, validated as a
+/// scenario of its own (its prices are that region's).
+fn resolve_regions(loaded: &Loaded, book: &PriceBook) -> Result<Vec<RegionPlan>, Diagnostics> {
+    let f = &loaded.file;
+    let mut problems = Vec::new();
+    let mut bad = |key: String, message: String| {
+        let mut d = load::locate_key(&loaded.layers, &key);
+        d.message = message;
+        problems.push(d);
+    };
+    let mut names = std::collections::BTreeSet::new();
+    let mut sum = 0.0;
+    for (i, r) in f.regions.iter().enumerate() {
+        let at = format!("regions[{i}]");
+        if !names.insert(r.name.clone()) {
+            bad(
+                format!("{at}.name"),
+                format!("region `{}` is named twice", r.name),
+            );
+        }
+        if !(r.weight.is_finite() && r.weight > 0.0) {
+            bad(
+                format!("{at}.weight"),
+                format!("{} is not a share > 0", r.weight),
+            );
+        } else {
+            sum += r.weight;
+        }
+        match (r.fail_at_s, r.recover_at_s) {
+            (Some(a), _) if !(a.is_finite() && a >= 0.0) => bad(
+                format!("{at}.fail_at_s"),
+                format!("{a} is not a time >= 0 s"),
+            ),
+            (None, Some(_)) => bad(
+                format!("{at}.recover_at_s"),
+                "a region recovers only after `fail_at_s`".into(),
+            ),
+            (Some(a), Some(b)) if b.is_nan() || b <= a => bad(
+                format!("{at}.recover_at_s"),
+                format!("{b} is not after fail_at_s = {a}"),
+            ),
+            _ => {}
+        }
+    }
+    if f.regions.len() == 1 {
+        bad(
+            "regions".into(),
+            "a multi-region scenario needs at least two regions".into(),
+        );
+    }
+    if (sum - 1.0).abs() > 1e-6
+        && f.regions
+            .iter()
+            .all(|r| r.weight.is_finite() && r.weight > 0.0)
+    {
+        bad(
+            "regions".into(),
+            format!("the regions' weights sum to {sum}, not 1"),
+        );
+    }
+    // Some region must be up whenever one fails.
+    for r in &f.regions {
+        if let Some(t) = r.fail_at_s {
+            let up = f.regions.iter().any(|o| {
+                o.fail_at_s
+                    .is_none_or(|a| t < a || o.recover_at_s.is_some_and(|b| t >= b))
+            });
+            if !up {
+                bad(
+                    "regions".into(),
+                    format!("at {t} s every region is down; the traffic has nowhere to go"),
+                );
+            }
+        }
+    }
+    if let Some(rep) = &f.replication
+        && !(rep.bytes_per_request.is_finite() && rep.bytes_per_request >= 0.0)
+    {
+        bad(
+            "replication.bytes_per_request".into(),
+            format!("{} is not a size >= 0", rep.bytes_per_request),
+        );
+    }
+    if !problems.is_empty() {
+        return Err(Diagnostics(problems));
+    }
+    let mut out = Vec::new();
+    let mut all = Vec::new();
+    for (i, r) in f.regions.iter().enumerate() {
+        let aws = r.aws_region.clone().unwrap_or_else(|| r.name.clone());
+        let mut t = loaded.merged.clone();
+        t.remove("regions");
+        t.remove("replication");
+        let mut over = r.overrides.clone().unwrap_or_default();
+        over.entry("region".to_string())
+            .or_insert(toml::Value::String(aws.clone()));
+        // A global daily Bedrock limit is shared: each region enforces its
+        // share of it (unless the region sets its own).
+        if let Some(limit) = f.llm.as_ref().and_then(|l| l.daily_limit_usd) {
+            let llm = over
+                .entry("llm".to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(t) = llm {
+                t.entry("daily_limit_usd".to_string())
+                    .or_insert(toml::Value::Float(limit * r.weight));
+            }
+        }
+        load::merge(&mut t, &over);
+        let origin = format!("{} regions[{i}] ({})", loaded.origin, r.name);
+        let file: ScenarioFile =
+            match serde_path_to_error::deserialize(toml::Value::Table(t.clone())) {
+                Ok(f) => f,
+                Err(e) => {
+                    all.push(Diagnostic {
+                        origin: origin.clone(),
+                        line: None,
+                        key: format!("regions[{i}].override.{}", e.path()),
+                        message: e.inner().to_string(),
+                        hint: None,
+                    });
+                    continue;
+                }
+            };
+        let mut layers = loaded.layers.clone();
+        layers.push(load::Layer {
+            origin: origin.clone(),
+            table: over,
+            text: None,
+        });
+        let sub = Loaded {
+            name: format!("{}/{}", loaded.name, r.name),
+            origin,
+            layers,
+            merged: t,
+            file,
+        };
+        let scenario = match validate(sub, book) {
+            Ok(s) => s,
+            Err(Diagnostics(ds)) => {
+                all.extend(ds);
+                continue;
+            }
+        };
+        let replication_usd_per_gb = match &f.replication {
+            Some(rep) if rep.bytes_per_request > 0.0 => {
+                match book.get(
+                    "Data Transfer",
+                    "inter-region",
+                    &scenario.file.region,
+                    "on_demand",
+                ) {
+                    Ok(p) => p.price_usd,
+                    Err(e) => {
+                        all.push(Diagnostic {
+                            origin: loaded.origin.clone(),
+                            line: None,
+                            key: "replication".into(),
+                            message: format!("region `{}`: {e}", r.name),
+                            hint: None,
+                        });
+                        continue;
+                    }
+                }
+            }
+            _ => 0.0,
+        };
+        out.push(RegionPlan {
+            name: r.name.clone(),
+            aws_region: scenario.file.region.clone(),
+            weight: r.weight,
+            outages_s: r
+                .fail_at_s
+                .map(|a| (a, r.recover_at_s))
+                .into_iter()
+                .collect(),
+            replication_usd_per_gb,
+            scenario,
+        });
+    }
+    if !all.is_empty() {
+        return Err(Diagnostics(all));
+    }
+    Ok(out)
 }
 
 /// Loads, merges and validates a scenario.
@@ -500,7 +702,12 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
     let mut warnings = Vec::new();
     let mut llm_plan = None;
     if let Some(l) = &f.llm {
-        match resolve_llm(l, &f.region, book, &mut warnings) {
+        match resolve_llm(
+            l,
+            l.region.as_deref().unwrap_or(&f.region),
+            book,
+            &mut warnings,
+        ) {
             Ok(p) => llm_plan = Some(p),
             Err((key, m, h)) => bad(&key, m, h),
         }
@@ -638,6 +845,11 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
     // Every section of the schema is simulated now; the list stays for
     // sections later versions add before they are simulated.
     let not_simulated = Vec::new();
+    let regions = if f.regions.is_empty() {
+        Vec::new()
+    } else {
+        resolve_regions(&loaded, book)?
+    };
     Ok(Scenario {
         name: loaded.name,
         origin: loaded.origin,
@@ -654,6 +866,7 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
         budgets,
         budget_interval_h,
         not_simulated,
+        regions,
     })
 }
 
@@ -707,8 +920,15 @@ fn resolve_llm(
     let all = bedrock_models(book, region);
     if all.is_empty() {
         return Err((
-            "region".into(),
-            format!("no Bedrock model prices for {region} in the pricing catalogue"),
+            if l.region.is_some() {
+                "llm.region"
+            } else {
+                "region"
+            }
+            .into(),
+            format!(
+                "no Bedrock model prices for {region} in the pricing catalogue (llm.region sets the Bedrock endpoint's region)"
+            ),
             None,
         ));
     }

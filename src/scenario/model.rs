@@ -39,6 +39,45 @@ pub struct ScenarioFile {
     pub budget: Option<Budget>,
     #[serde(default)]
     pub slo: Slo,
+    /// Several regions, each with its share of the traffic (empty: the
+    /// scenario runs in `region` alone).
+    #[serde(default)]
+    pub regions: Vec<RegionSpec>,
+    /// Cross-region replication of written data (multi-region scenarios).
+    #[serde(default)]
+    pub replication: Option<Replication>,
+}
+
+/// `[[regions]]`: one region of a multi-region scenario.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RegionSpec {
+    /// The region's label (an AWS region name, or e.g. `edge-nyc`).
+    pub name: String,
+    /// The AWS region whose prices apply (default: `name`).
+    #[serde(default)]
+    pub aws_region: Option<String>,
+    /// Share of the traffic while every region is up (the shares sum to 1).
+    pub weight: f64,
+    /// Seconds after the trace start at which the region fails: its replicas
+    /// stop, the work they held is dropped, and its traffic moves to the
+    /// regions still up in proportion to their weights.
+    #[serde(default)]
+    pub fail_at_s: Option<f64>,
+    /// Seconds after the trace start at which a failed region is back.
+    #[serde(default)]
+    pub recover_at_s: Option<f64>,
+    /// Settings of the scenario that differ in this region (any keys).
+    #[serde(default, rename = "override")]
+    pub overrides: Option<toml::Table>,
+}
+
+/// `[replication]`: written data copied from every region to every other.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Replication {
+    /// Bytes each served request writes (replicated to every other region).
+    pub bytes_per_request: f64,
 }
 
 fn default_region() -> String {
@@ -469,6 +508,10 @@ pub struct Llm {
     /// Mean requests per session when the trace has no `session` column.
     #[serde(default)]
     pub requests_per_session: Option<f64>,
+    /// The AWS region of the Bedrock endpoint the service calls (and whose
+    /// prices apply); default: the scenario's `region`.
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]

@@ -319,9 +319,15 @@ pub fn run_with_progress(
         let mut per_metric: Vec<Vec<f64>> = vec![Vec::new(); METRICS.len()];
         let mut slo_ok = true;
         for r in 0..spec.replications {
-            let cfg = crate::run::sim_config(sc, &meta, spec.arrivals)?;
-            let mut out = simulate(cfg, rows.iter().copied(), point_seed(spec.seed, p, r));
-            crate::billing::fixed::apply(&sc.fixed, &mut out);
+            let seed = point_seed(spec.seed, p, r);
+            let out = if sc.regions.is_empty() {
+                let cfg = crate::run::sim_config(sc, &meta, spec.arrivals)?;
+                let mut out = simulate(cfg, rows.iter().copied(), seed);
+                crate::billing::fixed::apply(&sc.fixed, &mut out);
+                out
+            } else {
+                crate::region::run_regions(sc, &spec.trace, &meta, seed, spec.arrivals)?
+            };
             let vals = metric_values(&out.summary, meta.start_epoch_us);
             for (k, v) in vals.into_iter().enumerate() {
                 per_metric[k].push(v);
