@@ -9,6 +9,7 @@ mod lifecycle;
 mod llm;
 mod parquet;
 mod queueing;
+mod regions;
 mod report;
 mod scenarios;
 mod spot;

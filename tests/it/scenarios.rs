@@ -334,6 +334,7 @@ fn the_seeds_bedrock_limits_are_in_their_scenarios() {
         ("small-team", 0.25, 50.00),
         ("cost-optimized", 0.01, 10.00),
         ("ai-research", 100.00, 10_000.00),
+        ("enterprise", 10.00, 5_000.00),
     ] {
         let s = scenario::resolve(name, &[], &[], &book).unwrap();
         let l = s
@@ -357,4 +358,170 @@ fn the_seeds_bedrock_limits_are_in_their_scenarios() {
             .any(|m| m.id.contains("opus"))
     );
     assert!(co.warnings.iter().any(|w| w.contains("gpt-4")));
+}
+
+/// Every built-in scenario validates and runs on a short trace: requests are
+/// conserved, cost and latency are finite and positive, and a multi-region
+/// run's regions add up to the whole.
+#[test]
+fn every_builtin_scenario_runs_on_a_short_trace() {
+    use meshsim::engine::ArrivalProcess;
+    let tmp = tempfile::tempdir().unwrap();
+    let trace = tmp.path().join("two-hours.csv");
+    let rows = meshsim::trace::r#gen::generate(&meshsim::trace::r#gen::GenSpec {
+        pattern: meshsim::trace::r#gen::Pattern::Spike,
+        mean_rps: 20.0,
+        peak_rps: None,
+        duration_s: 7200.0,
+        interval_s: 60.0,
+        seed: 3,
+        start: "2025-11-28T14:00:00Z".parse().unwrap(),
+        noise: 0.03,
+    })
+    .unwrap();
+    meshsim::trace::r#gen::write_csv(std::fs::File::create(&trace).unwrap(), &rows).unwrap();
+    let book = PriceBook::builtin();
+    let names = builtin::names();
+    assert!(names.len() >= 23, "{names:?}");
+    for name in names {
+        let sc = scenario::resolve(name, &[], &[], &book).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (o, _) = meshsim::run::run_file(&sc, &trace, 1, ArrivalProcess::Poisson)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let s = &o.summary;
+        assert!(
+            s.requests_arrived > 100_000,
+            "{name}: {}",
+            s.requests_arrived
+        );
+        assert_eq!(
+            s.requests_arrived,
+            s.requests_served + s.requests_dropped + s.requests_rejected + s.requests_in_flight,
+            "{name}: conservation"
+        );
+        let cost = s.cost_total_usd();
+        assert!(cost.is_finite() && cost > 0.0, "{name}: cost {cost}");
+        let p95 = s.latency_p95_ms.unwrap_or(f64::NAN);
+        assert!(p95.is_finite() && p95 > 0.0, "{name}: p95 {p95}");
+        let last = o.timeline.last().unwrap();
+        assert!(
+            (last.cost_total_usd() - cost).abs() <= 1e-6 * cost.max(1.0),
+            "{name}: timeline cost"
+        );
+        if !sc.regions.is_empty() {
+            assert_eq!(o.regions.len(), sc.regions.len());
+            let sum = |f: fn(&meshsim::metrics::Summary) -> u64| {
+                o.regions.iter().map(|r| f(&r.outcome.summary)).sum::<u64>()
+            };
+            assert_eq!(sum(|x| x.requests_arrived), s.requests_arrived, "{name}");
+            assert_eq!(sum(|x| x.requests_served), s.requests_served, "{name}");
+            let c: f64 = o
+                .regions
+                .iter()
+                .map(|r| r.outcome.summary.cost_total_usd())
+                .sum();
+            assert!(
+                (c - cost).abs() <= 1e-9 * cost.max(1.0),
+                "{name}: {c} vs {cost}"
+            );
+        }
+    }
+}
+
+/// A few numbers of each seed document, verbatim in its scenarios.
+#[test]
+fn each_documents_numbers_are_in_its_scenarios() {
+    let book = PriceBook::builtin();
+    let r = |n: &str| scenario::resolve(n, &[], &[], &book).unwrap_or_else(|e| panic!("{n}: {e}"));
+    // 000 Configuration Scenarios Guide.
+    let co = r("cost-optimized");
+    let tt = co.file.scaling.target_tracking.as_ref().unwrap();
+    assert_eq!(
+        (tt.target, tt.scale_out_cooldown_s, tt.scale_in_cooldown_s),
+        (80.0, 60.0, 300.0)
+    );
+    assert_eq!((co.file.scaling.min, co.file.scaling.max), (1, 3));
+    let ent = r("enterprise");
+    assert_eq!(ent.file.service.concurrency, 50); // WORKER_CONCURRENCY=50
+    assert_eq!(ent.file.service.timeout_ms, 10_000.0); // HTTP_TIMEOUT=10s
+    assert_eq!(
+        ent.file.llm.as_ref().unwrap().strategy.as_deref(),
+        Some("performance_optimized")
+    );
+    let names: Vec<&str> = ent.regions.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["us-east-1", "us-west-2", "eu-west-1"]); // AWS_REGIONS
+    let primary_db = ent.regions[0]
+        .scenario
+        .file
+        .fixed
+        .as_ref()
+        .unwrap()
+        .rds
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        (primary_db.class.as_str(), primary_db.read_replicas + 1),
+        ("db.r6g.2xlarge", 3)
+    );
+    let hp = r("high-performance");
+    assert_eq!(
+        hp.file.capacity.instance_type.as_deref(),
+        Some("c6i.8xlarge")
+    );
+    assert_eq!(
+        (hp.file.scaling.min, hp.file.service.concurrency),
+        (10, 200)
+    ); // replicas: 10, WORKER_POOL_SIZE=200
+    let mr = r("multi-region");
+    assert_eq!(mr.file.region, "us-east-1"); // PRIMARY_REGION
+    assert!(mr.file.replication.is_some()); // ENABLE_DB_REPLICATION=true
+    let eu = mr.regions.iter().find(|x| x.name == "eu-west-1").unwrap();
+    // EU_BEDROCK_MODELS=claude-3-haiku
+    assert!(
+        eu.scenario
+            .file
+            .llm
+            .as_ref()
+            .unwrap()
+            .model
+            .as_deref()
+            .unwrap()
+            .contains("claude-3-haiku")
+    );
+    let edge = r("edge");
+    assert_eq!(edge.file.service.queue_limit, 10_000); // OFFLINE_QUEUE_SIZE=10000
+    let locations: Vec<&str> = edge.regions.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(locations, ["edge-nyc", "edge-lax", "edge-chi"]); // EDGE_LOCATIONS
+    assert_eq!(
+        r("ai-research").file.capacity.instance_type.as_deref(),
+        Some("p4d.24xlarge")
+    );
+    // 001 Diagnyx: budgets and database classes.
+    let prod = r("diagnyx-production");
+    assert_eq!(prod.budgets[0].monthly_usd, 80.0);
+    assert_eq!(prod.budgets[1].monthly_usd, 50.0);
+    assert_eq!(
+        prod.file
+            .fixed
+            .as_ref()
+            .unwrap()
+            .rds
+            .as_ref()
+            .unwrap()
+            .class,
+        "db.t4g.small"
+    );
+    assert_eq!(r("diagnyx-dev").budgets[0].monthly_usd, 30.0);
+    // 003 I2S: the production HPA's 3-20 replicas and 25 % per 60 s scale-down.
+    let i2s = r("i2s-production");
+    let hpa = &i2s.hpa.as_ref().unwrap().spec;
+    assert_eq!((hpa.min_replicas, hpa.max_replicas), (3, 20));
+    let down = format!("{:?}", hpa.behavior.as_ref().unwrap());
+    assert!(down.contains("25") && down.contains("60"), "{down}");
+    // 004 patterns: resource-based 80 % CPU and 90 % memory, queue-based KEDA.
+    let pr = r("pattern-resource");
+    let m = format!("{:?}", pr.hpa.as_ref().unwrap().spec.metrics);
+    assert!(m.contains("80") && m.contains("90"), "{m}");
+    assert!(r("pattern-queue").keda.is_some());
+    assert!(!r("pattern-schedule").schedules.is_empty());
+    assert_eq!(r("tier-minimal").file.capacity.cpu, Some(0.25));
 }
