@@ -29,6 +29,24 @@ pub enum Command {
     /// Run several scenarios on the same trace (in parallel) and compare them
     /// side by side: table, compare.csv, overlay chart, compare.html.
     Compare(CompareArgs),
+    /// Run every built-in scenario on one trace (in parallel): gallery.csv, an
+    /// index page linking each run's report, and the run directories.
+    Gallery {
+        #[arg(long)]
+        trace: PathBuf,
+        /// Output directory (default: reports/gallery-<trace>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Skip the PNG charts.
+        #[arg(long)]
+        no_charts: bool,
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Generate or inspect traces.
     #[command(subcommand)]
     Trace(TraceCommand),
@@ -300,6 +318,14 @@ fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run(args, &book),
         Command::Compare(args) => compare(args, &book),
+        Command::Gallery {
+            trace,
+            out,
+            seed,
+            jobs,
+            no_charts,
+            quiet,
+        } => gallery(&trace, out, seed, jobs, no_charts, quiet, &book),
         Command::Sweep(args) => sweep(args, &book),
         Command::Plan(args) => plan(args, &book),
         Command::Merge {
@@ -883,6 +909,92 @@ fn run(args: RunArgs, book: &PriceBook) -> Result<()> {
         .with_context(|| format!("cannot write the run directory {}", out.display()))?;
     if !args.quiet {
         print_summary(charts.is_some(), &sc, &meta, &outcome, &info, &out)?;
+    }
+    Ok(())
+}
+
+fn gallery(
+    trace: &std::path::Path,
+    out: Option<PathBuf>,
+    seed: u64,
+    jobs: Option<usize>,
+    no_charts: bool,
+    quiet: bool,
+    book: &PriceBook,
+) -> Result<()> {
+    use rayon::prelude::*;
+    // The trace is checked once, before anything runs.
+    let meta = trace::scan(trace, 60.0)?;
+    let names = builtin::names();
+    let scenarios: Vec<Result<scenario::Scenario, String>> = names
+        .iter()
+        .map(|n| scenario::resolve(n, &[], &[], book).map_err(|e| e.to_string()))
+        .collect();
+    let start = std::time::Instant::now();
+    let runs = thread_pool(jobs)?.install(|| {
+        scenarios
+            .par_iter()
+            .map(|sc| -> Result<_, String> {
+                let sc = sc.as_ref().map_err(Clone::clone)?;
+                let (o, meta) = crate::run::run_file(sc, trace, seed, ArrivalProcess::Poisson)
+                    .map_err(|e| e.to_string())?;
+                let info = RunInfo::new(sc, &meta, seed);
+                let charts = if no_charts {
+                    None
+                } else {
+                    Some(report::chart::render_all(&o, &info).map_err(|e| e.to_string())?)
+                };
+                Ok((o, info, charts))
+            })
+            .collect::<Vec<_>>()
+    });
+    let entries: Vec<report::gallery::Entry<'_>> = names
+        .iter()
+        .zip(&scenarios)
+        .zip(&runs)
+        .map(|((n, sc), r)| report::gallery::Entry {
+            name: n,
+            source: sc.as_ref().ok().and_then(|s| s.file.source.as_deref()),
+            description: sc
+                .as_ref()
+                .map(|s| s.file.description.as_str())
+                .unwrap_or(""),
+            run: r.as_ref().map(|(o, i, _)| (o, i)).map_err(Clone::clone),
+        })
+        .collect();
+    let out =
+        out.unwrap_or_else(|| PathBuf::from("reports").join(format!("gallery-{}", meta.name())));
+    report::write_dir_atomically(&out, |tmp| {
+        for (n, r) in names.iter().zip(&runs) {
+            if let Ok((o, info, charts)) = r {
+                let sub = tmp.join(n);
+                std::fs::create_dir(&sub)?;
+                report::write_run_files(&sub, o, info, charts.as_ref())?;
+            }
+        }
+        let f = std::io::BufWriter::new(std::fs::File::create(tmp.join("gallery.csv"))?);
+        report::gallery::write_csv(f, &entries)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let blocks = report::gallery::blocks(&entries, &meta.name(), seed);
+        std::fs::write(tmp.join("index.html"), report::html::render_html(&blocks))?;
+        std::fs::write(tmp.join("gallery.md"), report::html::render_md(&blocks))?;
+        Ok(())
+    })
+    .with_context(|| format!("cannot write {}", out.display()))?;
+    let failed = entries.iter().filter(|e| e.run.is_err()).count();
+    if !quiet {
+        println!(
+            "gallery: {} scenarios on {} in {:.1} s{}; wrote {}/index.html, gallery.csv, gallery.md",
+            entries.len(),
+            meta.name(),
+            start.elapsed().as_secs_f64(),
+            if failed > 0 {
+                format!(" ({failed} could not run: see gallery.csv)")
+            } else {
+                String::new()
+            },
+            out.display()
+        );
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 pub mod chart;
 pub mod compare;
 pub mod describe;
+pub mod gallery;
 pub mod html;
 pub mod regions;
 pub mod sweep;

@@ -399,3 +399,55 @@ fn compare_writes_the_table_csv_chart_and_page_and_each_run() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("given twice"));
     assert!(!tmp.path().join("dup").exists());
 }
+
+#[test]
+fn gallery_runs_every_builtin_and_links_each_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("short.csv");
+    ok(&meshsim(
+        &[
+            "trace",
+            "gen",
+            "--pattern",
+            "constant",
+            "--mean",
+            "10",
+            "--duration",
+            "20m",
+            "--interval",
+            "60s",
+            "--out",
+            p.to_str().unwrap(),
+        ],
+        tmp.path(),
+    ));
+    ok(&meshsim(
+        &[
+            "gallery",
+            "--trace",
+            p.to_str().unwrap(),
+            "--out",
+            "g",
+            "--no-charts",
+            "--quiet",
+        ],
+        tmp.path(),
+    ));
+    let dir = tmp.path().join("g");
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_path(dir.join("gallery.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    let names = meshsim::scenario::builtin::names();
+    assert_eq!(rows.len(), names.len());
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("<table id=\"gallery\""));
+    for (row, name) in rows.iter().zip(&names) {
+        assert_eq!(&row[0], *name);
+        assert_eq!(&row[10], "", "{name} did not run: {}", &row[10]);
+        assert!(row[5].parse::<f64>().unwrap() > 0.0, "{name}: cost");
+        assert!(dir.join(name).join("report.html").exists());
+        assert!(html.contains(&format!("href=\"{name}/report.html\"")));
+    }
+}
