@@ -34,6 +34,7 @@ fn bench(c: &mut Criterion) {
         tokens_in: None,
         tokens_out: None,
         session: None,
+        region: None,
     };
     let n = simulate(mmc_config(16, span_s), std::iter::once(row), 1)
         .summary

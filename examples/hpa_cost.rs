@@ -43,6 +43,7 @@ fn main() {
         tokens_in: None,
         tokens_out: None,
         session: None,
+        region: None,
     };
     let s = simulate(cfg, std::iter::once(row), 1).summary;
     println!("{} requests", s.requests_arrived);

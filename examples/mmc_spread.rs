@@ -33,6 +33,7 @@ fn main() {
                 tokens_in: None,
                 tokens_out: None,
                 session: None,
+                region: None,
             }]
             .into_iter(),
             seed,

@@ -137,6 +137,8 @@ fn route_u(seed: u64, j: u64) -> f64 {
 /// The rows region `idx` sees.
 pub struct RegionRows<'a, I: Iterator<Item = TraceRow>> {
     rows: I,
+    /// Trace `region` value hashes routed to each region.
+    routes: &'a [Vec<u64>],
     kind: TraceKind,
     shares: &'a Shares,
     idx: usize,
@@ -154,12 +156,14 @@ impl<'a, I: Iterator<Item = TraceRow>> RegionRows<'a, I> {
         rows: I,
         kind: TraceKind,
         shares: &'a Shares,
+        routes: &'a [Vec<u64>],
         idx: usize,
         seed: u64,
         end_us: u64,
     ) -> Self {
         RegionRows {
             rows,
+            routes,
             kind,
             shares,
             idx,
@@ -210,7 +214,16 @@ impl<I: Iterator<Item = TraceRow>> Iterator for RegionRows<'_, I> {
                 TraceKind::Request => {
                     let u = route_u(self.seed, self.j);
                     self.j += 1;
-                    if pick(u, self.shares.at(r.t_us)) == self.idx {
+                    let shares = self.shares.at(r.t_us);
+                    // Routed by the trace's `region` column to a region that
+                    // is up; otherwise by weight.
+                    let routed = r.region.and_then(|h| {
+                        self.routes
+                            .iter()
+                            .position(|rs| rs.contains(&h))
+                            .filter(|&i| shares[i] > 0.0)
+                    });
+                    if routed.unwrap_or_else(|| pick(u, shares)) == self.idx {
                         return Some(r);
                     }
                 }
@@ -248,6 +261,15 @@ pub fn run_regions(
     seed: u64,
     arrivals: ArrivalProcess,
 ) -> Result<RunOutcome, RunError> {
+    let routes: Vec<Vec<u64>> = scenario.regions.iter().map(|r| r.route.clone()).collect();
+    if meta.kind != TraceKind::Request && routes.iter().any(|r| !r.is_empty()) {
+        return Err(RunError::Incompatible(format!(
+            "scenario `{}` routes requests by the trace's `region` column (regions[].route), \
+             which needs a request trace (one row per request); {} has a rate or count per row",
+            scenario.name,
+            trace.display()
+        )));
+    }
     let shares = Shares::new(&scenario.regions, meta.end_us);
     let n = scenario.regions.len();
     let bytes = scenario
@@ -272,7 +294,7 @@ pub fn run_regions(
                     None
                 }
             });
-            let split = RegionRows::new(rows, meta.kind, &shares, i, seed, meta.end_us);
+            let split = RegionRows::new(rows, meta.kind, &shares, &routes, i, seed, meta.end_us);
             let mut out = simulate(cfg, split, region_seed(seed, &r.name));
             if let Some(e) = failure {
                 return Err(e.into());

@@ -43,6 +43,7 @@ fn allocations_for(rps: f64) -> (u64, u64) {
             tokens_in: None,
             tokens_out: None,
             session: None,
+            region: None,
         })
         .collect();
     let before = ALLOCATIONS.load(Ordering::Relaxed);

@@ -570,6 +570,27 @@ fn dispatch(cli: Cli) -> Result<()> {
                 match scenario::resolve(s, &env, &set, &book) {
                     Ok(sc) => {
                         println!("{s}: ok ({})", sc.origin);
+                        for r in &sc.regions {
+                            let outage = r
+                                .outages_s
+                                .iter()
+                                .map(|(a, b)| match b {
+                                    Some(b) => format!(
+                                        "; down from {:.2} h to {:.2} h",
+                                        a / 3600.0,
+                                        b / 3600.0
+                                    ),
+                                    None => format!("; down from {:.2} h", a / 3600.0),
+                                })
+                                .collect::<String>();
+                            println!(
+                                "  region {} ({}): {:.0} % of the traffic; {}{outage}",
+                                r.name,
+                                r.aws_region,
+                                r.weight * 100.0,
+                                r.scenario.compute.explanation
+                            );
+                        }
                         for w in &sc.warnings {
                             println!("  warning: {w}");
                         }

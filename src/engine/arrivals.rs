@@ -174,6 +174,7 @@ mod tests {
             tokens_in: None,
             tokens_out: None,
             session: None,
+            region: None,
         }
     }
 

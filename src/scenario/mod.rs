@@ -60,13 +60,18 @@ pub struct RegionPlan {
     pub outages_s: Vec<(f64, Option<f64>)>,
     /// Inter-region transfer price out of this region, when replication is on.
     pub replication_usd_per_gb: f64,
+    /// Hashes of the trace `region` values routed here.
+    pub route: Vec<u64>,
     pub scenario: Scenario,
 }
 
 /// Resolves `[[regions]]`: each region is the scenario with its `override`
 /// table laid over it and `region` set to its AWS region, validated as a
 /// scenario of its own (its prices are that region's).
-fn resolve_regions(loaded: &Loaded, book: &PriceBook) -> Result<Vec<RegionPlan>, Diagnostics> {
+fn resolve_regions(
+    loaded: &Loaded,
+    book: &PriceBook,
+) -> Result<(Vec<RegionPlan>, Vec<String>), Diagnostics> {
     let f = &loaded.file;
     let mut problems = Vec::new();
     let mut bad = |key: String, message: String| {
@@ -75,6 +80,7 @@ fn resolve_regions(loaded: &Loaded, book: &PriceBook) -> Result<Vec<RegionPlan>,
         problems.push(d);
     };
     let mut names = std::collections::BTreeSet::new();
+    let mut routes = std::collections::BTreeSet::new();
     let mut sum = 0.0;
     for (i, r) in f.regions.iter().enumerate() {
         let at = format!("regions[{i}]");
@@ -83,6 +89,14 @@ fn resolve_regions(loaded: &Loaded, book: &PriceBook) -> Result<Vec<RegionPlan>,
                 format!("{at}.name"),
                 format!("region `{}` is named twice", r.name),
             );
+        }
+        for v in &r.route {
+            if !routes.insert(v.trim().to_string()) {
+                bad(
+                    format!("{at}.route"),
+                    format!("`{v}` is routed to more than one region"),
+                );
+            }
         }
         if !(r.weight.is_finite() && r.weight > 0.0) {
             bad(
@@ -152,6 +166,7 @@ fn resolve_regions(loaded: &Loaded, book: &PriceBook) -> Result<Vec<RegionPlan>,
     }
     let mut out = Vec::new();
     let mut all = Vec::new();
+    let mut region_warnings = Vec::new();
     for (i, r) in f.regions.iter().enumerate() {
         let aws = r.aws_region.clone().unwrap_or_else(|| r.name.clone());
         let mut t = loaded.merged.clone();
@@ -201,7 +216,15 @@ fn resolve_regions(loaded: &Loaded, book: &PriceBook) -> Result<Vec<RegionPlan>,
             file,
         };
         let scenario = match validate(sub, book) {
-            Ok(s) => s,
+            Ok(s) => {
+                for w in &s.warnings {
+                    let w = format!("regions[{i}] ({}): {w}", r.name);
+                    if !region_warnings.contains(&w) {
+                        region_warnings.push(w);
+                    }
+                }
+                s
+            }
             Err(Diagnostics(ds)) => {
                 all.extend(ds);
                 continue;
@@ -240,13 +263,18 @@ fn resolve_regions(loaded: &Loaded, book: &PriceBook) -> Result<Vec<RegionPlan>,
                 .into_iter()
                 .collect(),
             replication_usd_per_gb,
+            route: r
+                .route
+                .iter()
+                .map(|v| crate::trace::session_hash(v.trim().as_bytes()))
+                .collect(),
             scenario,
         });
     }
     if !all.is_empty() {
         return Err(Diagnostics(all));
     }
-    Ok(out)
+    Ok((out, region_warnings))
 }
 
 /// Loads, merges and validates a scenario.
@@ -848,7 +876,9 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
     let regions = if f.regions.is_empty() {
         Vec::new()
     } else {
-        resolve_regions(&loaded, book)?
+        let (regions, more) = resolve_regions(&loaded, book)?;
+        warnings.extend(more);
+        regions
     };
     Ok(Scenario {
         name: loaded.name,

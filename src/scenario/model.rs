@@ -59,6 +59,10 @@ pub struct RegionSpec {
     pub aws_region: Option<String>,
     /// Share of the traffic while every region is up (the shares sum to 1).
     pub weight: f64,
+    /// Values of a request trace's `region` column routed to this region
+    /// (requests with other or no values are split by weight).
+    #[serde(default)]
+    pub route: Vec<String>,
     /// Seconds after the trace start at which the region fails: its replicas
     /// stop, the work they held is dropped, and its traffic moves to the
     /// regions still up in proportion to their weights.

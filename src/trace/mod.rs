@@ -42,6 +42,9 @@ pub struct TraceRow {
     pub tokens_out: Option<f64>,
     /// A hash of the row's `session` column (request traces).
     pub session: Option<u64>,
+    /// A hash of the row's `region` column (request traces), for routing
+    /// among a multi-region scenario's regions.
+    pub region: Option<u64>,
 }
 
 /// FNV-1a: a stable 64-bit hash of a session id (same on every machine).

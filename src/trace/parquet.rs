@@ -264,6 +264,7 @@ impl ParquetRows {
                 tokens_in: tin.as_ref().map(|v| v[i]),
                 tokens_out: tout.as_ref().map(|v| v[i]),
                 session: None,
+                region: None,
             });
         }
         self.offset += len;

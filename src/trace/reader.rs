@@ -21,6 +21,7 @@ const SERVICE_MS: &[&str] = &["service_ms"];
 const TOKENS_IN: &[&str] = &["tokens_in", "contexttokens", "input_length"];
 const TOKENS_OUT: &[&str] = &["tokens_out", "generatedtokens", "output_length"];
 const SESSION: &[&str] = &["session", "session_id"];
+const REGION: &[&str] = &["region"];
 const MODEL: &[&str] = &["model"];
 
 #[derive(Clone, Debug)]
@@ -31,6 +32,7 @@ pub(super) struct Columns {
     pub tokens_in: Option<usize>,
     pub tokens_out: Option<usize>,
     pub session: Option<usize>,
+    pub region: Option<usize>,
     pub names: Vec<String>,
 }
 
@@ -251,6 +253,9 @@ impl TraceReader {
                     .map(|i| number(i, "token count"))
                     .transpose()?;
                 let session = cols.session.map(|i| super::session_hash(&rec[i]));
+                let region = cols
+                    .region
+                    .map(|i| super::session_hash(rec[i].trim_ascii()));
                 Ok(Some(TraceRow {
                     t_us,
                     value,
@@ -258,6 +263,7 @@ impl TraceReader {
                     tokens_in,
                     tokens_out,
                     session,
+                    region,
                 }))
             }
         }
@@ -307,6 +313,7 @@ pub(super) fn classify(
         || tokens_in.is_some()
         || tokens_out.is_some()
         || find(&header, SESSION).is_some()
+        || find(&header, REGION).is_some()
         || find(&header, MODEL).is_some();
     let (kind, value) = if let Some(i) = rate {
         (TraceKind::Rate, Some(i))
@@ -328,7 +335,7 @@ pub(super) fn classify(
             path: path.to_owned(),
             message: format!(
                 "no rate column: the header has {}; a rate trace needs one of {} (or a count per row: {}), \
-                 a request trace one of service_ms, tokens_in, tokens_out, session, model{hint}",
+                 a request trace one of service_ms, tokens_in, tokens_out, session, region, model{hint}",
                 list(&header),
                 RATE.join(", "),
                 COUNT.join(", ")
@@ -344,6 +351,7 @@ pub(super) fn classify(
             tokens_in,
             tokens_out,
             session: find(&header, SESSION),
+            region: find(&header, REGION),
             names: header,
         },
     ))

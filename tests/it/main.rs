@@ -32,5 +32,6 @@ pub fn rate_row(t_s: f64, rps: f64) -> TraceRow {
         tokens_in: None,
         tokens_out: None,
         session: None,
+        region: None,
     }
 }

@@ -238,3 +238,48 @@ fn bad_region_settings_are_named() {
         &["ap-southeast-1", "c5.large"],
     );
 }
+
+#[test]
+fn a_request_traces_region_column_routes_requests_and_failover_overrides_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    // us-east-1 serves "us" (and fails at 30 min), eu-west-1 serves "eu";
+    // rows without a known value are split by weight.
+    let sc = scenario(
+        tmp.path(),
+        r#"
+[[regions]]
+name = "us-east-1"
+weight = 0.5
+route = ["us"]
+fail_at_s = 1800
+[[regions]]
+name = "eu-west-1"
+weight = 0.5
+route = ["eu"]
+"#,
+    );
+    let p = tmp.path().join("routed.csv");
+    let mut text = String::from("timestamp,region\n");
+    // One request every 100 ms for an hour: "us", "eu", "us", "other", ...
+    let labels = ["us", "eu", "us", "other"];
+    for i in 0..36_000u64 {
+        let t =
+            jiff::Timestamp::from_microsecond(1_764_000_000_000_000 + i as i64 * 100_000).unwrap();
+        text.push_str(&format!("{t},{}\n", labels[(i % 4) as usize]));
+    }
+    std::fs::write(&p, text).unwrap();
+    let o = run(&sc, &p);
+    let us = &o.regions[0].outcome;
+    let eu = &o.regions[1].outcome;
+    // Before the failure: us gets its 2 of 4 rows plus about half of "other".
+    let us_before: u64 = us.timeline[..30].iter().map(|r| r.arrived).sum();
+    let eu_before: u64 = eu.timeline[..30].iter().map(|r| r.arrived).sum();
+    assert_eq!(us_before + eu_before, 18_000);
+    let us_share = us_before as f64 / 18_000.0;
+    assert!((us_share - 0.625).abs() < 0.01, "{us_share}"); // 0.5 + 0.25 × 0.5
+    // After it: everything goes to eu-west-1.
+    let us_after: u64 = us.timeline[31..].iter().map(|r| r.arrived).sum();
+    assert_eq!(us_after, 0);
+    let eu_after: u64 = eu.timeline[31..].iter().map(|r| r.arrived).sum();
+    assert_eq!(eu_after, 17_400);
+}
