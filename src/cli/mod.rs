@@ -1203,6 +1203,24 @@ fn print_summary(
             s.llm_cost_unlimited_usd - s.cost_llm_usd
         )?;
     }
+    for r in &o.regions {
+        let rs = &r.outcome.summary;
+        writeln!(
+            w,
+            "  region       {} ({:.0} %): {} served, {} dropped, p95 {}, ${:.4}{}",
+            r.name,
+            r.weight * 100.0,
+            rs.requests_served,
+            rs.requests_dropped,
+            ms(rs.latency_p95_ms),
+            rs.cost_total_usd(),
+            if r.outages_s.is_empty() {
+                String::new()
+            } else {
+                " (with an outage)".to_string()
+            }
+        )?;
+    }
     const SHOWN_ALERTS: usize = 6;
     if o.alerts.len() > SHOWN_ALERTS {
         writeln!(
@@ -1256,8 +1274,13 @@ fn print_summary(
     }
     writeln!(
         w,
-        "  wrote {}/{{summary,timeline,scaling,alerts}}.csv, report.html, report.md{}",
+        "  wrote {}/{{summary,timeline,scaling,alerts}}.csv{}, report.html, report.md{}",
         out.display(),
+        if o.regions.is_empty() {
+            ""
+        } else {
+            ", regions.csv, timeline_regions.csv"
+        },
         if charts { " and charts" } else { "" }
     )?;
     Ok(())

@@ -446,7 +446,7 @@ pub fn load_replicas(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartErr
         let scheduled: Vec<f64> = o
             .scaling
             .iter()
-            .filter(|e| e.autoscaler == "schedule")
+            .filter(|e| e.autoscaler.rsplit('/').next() == Some("schedule"))
             .map(|e| e.t_us as f64 / 1e6)
             .collect();
         for (i, t) in scheduled.iter().enumerate() {
@@ -462,19 +462,32 @@ pub fn load_replicas(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartErr
                 s.label("scheduled action").legend(legend_line(PURPLE));
             }
         }
-        let decisions = o
-            .scaling
-            .iter()
-            .filter(|e| e.autoscaler != "schedule" && e.autoscaler != "fixed" && e.from != e.to);
+        let decisions = o.scaling.iter().filter(|e| {
+            // Multi-region events are named `region/autoscaler`.
+            let kind = e.autoscaler.rsplit('/').next().unwrap_or("");
+            kind != "schedule" && kind != "fixed" && e.from != e.to
+        });
+        // A decision's marker sits at the replica count it set; in a
+        // multi-region run (whose events are per region) at the regions'
+        // desired total at the end of that minute.
+        let at = |e: &crate::metrics::ScalingEvent| {
+            let t = e.t_us as f64 / 1e6;
+            let y = if o.regions.is_empty() {
+                f64::from(e.to)
+            } else {
+                rows.iter()
+                    .find(|r| (r.t_s as f64 + r.len_s) > t)
+                    .or(rows.last())
+                    .map_or(0.0, |r| f64::from(r.replicas_desired))
+            };
+            (t, y)
+        };
         let ups: Vec<(f64, f64)> = decisions
             .clone()
             .filter(|e| e.to > e.from)
-            .map(|e| (e.t_us as f64 / 1e6, f64::from(e.to)))
+            .map(at)
             .collect();
-        let downs: Vec<(f64, f64)> = decisions
-            .filter(|e| e.to < e.from)
-            .map(|e| (e.t_us as f64 / 1e6, f64::from(e.to)))
-            .collect();
+        let downs: Vec<(f64, f64)> = decisions.filter(|e| e.to < e.from).map(at).collect();
         if !ups.is_empty() {
             chart
                 .draw_secondary_series(

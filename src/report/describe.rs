@@ -215,6 +215,37 @@ impl About {
             }
             add("budget", text);
         }
+        if !sc.regions.is_empty() {
+            let list: Vec<String> = sc
+                .regions
+                .iter()
+                .map(|r| {
+                    let mut t = format!("{} {:.0} %", r.name, r.weight * 100.0);
+                    if r.aws_region != r.name {
+                        t.push_str(&format!(" (priced in {})", r.aws_region));
+                    }
+                    for (a, b) in &r.outages_s {
+                        match b {
+                            Some(b) => t.push_str(&format!(
+                                ", down {:.1} h to {:.1} h into the trace",
+                                a / 3600.0,
+                                b / 3600.0
+                            )),
+                            None => t.push_str(&format!(", down from {:.1} h", a / 3600.0)),
+                        }
+                    }
+                    t
+                })
+                .collect();
+            let mut text = list.join("; ");
+            if let Some(rep) = &f.replication {
+                text.push_str(&format!(
+                    "; {} bytes per request replicated to the other regions",
+                    num(rep.bytes_per_request)
+                ));
+            }
+            add("regions", text);
+        }
         add(
             "SLO",
             format!(
