@@ -10,8 +10,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use meshsim::billing::PriceBook;
-use meshsim::engine::{ArrivalProcess, PolicySpec, ScalingPlan, SimConfig, simulate};
-use meshsim::model::autoscaler::hpa::policy::HpaPolicySpec;
+use meshsim::engine::{ArrivalProcess, SimConfig, simulate};
 use meshsim::model::service::ServiceDist;
 use meshsim::trace::{TraceReader, TraceRow, scan};
 use std::hint::black_box;
@@ -53,29 +52,7 @@ fn bench(c: &mut Criterion) {
     // The same M/M/16 model under an HPA (CPU 80 %, bounds 16..16): the
     // controller reconciles every 15 s over 16 pods; its cost per request
     // should be negligible.
-    let hpa_cfg = || {
-        let mut cfg = mmc_config(16, span_s);
-        let spec = meshsim::model::autoscaler::hpa::manifest::hpa_from_doc(
-            "bench".into(),
-            serde_json::json!({ "minReplicas": 16, "maxReplicas": 16, "metrics": [
-                { "type": "Resource", "resource": { "name": "cpu", "target": { "type": "Utilization", "averageUtilization": 80 } } } ] }),
-        )
-        .unwrap();
-        cfg.scaling = ScalingPlan {
-            min: 16,
-            max: 16,
-            policy: PolicySpec::Hpa(Box::new(HpaPolicySpec {
-                spec,
-                controller: Default::default(),
-                sources: Default::default(),
-                cpu_request_milli: 1000,
-                memory_request_bytes: 512 << 20,
-                metrics_window_s: 30,
-            })),
-            schedule: Vec::new(),
-        };
-        cfg
-    };
+    let hpa_cfg = || mmc_config(16, span_s).with_cpu_hpa(16, 16, 80);
     g.bench_function("mmc_hpa", |b| {
         b.iter(|| {
             black_box(

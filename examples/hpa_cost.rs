@@ -1,7 +1,6 @@
 //! Runs the M/M/16 benchmark model once, fixed or under an HPA, for
 //! instruction counting: `valgrind --tool=callgrind target/release/examples/hpa_cost fixed|hpa`.
-use meshsim::engine::{PolicySpec, ScalingPlan, SimConfig, simulate};
-use meshsim::model::autoscaler::hpa::policy::HpaPolicySpec;
+use meshsim::engine::{SimConfig, simulate};
 use meshsim::model::service::ServiceDist;
 use meshsim::trace::TraceRow;
 
@@ -16,25 +15,7 @@ fn main() {
         span_s,
     );
     if hpa {
-        let spec = meshsim::model::autoscaler::hpa::manifest::hpa_from_doc(
-            "x".into(),
-            serde_json::json!({ "minReplicas": 16, "maxReplicas": 16, "metrics": [
-                { "type": "Resource", "resource": { "name": "cpu", "target": { "type": "Utilization", "averageUtilization": 80 } } } ] }),
-        )
-        .unwrap();
-        cfg.scaling = ScalingPlan {
-            min: 16,
-            max: 16,
-            policy: PolicySpec::Hpa(Box::new(HpaPolicySpec {
-                spec,
-                controller: Default::default(),
-                sources: Default::default(),
-                cpu_request_milli: 1000,
-                memory_request_bytes: 512 << 20,
-                metrics_window_s: 30,
-            })),
-            schedule: Vec::new(),
-        };
+        cfg = cfg.with_cpu_hpa(16, 16, 80);
     }
     let row = TraceRow {
         t_us: 0,

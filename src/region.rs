@@ -334,7 +334,7 @@ fn weighted(pairs: impl Iterator<Item = (Option<f64>, u64)>) -> Option<f64> {
 }
 
 /// One outcome from the regions' outcomes (same trace, same minute grid).
-pub fn merge(regions: &[RegionPlan], mut runs: Vec<RunOutcome>) -> RunOutcome {
+pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>) -> RunOutcome {
     let mut latency = LatencyHistogram::new();
     for r in &runs {
         latency.add(&r.latency);
@@ -451,15 +451,15 @@ pub fn merge(regions: &[RegionPlan], mut runs: Vec<RunOutcome>) -> RunOutcome {
     alerts.sort_by_key(|a| a.t_us);
     let region_outcomes = regions
         .iter()
-        .zip(runs.iter_mut())
-        .map(|(r, out)| {
+        .zip(runs)
+        .map(|(r, mut out)| {
             out.minute_latency = Vec::new();
             RegionOutcome {
                 name: r.name.clone(),
                 aws_region: r.aws_region.clone(),
                 weight: r.weight,
                 outages_s: r.outages_s.clone(),
-                outcome: out.clone(),
+                outcome: out,
             }
         })
         .collect();

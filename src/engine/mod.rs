@@ -113,6 +113,35 @@ impl SimConfig {
     }
 }
 
+impl SimConfig {
+    /// The same pool under a Kubernetes HPA on CPU utilisation (`target_pct`)
+    /// between `min` and `max` replicas, 1 CPU requested per pod, default
+    /// controller options: the HPA benchmark's and example's configuration.
+    pub fn with_cpu_hpa(mut self, min: u32, max: u32, target_pct: u32) -> SimConfig {
+        let spec = crate::model::autoscaler::hpa::manifest::hpa_from_doc(
+            "cpu-hpa".into(),
+            serde_json::json!({ "minReplicas": min, "maxReplicas": max, "metrics": [
+                { "type": "Resource", "resource": { "name": "cpu",
+                  "target": { "type": "Utilization", "averageUtilization": target_pct } } } ] }),
+        )
+        .expect("invariant: a CPU utilisation HPA built here is a valid manifest");
+        self.scaling = ScalingPlan {
+            min,
+            max,
+            policy: PolicySpec::Hpa(Box::new(HpaPolicySpec {
+                spec,
+                controller: Default::default(),
+                sources: Default::default(),
+                cpu_request_milli: 1000,
+                memory_request_bytes: 512 << 20,
+                metrics_window_s: 30,
+            })),
+            schedule: Vec::new(),
+        };
+        self
+    }
+}
+
 /// Spot capacity with ECS capacity-provider strategy semantics: the first
 /// `base` replicas on demand, the rest split by the weights as they are
 /// placed; a spot replica is unavailable while the spot price is above the

@@ -269,6 +269,36 @@ pub fn time_label(info: &RunInfo, t_s: f64) -> String {
     }
 }
 
+/// The house style of a chart's grid and axis text (`small`: the text of the
+/// two-panel charts).
+pub(crate) fn house_mesh<'m, 'a, 'b, X: Ranged, Y: Ranged>(
+    mesh: &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, BitMapBackend<'a>>,
+    small: bool,
+) -> &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, BitMapBackend<'a>> {
+    let (label, desc) = if small { (13, 14) } else { (14, 15) };
+    mesh.label_style((FONT, label))
+        .axis_desc_style((FONT, desc))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+}
+
+/// The house legend: a framed, nearly opaque box at `position`.
+pub(crate) fn house_legend<'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, BitMapBackend<'a>, CT>,
+    position: SeriesLabelPosition,
+    font_px: u32,
+    name: &str,
+) -> Result<(), ChartError> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, font_px))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+        .map_err(err(name))
+}
+
 /// An axis with chosen ticks: the time axis (seconds since the trace start,
 /// ticks at round local clock times; plotters' own key points would fall on
 /// round numbers of seconds) and categorical axes (a tick per cell centre).
@@ -389,16 +419,11 @@ pub fn load_replicas(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartErr
             .build_cartesian_2d(TimeAxis::new(info, end), 0f64..y_top)
             .map_err(err(name))?
             .set_secondary_coord(0f64..end, 0f64..r_top);
-        chart
-            .configure_mesh()
+        house_mesh(&mut chart.configure_mesh(), false)
             .x_label_formatter(&label)
             .x_desc(time_desc(info))
             .y_desc("offered requests per second")
             .y_label_formatter(&|v: &f64| fmt_count(*v))
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.08))
             .draw()
             .map_err(err(name))?;
         chart
@@ -511,14 +536,7 @@ pub fn load_replicas(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartErr
                         + Polygon::new(vec![(-6, -5), (6, -5), (0, 6)], DARK.mix(0.6).filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .draw()
-            .map_err(err(name))?;
+        house_legend(&mut chart, SeriesLabelPosition::UpperLeft, 14, name)?;
         Ok(())
     })
 }
@@ -566,16 +584,11 @@ pub fn latency(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> {
             .build_cartesian_2d(TimeAxis::new(info, end), (y_lo..y_hi).log_scale())
             .map_err(err(name))?
             .set_secondary_coord(0f64..end, 0f64..b_top);
-        chart
-            .configure_mesh()
+        house_mesh(&mut chart.configure_mesh(), false)
             .x_label_formatter(&label)
             .y_label_formatter(&|v: &f64| fmt_ms(*v))
             .x_desc(time_desc(info))
             .y_desc("latency, ms (log scale)")
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.08))
             .draw()
             .map_err(err(name))?;
         chart
@@ -643,14 +656,7 @@ pub fn latency(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> {
                 )))
                 .map_err(err(name))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .draw()
-            .map_err(err(name))?;
+        house_legend(&mut chart, SeriesLabelPosition::UpperLeft, 14, name)?;
         Ok(())
     })
 }
@@ -800,16 +806,11 @@ pub fn cost(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> {
             .y_label_area_size(80)
             .build_cartesian_2d(TimeAxis::new(info, end), 0f64..y_top)
             .map_err(err(name))?;
-        chart
-            .configure_mesh()
+        house_mesh(&mut chart.configure_mesh(), false)
             .x_label_formatter(&label)
             .y_label_formatter(&|v: &f64| fmt_usd(*v))
             .x_desc(time_desc(info))
             .y_desc("cumulative cost, USD")
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.08))
             .draw()
             .map_err(err(name))?;
         // Stacked: draw the top of each layer from the highest down, so each
@@ -936,14 +937,7 @@ pub fn cost(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> {
                 )))
                 .map_err(err(name))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .draw()
-            .map_err(err(name))?;
+        house_legend(&mut chart, SeriesLabelPosition::UpperLeft, 14, name)?;
         Ok(())
     })
 }

@@ -4,8 +4,9 @@
 //! run's own report.
 
 use super::chart::{
-    BLUE, ChartError, DARK, FONT, GREEN, ORANGE, PURPLE, SKY, TimeAxis, VERMILION, YELLOW, end_s,
-    err, fmt_count, fmt_usd, legend_line, nice_top, render_sized, steps, time_desc, time_label,
+    BLUE, ChartError, FONT, GREEN, ORANGE, PURPLE, SKY, TimeAxis, VERMILION, YELLOW, end_s, err,
+    fmt_count, fmt_usd, house_legend, house_mesh, legend_line, nice_top, render_sized, steps,
+    time_desc, time_label,
 };
 use super::html::{Block, Table};
 use super::{RunInfo, SUMMARY_COLUMNS, projected_month_usd, summary_record};
@@ -164,7 +165,7 @@ pub fn chart(entries: &[Entry<'_>]) -> Result<Vec<u8>, ChartError> {
             .y_label_area_size(64)
             .build_cartesian_2d(TimeAxis::new(info, end), 0f64..r_top)
             .map_err(err(name))?;
-        c.configure_mesh()
+        house_mesh(&mut c.configure_mesh(), true)
             .x_label_formatter(&label)
             .y_label_formatter(&|v: &f64| {
                 if (v - v.round()).abs() < 1e-9 {
@@ -174,10 +175,6 @@ pub fn chart(entries: &[Entry<'_>]) -> Result<Vec<u8>, ChartError> {
                 }
             })
             .y_desc("replicas")
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.08))
             .draw()
             .map_err(err(name))?;
         for (i, e) in entries.iter().enumerate() {
@@ -192,13 +189,7 @@ pub fn chart(entries: &[Entry<'_>]) -> Result<Vec<u8>, ChartError> {
                 .label(e.info.scenario.clone())
                 .legend(legend_line(colour));
         }
-        c.configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 13))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .draw()
-            .map_err(err(name))?;
+        house_legend(&mut c, SeriesLabelPosition::UpperLeft, 13, name)?;
         // Cumulative cost.
         let c_max = entries
             .iter()
@@ -213,15 +204,11 @@ pub fn chart(entries: &[Entry<'_>]) -> Result<Vec<u8>, ChartError> {
             .y_label_area_size(64)
             .build_cartesian_2d(TimeAxis::new(info, end), 0f64..y_top)
             .map_err(err(name))?;
-        c.configure_mesh()
+        house_mesh(&mut c.configure_mesh(), true)
             .x_label_formatter(&label)
             .y_label_formatter(&|v: &f64| fmt_usd(*v))
             .x_desc(time_desc(info))
             .y_desc("cumulative cost, USD")
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.08))
             .draw()
             .map_err(err(name))?;
         for (i, e) in entries.iter().enumerate() {
@@ -242,13 +229,7 @@ pub fn chart(entries: &[Entry<'_>]) -> Result<Vec<u8>, ChartError> {
                 ))
                 .legend(legend_line(colour));
         }
-        c.configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 13))
-            .background_style(WHITE.mix(0.9))
-            .border_style(DARK.mix(0.4))
-            .draw()
-            .map_err(err(name))?;
+        house_legend(&mut c, SeriesLabelPosition::UpperLeft, 13, name)?;
         Ok(())
     })
 }

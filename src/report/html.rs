@@ -236,13 +236,10 @@ pub fn blocks<'a>(o: &RunOutcome, info: &RunInfo, charts: Option<&'a RunCharts>)
     };
     let mut rows = Vec::new();
     let last = o.timeline.last();
+    // The timeline's last row holds the run's cumulative cost by component
+    // (the engine asserts it ends at the summary's).
     for (name, _, f) in COMPONENTS {
-        let v = match *name {
-            "compute on-demand" => s.cost_compute_usd - s.cost_compute_spot_usd,
-            "compute spot" => s.cost_compute_spot_usd,
-            "LLM (Bedrock)" => s.cost_llm_usd,
-            _ => last.map(f).unwrap_or(0.0),
-        };
+        let v = last.map(f).unwrap_or(0.0);
         if v > 0.0 {
             rows.push(vec![
                 name.to_string(),

@@ -6,7 +6,7 @@
 use super::RunInfo;
 use super::chart::{
     BLUE, ChartError, FONT, GREEN, ORANGE, PURPLE, SKY, TimeAxis, VERMILION, err, fmt_count,
-    fmt_ms, legend_line, nice_top, render_sized, time_desc, time_label,
+    fmt_ms, house_legend, house_mesh, legend_line, nice_top, render_sized, time_desc, time_label,
 };
 use crate::metrics::{RegionOutcome, RunOutcome};
 use plotters::prelude::*;
@@ -227,14 +227,10 @@ pub fn chart(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> {
             .y_label_area_size(64)
             .build_cartesian_2d(TimeAxis::new(info, end), 0f64..nice_top(rps_max * 1.5))
             .map_err(err(name))?;
-        c.configure_mesh()
+        house_mesh(&mut c.configure_mesh(), true)
             .x_label_formatter(&label)
             .y_label_formatter(&|v: &f64| fmt_count(*v))
             .y_desc("offered rps")
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.08))
             .draw()
             .map_err(err(name))?;
         let y_top = nice_top(rps_max * 1.5);
@@ -264,13 +260,7 @@ pub fn chart(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> {
                 .label(label)
                 .legend(legend_line(colour));
         }
-        c.configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 13))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .draw()
-            .map_err(err(name))?;
+        house_legend(&mut c, SeriesLabelPosition::UpperLeft, 13, name)?;
         let all: Vec<f64> = o
             .regions
             .iter()
@@ -293,15 +283,11 @@ pub fn chart(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> {
                 (10f64.powf(lo.log10().floor())..10f64.powf(hi.log10().ceil() + 0.8)).log_scale(),
             )
             .map_err(err(name))?;
-        c.configure_mesh()
+        house_mesh(&mut c.configure_mesh(), true)
             .x_label_formatter(&label)
             .y_label_formatter(&|v: &f64| fmt_ms(*v))
             .x_desc(time_desc(info))
             .y_desc("p95, ms (log scale)")
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.08))
             .draw()
             .map_err(err(name))?;
         for (i, r) in o.regions.iter().enumerate() {
@@ -339,13 +325,7 @@ pub fn chart(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> {
         .map_err(err(name))?
         .label(format!("SLO p95 {} ms", info.slo_p95_ms))
         .legend(legend_line(RGBColor(0, 0, 0)));
-        c.configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 13))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .draw()
-            .map_err(err(name))?;
+        house_legend(&mut c, SeriesLabelPosition::UpperLeft, 13, name)?;
         Ok(())
     })
 }

@@ -4,7 +4,7 @@
 
 use super::chart::{
     BLUE, ChartError, DARK, FONT, GREY, TimeAxis, VERMILION, err, fmt_latency, fmt_ms, fmt_usd,
-    render_sized,
+    house_legend, house_mesh, render_sized,
 };
 use plotters::prelude::*;
 
@@ -54,14 +54,14 @@ impl SweepTable {
         self.rows[row][0].parse().unwrap_or(0)
     }
 
-    /// `key=value, …` of a row.
+    /// `key=value key=value …` of a row.
     pub fn params(&self, row: usize) -> String {
         self.axes
             .iter()
             .enumerate()
             .map(|(i, k)| format!("{k}={}", self.rows[row][i + 1]))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(" ")
     }
 
     /// The rows no other row beats on both mean cost and mean p95 (lower is
@@ -144,15 +144,11 @@ pub fn pareto_png(t: &SweepTable, title: &str) -> Result<Vec<u8>, ChartError> {
             .y_label_area_size(72)
             .build_cartesian_2d(xmin..xmax, (y_lo..y_hi).log_scale())
             .map_err(err(name))?;
-        c.configure_mesh()
+        house_mesh(&mut c.configure_mesh(), false)
             .x_desc("projected monthly cost, USD (mean over replications)")
             .y_desc("latency p95, ms (log scale)")
             .x_label_formatter(&|v: &f64| fmt_usd(*v))
             .y_label_formatter(&|v: &f64| fmt_ms(*v))
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.08))
             .draw()
             .map_err(err(name))?;
         let whiskers: Vec<usize> = shown.iter().copied().filter(|&r| ci(r) > 0.0).collect();
@@ -202,13 +198,7 @@ pub fn pareto_png(t: &SweepTable, title: &str) -> Result<Vec<u8>, ChartError> {
             }))
             .map_err(err(name))?;
         }
-        c.configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .draw()
-            .map_err(err(name))?;
+        house_legend(&mut c, SeriesLabelPosition::UpperRight, 14, name)?;
         Ok(())
     })
 }
@@ -304,14 +294,12 @@ pub fn heatmap_png(
                 .cloned()
                 .unwrap_or_default()
         };
-        c.configure_mesh()
+        house_mesh(&mut c.configure_mesh(), false)
             .disable_mesh()
             .x_label_formatter(&xl)
             .y_label_formatter(&yl)
             .x_desc(t.axes.get(axes[1].0).cloned().unwrap_or_default())
             .y_desc(t.axes.get(axes[0].0).cloned().unwrap_or_default())
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
             .draw()
             .map_err(err(name))?;
         let area = c.plotting_area().dim_in_pixel();

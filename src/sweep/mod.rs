@@ -535,44 +535,29 @@ pub struct Ranked {
 /// The points of a results file that meet their SLO (and the budget, on the
 /// projected month), cheapest first (ties: lower p95, then lower index).
 pub fn rank(results: &Path, n_axes: usize, budget_usd: Option<f64>) -> anyhow::Result<Vec<Ranked>> {
-    let mut rdr = csv::Reader::from_path(results)?;
-    let head = rdr.headers()?.clone();
-    let col = |name: &str| {
-        head.iter()
-            .position(|h| h == name)
-            .ok_or_else(|| anyhow::anyhow!("results lack {name}"))
-    };
-    let (mi, pi, ai, si) = (
-        col("projected_month_usd_mean")?,
-        col("latency_p95_ms_mean")?,
-        col("availability_mean")?,
-        col("slo_met")?,
-    );
-    let mut out = Vec::new();
-    for r in rdr.records() {
-        let r = r?;
-        let num = |i: usize| {
-            r.get(i)
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(f64::NAN)
-        };
-        if r.get(si) != Some("true") {
-            continue;
+    let t = SweepTable::parse(&std::fs::read_to_string(results)?, n_axes)?;
+    for c in [
+        "projected_month_usd_mean",
+        "latency_p95_ms_mean",
+        "availability_mean",
+        "slo_met",
+    ] {
+        if t.col(c).is_none() {
+            anyhow::bail!("results lack {c}");
         }
-        let month = num(mi);
+    }
+    let mut out = Vec::new();
+    for r in (0..t.rows.len()).filter(|&r| t.met(r)) {
+        let month = t.num(r, "projected_month_usd_mean");
         if budget_usd.is_some_and(|b| month.is_nan() || month > b) {
             continue;
         }
-        let params = (0..n_axes)
-            .map(|k| format!("{}={}", &head[1 + k], &r[1 + k]))
-            .collect::<Vec<_>>()
-            .join(" ");
         out.push(Ranked {
-            point: r[0].parse().unwrap_or(0),
-            params,
+            point: t.point(r),
+            params: t.params(r),
             month_usd: month,
-            p95_ms: num(pi),
-            availability: num(ai),
+            p95_ms: t.num(r, "latency_p95_ms_mean"),
+            availability: t.num(r, "availability_mean"),
         });
     }
     out.sort_by(|a, b| {
