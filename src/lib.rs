@@ -21,7 +21,6 @@ pub mod cli;
 pub mod engine;
 pub mod metrics;
 pub mod model;
-pub mod region;
 pub mod report;
 pub mod rng;
 pub mod run;

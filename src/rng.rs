@@ -29,6 +29,17 @@ pub fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// FNV-1a: a stable 64-bit hash of bytes (the same on every machine and
+/// version): session ids, region names, parameter names.
+pub fn fnv1a(s: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 /// The generator for `stream` of the run with `seed`.
 pub fn stream(seed: u64, stream: Stream) -> SimRng {
     let s = mix64(seed ^ mix64(stream as u64));

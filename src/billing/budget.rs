@@ -10,9 +10,18 @@
 //! projected past its end at its average cost rate; alerts in that part are
 //! marked `projected`.
 
-use crate::metrics::{AlertRow, TimelineRow};
-use crate::scenario::{AlertKind, Budget};
+use crate::metrics::{AlertRow, Summary, TimelineRow};
 use crate::units::US_PER_SEC;
+use serde::{Deserialize, Serialize};
+
+/// What an AWS Budgets alert compares with its threshold: the month-to-date
+/// cost (ACTUAL) or the forecast month-end cost (FORECASTED).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertKind {
+    Actual,
+    Forecasted,
+}
 
 /// Which costs a budget covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,35 +75,21 @@ pub struct BudgetSpec {
     pub alerts: Vec<(f64, AlertKind)>,
 }
 
-/// The budgets of a scenario's `[budget]`.
-pub fn specs(b: &Budget) -> Result<Vec<BudgetSpec>, String> {
-    let alerts: Vec<(f64, AlertKind)> =
-        b.alerts.iter().map(|a| (a.threshold_pct, a.kind)).collect();
-    let mut out = vec![BudgetSpec {
-        name: "monthly".into(),
-        scope: Scope::Total,
-        monthly_usd: b.monthly_usd,
-        alerts: alerts.clone(),
-    }];
-    for s in &b.services {
-        let scope = Scope::parse(&s.service).ok_or_else(|| {
-            format!(
-                "`{}` is not a cost scope (expected compute/EC2, database/RDS, cache, network, load_balancer, storage, llm or total)",
-                s.service
-            )
-        })?;
-        out.push(BudgetSpec {
-            name: s.name.clone().unwrap_or_else(|| s.service.clone()),
-            scope,
-            monthly_usd: s.monthly_usd,
-            alerts: if s.alerts.is_empty() {
-                alerts.clone()
-            } else {
-                s.alerts.iter().map(|a| (a.threshold_pct, a.kind)).collect()
-            },
-        });
+/// The run's cost scaled to the length of the calendar month in which the
+/// trace starts (the run's average cost rate over the whole month).
+pub fn projected_month_usd(s: &Summary, start_epoch_us: i64) -> f64 {
+    if s.sim_seconds <= 0.0 {
+        return 0.0;
     }
-    Ok(out)
+    s.cost_total_usd() / s.sim_seconds * month_seconds(start_epoch_us)
+}
+
+/// Seconds in the calendar month (UTC) containing the instant.
+pub fn month_seconds(epoch_us: i64) -> f64 {
+    let days = jiff::Timestamp::from_microsecond(epoch_us)
+        .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).days_in_month())
+        .unwrap_or(30);
+    f64::from(days) * 86_400.0
 }
 
 /// Cost of `scope` at `t_s` seconds: from the timeline inside the run, then

@@ -12,7 +12,7 @@ use crate::trace::{TraceKind, TraceRow};
 use crate::units::US_PER_SEC;
 use rand_distr::{Distribution, Exp1};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ArrivalProcess {
     /// A Poisson process inside each row interval.
     #[default]

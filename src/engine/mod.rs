@@ -29,6 +29,7 @@ use crate::model::autoscaler::target_tracking::{TargetTracking, TargetTrackingSp
 use crate::model::autoscaler::{Observation, Policy, ReplicaView};
 use crate::model::metrics::{MemoryModel, MetricsWindow, Snapshot};
 use crate::model::service::ServiceDist;
+pub use crate::model::spot::{SPOT_NOTICE_US, SpotPlan};
 use crate::rng::{Stream, stream};
 use crate::trace::{TraceKind, TraceRow};
 use crate::units::{US_PER_MIN, US_PER_SEC};
@@ -118,13 +119,17 @@ impl SimConfig {
     /// between `min` and `max` replicas, 1 CPU requested per pod, default
     /// controller options: the HPA benchmark's and example's configuration.
     pub fn with_cpu_hpa(mut self, min: u32, max: u32, target_pct: u32) -> SimConfig {
-        let spec = crate::model::autoscaler::hpa::manifest::hpa_from_doc(
-            "cpu-hpa".into(),
-            serde_json::json!({ "minReplicas": min, "maxReplicas": max, "metrics": [
-                { "type": "Resource", "resource": { "name": "cpu",
-                  "target": { "type": "Utilization", "averageUtilization": target_pct } } } ] }),
-        )
-        .expect("invariant: a CPU utilisation HPA built here is a valid manifest");
+        use crate::model::autoscaler::hpa::spec::{HpaSpec, MetricSpec, ResourceName, Target};
+        let spec = HpaSpec {
+            name: "cpu-hpa".into(),
+            min_replicas: min as i32,
+            max_replicas: max as i32,
+            metrics: vec![MetricSpec::Resource {
+                resource: ResourceName::Cpu,
+                target: Target::Utilization(target_pct as i32),
+            }],
+            behavior: None,
+        };
         self.scaling = ScalingPlan {
             min,
             max,
@@ -141,25 +146,6 @@ impl SimConfig {
         self
     }
 }
-
-/// Spot capacity with ECS capacity-provider strategy semantics: the first
-/// `base` replicas on demand, the rest split by the weights as they are
-/// placed; a spot replica is unavailable while the spot price is above the
-/// maximum price (it stays pending, unbilled, unless `fallback_to_on_demand`);
-/// interruptions are a Poisson process per spot replica with a 2-minute notice.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SpotPlan {
-    pub base: u32,
-    pub on_demand_weight: u32,
-    pub spot_weight: u32,
-    pub usd_per_hour: f64,
-    pub available: bool,
-    pub fallback_to_on_demand: bool,
-    pub interruptions_per_hour: f64,
-}
-
-/// Notice given before a spot interruption, µs.
-pub const SPOT_NOTICE_US: u64 = 120 * US_PER_SEC;
 
 /// How capacity is controlled during a run.
 #[derive(Clone, Debug, PartialEq)]

@@ -3,6 +3,7 @@
 //! report module writes it out.
 
 pub mod histogram;
+pub mod table;
 
 pub use histogram::{LatencyHistogram, SparseHistogram};
 

@@ -5,3 +5,4 @@ pub mod autoscaler;
 pub mod llm;
 pub mod metrics;
 pub mod service;
+pub mod spot;

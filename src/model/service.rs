@@ -1,9 +1,33 @@
 //! Service-time distributions of one request.
 
-use crate::scenario::ServiceTime;
 use crate::units::ms_to_us;
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, LogNormal};
+use serde::{Deserialize, Serialize};
+
+/// Service-time distribution of one request.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ServiceTime {
+    Exponential {
+        mean_ms: f64,
+    },
+    Lognormal {
+        mean_ms: f64,
+        cv: f64,
+    },
+    Constant {
+        mean_ms: f64,
+    },
+    /// From the request trace's `service_ms` column.
+    Trace,
+}
+
+impl Default for ServiceTime {
+    fn default() -> Self {
+        ServiceTime::Exponential { mean_ms: 100.0 }
+    }
+}
 
 /// Nearest whole µs of a non-negative time (an add and a truncation: `f64::round`
 /// is a libm call on the hot path).

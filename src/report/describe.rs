@@ -2,7 +2,7 @@
 //! report, as (label, text) pairs that the HTML and Markdown writers lay out.
 
 use crate::scenario::Scenario;
-use crate::scenario::model::{MetricSource, Platform, ServiceTime};
+use crate::scenario::schema::{MetricSource, Platform, ServiceTime};
 use crate::trace::{TraceKind, TraceMeta};
 
 #[derive(Clone, Debug, Default)]
@@ -15,7 +15,6 @@ pub struct About {
     pub scenario: Vec<(String, String)>,
     pub trace: Vec<(String, String)>,
     pub warnings: Vec<String>,
-    pub not_simulated: Vec<String>,
 }
 
 fn metric(m: &MetricSource) -> &'static str {
@@ -308,7 +307,6 @@ impl About {
             scenario: s,
             trace,
             warnings: sc.warnings.clone(),
-            not_simulated: sc.not_simulated.clone(),
         }
     }
 }

@@ -222,7 +222,7 @@ pub fn blocks<'a>(o: &RunOutcome, info: &RunInfo, charts: Option<&'a RunCharts>)
             "{} regions; traffic split by share, a failed region's share moving to the regions up; the figures above are all regions together. regions.csv and timeline_regions.csv hold each region's numbers.",
             o.regions.len()
         )));
-        b.push(Block::Table(super::regions::table(o)));
+        b.push(Block::Table(regions_table(o)));
     }
     b.push(Block::Heading("Cost breakdown".into()));
     let total = s.cost_total_usd();
@@ -395,15 +395,9 @@ pub fn blocks<'a>(o: &RunOutcome, info: &RunInfo, charts: Option<&'a RunCharts>)
         }
     }
 
-    if !a.warnings.is_empty() || !a.not_simulated.is_empty() {
+    if !a.warnings.is_empty() {
         b.push(Block::Heading("Notes".into()));
-        let mut items: Vec<String> = a.warnings.iter().map(|w| format!("warning: {w}")).collect();
-        if !a.not_simulated.is_empty() {
-            items.push(format!(
-                "present in the scenario but not simulated: {}",
-                a.not_simulated.join("; ")
-            ));
-        }
+        let items: Vec<String> = a.warnings.iter().map(|w| format!("warning: {w}")).collect();
         b.push(Block::List(items));
     }
     b.push(Block::Para(
@@ -596,4 +590,64 @@ pub fn render_md(blocks: &[Block<'_>]) -> String {
         }
     }
     m
+}
+
+/// The review's table of a multi-region run, one row per region.
+/// The report's regions table: (region, values…).
+pub fn regions_table(o: &RunOutcome) -> Table {
+    let ms = |v: Option<f64>| {
+        v.map(|x| format!("{x:.1} ms"))
+            .unwrap_or_else(|| "n/a".into())
+    };
+    Table {
+        id: "regions",
+        head: [
+            "region",
+            "share",
+            "outage",
+            "served",
+            "dropped",
+            "p95",
+            "availability",
+            "replicas mean",
+            "cost",
+            "of which replication",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: o
+            .regions
+            .iter()
+            .map(|r| {
+                let s = &r.outcome.summary;
+                vec![
+                    if r.aws_region == r.name {
+                        r.name.clone()
+                    } else {
+                        format!("{} ({})", r.name, r.aws_region)
+                    },
+                    format!("{:.0} %", r.weight * 100.0),
+                    if r.outages_s.is_empty() {
+                        "—".into()
+                    } else {
+                        r.outages_s
+                            .iter()
+                            .map(|(a, b)| match b {
+                                Some(b) => format!("{:.1} h to {:.1} h", a / 3600.0, b / 3600.0),
+                                None => format!("from {:.1} h", a / 3600.0),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                    int(s.requests_served),
+                    int(s.requests_dropped),
+                    ms(s.latency_p95_ms),
+                    format!("{:.4} %", s.availability() * 100.0),
+                    format!("{:.2}", s.replicas_mean),
+                    format!("${:.4}", s.cost_total_usd()),
+                    format!("${:.4}", s.fixed.network_usd),
+                ]
+            })
+            .collect(),
+    }
 }

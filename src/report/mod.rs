@@ -6,6 +6,7 @@
 pub mod chart;
 pub mod compare;
 pub mod describe;
+pub mod format;
 pub mod gallery;
 pub mod html;
 pub mod regions;
@@ -71,22 +72,7 @@ fn opt(v: Option<f64>, decimals: usize) -> String {
     v.map(|x| format!("{x:.decimals$}")).unwrap_or_default()
 }
 
-/// The run's cost scaled to the length of the calendar month in which the
-/// trace starts (the run's average cost rate over the whole month).
-pub fn projected_month_usd(s: &Summary, start_epoch_us: i64) -> f64 {
-    if s.sim_seconds <= 0.0 {
-        return 0.0;
-    }
-    s.cost_total_usd() / s.sim_seconds * month_seconds(start_epoch_us)
-}
-
-/// Seconds in the calendar month (UTC) containing the instant.
-pub fn month_seconds(epoch_us: i64) -> f64 {
-    let days = jiff::Timestamp::from_microsecond(epoch_us)
-        .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).days_in_month())
-        .unwrap_or(30);
-    f64::from(days) * 86_400.0
-}
+pub use crate::billing::budget::{month_seconds, projected_month_usd};
 
 pub fn slo_p95_met(s: &Summary, info: &RunInfo) -> bool {
     s.latency_p95_ms.is_some_and(|p| p <= info.slo_p95_ms)

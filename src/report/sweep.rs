@@ -1,91 +1,16 @@
 //! Sweep results read back for people: the cost-vs-p95 Pareto chart, the
 //! heatmap of a two-axis grid, and the planner's page. Reads `results.csv`
-//! text (the sweep's contract), never the engine.
+//! (the sweep's contract) as a [`SweepTable`], never the engine.
 
 use super::chart::{
     BLUE, ChartError, DARK, FONT, GREY, TimeAxis, VERMILION, err, fmt_latency, fmt_ms, fmt_usd,
     house_legend, house_mesh, render_sized,
 };
+pub use crate::metrics::table::SweepTable;
 use plotters::prelude::*;
 
 pub const WIDTH: u32 = 1200;
 pub const HEIGHT: u32 = 600;
-
-/// `results.csv` parsed: one row per grid point.
-#[derive(Clone, Debug)]
-pub struct SweepTable {
-    pub head: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-    /// The axis keys (the columns after `point`).
-    pub axes: Vec<String>,
-}
-
-impl SweepTable {
-    pub fn parse(text: &str, n_axes: usize) -> Result<SweepTable, csv::Error> {
-        let mut rdr = csv::Reader::from_reader(text.as_bytes());
-        let head: Vec<String> = rdr.headers()?.iter().map(str::to_string).collect();
-        let rows = rdr
-            .records()
-            .map(|r| r.map(|r| r.iter().map(str::to_string).collect()))
-            .collect::<Result<Vec<Vec<String>>, _>>()?;
-        let axes = head.iter().skip(1).take(n_axes).cloned().collect();
-        Ok(SweepTable { head, rows, axes })
-    }
-
-    pub fn col(&self, name: &str) -> Option<usize> {
-        self.head.iter().position(|h| h == name)
-    }
-
-    /// A number of a row (NaN when empty or absent).
-    pub fn num(&self, row: usize, name: &str) -> f64 {
-        self.col(name)
-            .and_then(|c| self.rows[row].get(c))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(f64::NAN)
-    }
-
-    pub fn met(&self, row: usize) -> bool {
-        self.col("slo_met")
-            .and_then(|c| self.rows[row].get(c))
-            .is_some_and(|v| v == "true")
-    }
-
-    pub fn point(&self, row: usize) -> usize {
-        self.rows[row][0].parse().unwrap_or(0)
-    }
-
-    /// `key=value key=value …` of a row.
-    pub fn params(&self, row: usize) -> String {
-        self.axes
-            .iter()
-            .enumerate()
-            .map(|(i, k)| format!("{k}={}", self.rows[row][i + 1]))
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    /// The rows no other row beats on both mean cost and mean p95 (lower is
-    /// better for both), cheapest first.
-    pub fn pareto(&self) -> Vec<usize> {
-        let cost = |r| self.num(r, "cost_total_usd_mean");
-        let p95 = |r| {
-            let v = self.num(r, "latency_p95_ms_mean");
-            if v.is_nan() { f64::INFINITY } else { v }
-        };
-        let n = self.rows.len();
-        let mut front: Vec<usize> = (0..n)
-            .filter(|&r| {
-                let (c, p) = (cost(r), p95(r));
-                !(0..n).any(|o| {
-                    let (oc, op) = (cost(o), p95(o));
-                    oc <= c && op <= p && (oc < c || op < p)
-                })
-            })
-            .collect();
-        front.sort_by(|a, b| cost(*a).total_cmp(&cost(*b)).then(a.cmp(b)));
-        front
-    }
-}
 
 /// `pareto.png`: every point's projected monthly cost against its p95
 /// (log scale), points meeting the SLO filled, the front joined, 95 %
@@ -396,123 +321,4 @@ pub fn heatmap_png(
         .map_err(err(name))?;
         Ok(())
     })
-}
-
-/// What `meshsim plan` found, for its page.
-#[derive(Clone, Debug)]
-pub struct Plan {
-    pub scenario: String,
-    pub trace: String,
-    pub slo_p95_ms: f64,
-    pub budget_usd: Option<f64>,
-    pub replications: u32,
-    pub search: crate::sweep::PlanSearch,
-    /// Configurations meeting the SLO (and budget), cheapest first.
-    pub ranked: Vec<crate::sweep::Ranked>,
-}
-
-impl Plan {
-    /// One line: what was searched and against what.
-    pub fn headline(&self) -> String {
-        let how = if self.search.rounds == 0 {
-            format!("all {} configurations", self.search.grid_points)
-        } else {
-            format!(
-                "{} of {} configurations, coarse to fine in {} rounds",
-                self.search.evaluated, self.search.grid_points, self.search.rounds
-            )
-        };
-        format!(
-            "plan: {} on {}, {how} ({} replications each); SLO p95 <= {} ms{}",
-            self.scenario,
-            self.trace,
-            self.replications,
-            self.slo_p95_ms,
-            self.budget_usd
-                .map(|b| format!(", budget <= ${b}/month"))
-                .unwrap_or_default()
-        )
-    }
-
-    pub fn blocks<'a>(
-        &self,
-        pareto: Option<&'a [u8]>,
-        heatmap: Option<&'a [u8]>,
-    ) -> Vec<super::html::Block<'a>> {
-        use super::html::{Block, Table};
-        let mut b = vec![
-            Block::Title(format!(
-                "Capacity plan: {} on {}",
-                self.scenario, self.trace
-            )),
-            Block::Para(format!("{}.", self.headline())),
-        ];
-        match self.ranked.first() {
-            None => b.push(Block::Para(format!(
-                "No configuration meets the SLO{}. results.csv holds every configuration simulated.",
-                if self.budget_usd.is_some() {
-                    " within the budget"
-                } else {
-                    ""
-                }
-            ))),
-            Some(best) => {
-                b.push(Block::Para(format!(
-                    "Cheapest configuration meeting the SLO: {} at ${:.2} a month (p95 {:.1} ms, availability {:.4}).",
-                    best.params, best.month_usd, best.p95_ms, best.availability
-                )));
-                b.push(Block::Table(Table {
-                    id: "plan",
-                    head: vec![
-                        "rank".into(),
-                        "configuration".into(),
-                        "projected month".into(),
-                        "p95".into(),
-                        "availability".into(),
-                        "more than the best".into(),
-                    ],
-                    rows: self
-                        .ranked
-                        .iter()
-                        .take(10)
-                        .enumerate()
-                        .map(|(i, r)| {
-                            vec![
-                                (i + 1).to_string(),
-                                r.params.clone(),
-                                format!("${:.2}", r.month_usd),
-                                format!("{:.1} ms", r.p95_ms),
-                                format!("{:.4}", r.availability),
-                                if i == 0 {
-                                    "—".into()
-                                } else {
-                                    format!("+${:.2}", r.month_usd - best.month_usd)
-                                },
-                            ]
-                        })
-                        .collect(),
-                }));
-            }
-        }
-        if let Some(png) = pareto {
-            b.push(Block::Image {
-                file: "pareto.png",
-                caption: "Every configuration simulated: projected monthly cost against p95; filled points meet the SLO; the line joins the Pareto front.".into(),
-                png,
-                size: (WIDTH, HEIGHT),
-            });
-        }
-        if let Some(png) = heatmap {
-            b.push(Block::Image {
-                file: "heatmap.png",
-                caption: "Projected monthly cost over the two axes where the SLO is met (grey: missed; outlined: the cheapest).".into(),
-                png,
-                size: (WIDTH, HEIGHT),
-            });
-        }
-        b.push(Block::Para(
-            "results.csv: every configuration simulated (means and 95 % confidence half-widths); plan.csv: those meeting the SLO and budget, cheapest first.".into(),
-        ));
-        b
-    }
 }

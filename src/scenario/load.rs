@@ -5,7 +5,7 @@
 //! the line where the file sets it, and a "did you mean" where one is close.
 
 use super::builtin;
-use super::model::ScenarioFile;
+use super::schema::ScenarioFile;
 use std::fmt;
 use std::path::{Path, PathBuf};
 

@@ -8,14 +8,16 @@
 //! [`merge`] joins shard directories into the unsharded `results.csv`).
 
 pub mod file;
+pub mod page;
 #[cfg(feature = "parquet")]
 mod parquet;
 
 use crate::billing::PriceBook;
+use crate::billing::budget::projected_month_usd;
 use crate::engine::{ArrivalProcess, simulate};
 use crate::metrics::Summary;
-use crate::report::projected_month_usd;
-use crate::report::sweep::{SweepTable, heatmap_png, pareto_png};
+use crate::metrics::table::SweepTable;
+use crate::report::sweep::{heatmap_png, pareto_png};
 use crate::rng::mix64;
 use crate::scenario;
 use crate::trace::{TraceMeta, TraceReader, TraceRow, scan};
@@ -106,8 +108,8 @@ pub fn grid(axes: &[Axis]) -> Vec<Point> {
 pub fn point_seed(run_seed: u64, point: &Point, replication: u32) -> u64 {
     let mut h = mix64(run_seed);
     for (k, v) in &point.params {
-        h = mix64(h ^ crate::trace::session_hash(k.as_bytes()));
-        h = mix64(h ^ crate::trace::session_hash(v.as_bytes()));
+        h = mix64(h ^ crate::rng::fnv1a(k.as_bytes()));
+        h = mix64(h ^ crate::rng::fnv1a(v.as_bytes()));
     }
     mix64(h ^ u64::from(replication))
 }
@@ -326,7 +328,7 @@ pub fn run_with_progress(
                 crate::billing::fixed::apply(&sc.fixed, &mut out);
                 out
             } else {
-                crate::region::run_regions(sc, &spec.trace, &meta, seed, spec.arrivals)?
+                crate::run::region::run_regions(sc, &spec.trace, &meta, seed, spec.arrivals)?
             };
             let vals = metric_values(&out.summary, meta.start_epoch_us);
             for (k, v) in vals.into_iter().enumerate() {

@@ -3,7 +3,7 @@
 //! text otherwise; metrics are nullable floats (a confidence half-width is
 //! null with one replication); `slo_met` is a boolean.
 
-use crate::report::sweep::SweepTable;
+use crate::metrics::table::SweepTable;
 use polars::prelude::*;
 use std::path::Path;
 

@@ -10,6 +10,7 @@
 //!   their aliases such as the Azure LLM trace's `ContextTokens`), or only a
 //!   timestamp column.
 
+mod columns;
 pub mod r#gen;
 #[cfg(feature = "parquet")]
 mod parquet;
@@ -17,6 +18,7 @@ mod reader;
 
 pub use reader::{TraceReader, scan};
 
+use crate::rng::fnv1a;
 use std::path::PathBuf;
 
 /// The kind of a trace, from its header.
@@ -47,14 +49,9 @@ pub struct TraceRow {
     pub region: Option<u64>,
 }
 
-/// FNV-1a: a stable 64-bit hash of a session id (same on every machine).
+/// A stable 64-bit hash of a session id ([`fnv1a`]).
 pub fn session_hash(s: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+    fnv1a(s)
 }
 
 /// Facts about a whole trace, gathered by the validating first pass ([`scan`]).

@@ -3,7 +3,7 @@
 //! polars, so memory stays bounded by the slice, not the trace; values are
 //! validated as CSV rows are, with errors naming the file, row and column.
 
-use super::reader::{Columns, classify, parse_timestamp};
+use super::columns::{Columns, classify, parse_timestamp};
 use super::{TraceError, TraceKind, TraceRow};
 use polars::prelude::*;
 use std::fs::File;

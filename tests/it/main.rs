@@ -5,6 +5,7 @@ mod billing;
 mod cli;
 mod conservation;
 mod hpa;
+mod layers;
 mod lifecycle;
 mod llm;
 mod parquet;

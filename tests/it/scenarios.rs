@@ -54,9 +54,9 @@ fn cost_optimized_carries_the_seed_values() {
     );
     // t4g.nano on-demand in us-east-1: $0.0042 per hour.
     assert_eq!(s.compute.usd_per_hour, 0.0042);
-    // Target tracking, schedules and spot are simulated.
+    // Target tracking, schedules and spot are simulated (no warning names them).
     assert!(
-        !s.not_simulated
+        !s.warnings
             .iter()
             .any(|n| n.contains("target_tracking") || n.contains("schedule") || n.contains("spot"))
     );

@@ -13,7 +13,7 @@
 
 use super::hpa::policy::{HpaPolicy, HpaPolicySpec, source_value};
 use super::{Decision, Observation, Policy};
-use crate::scenario::MetricSource;
+use crate::model::autoscaler::MetricSource;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct KedaSpec {

@@ -12,6 +12,18 @@ pub mod schedule;
 pub mod target_tracking;
 
 use super::metrics::MetricsView;
+use serde::{Deserialize, Serialize};
+
+/// What an autoscaler's metric measures (the scenario's `metric` values).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricSource {
+    Cpu,
+    Memory,
+    QueueDepth,
+    InFlight,
+    Rps,
+}
 
 /// A replica as a Kubernetes controller would see its pod.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -22,8 +22,8 @@
 //! (a backlog-per-task custom metric).
 
 use super::{Decision, Observation, Policy};
+use crate::model::autoscaler::MetricSource;
 use crate::model::metrics::MetricsView;
-use crate::scenario::MetricSource;
 use crate::units::{US_PER_MIN, US_PER_SEC};
 
 pub const HIGH_DATAPOINTS: u32 = 3;

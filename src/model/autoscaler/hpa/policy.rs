@@ -16,9 +16,9 @@
 use super::spec::{ControllerOptions, HpaSpec, MetricSpec};
 use super::state::{Container, Phase, Pod};
 use super::{History, Observed, reconcile};
+use crate::model::autoscaler::MetricSource;
 use crate::model::autoscaler::{Decision, Observation, Policy};
 use crate::model::metrics::MetricsView;
-use crate::scenario::MetricSource;
 use crate::units::US_PER_SEC;
 use std::collections::BTreeMap;
 

@@ -22,10 +22,10 @@ use crate::metrics::{
     AlertRow, FixedCost, LatencyHistogram, RegionOutcome, RunOutcome, Summary, TimelineRow,
     quantile_ms,
 };
-use crate::rng::mix64;
+use crate::rng::{fnv1a, mix64};
 use crate::run::{RunError, sim_config};
 use crate::scenario::{RegionPlan, Scenario};
-use crate::trace::{TraceKind, TraceMeta, TraceReader, TraceRow, session_hash};
+use crate::trace::{TraceKind, TraceMeta, TraceReader, TraceRow};
 use crate::units::secs_to_us;
 use rayon::prelude::*;
 use std::path::Path;
@@ -249,7 +249,7 @@ impl<I: Iterator<Item = TraceRow>> Iterator for RegionRows<'_, I> {
 
 /// The seed of one region's run.
 fn region_seed(seed: u64, name: &str) -> u64 {
-    mix64(seed ^ session_hash(name.as_bytes()))
+    mix64(seed ^ fnv1a(name.as_bytes()))
 }
 
 /// Simulates every region of `scenario` on the trace and merges them. The

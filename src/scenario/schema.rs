@@ -2,6 +2,9 @@
 //! so that a misspelt key is an error and not a silently ignored setting.
 //! Defaults here are the "built-in defaults" layer of the configuration.
 
+pub use crate::billing::budget::AlertKind;
+pub use crate::model::autoscaler::MetricSource;
+pub use crate::model::service::ServiceTime;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -151,30 +154,6 @@ impl Default for Service {
             memory_per_request_mb: default_memory_per_request(),
             memory_request_mb: default_memory_request(),
         }
-    }
-}
-
-/// Service-time distribution of one request.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
-pub enum ServiceTime {
-    Exponential {
-        mean_ms: f64,
-    },
-    Lognormal {
-        mean_ms: f64,
-        cv: f64,
-    },
-    Constant {
-        mean_ms: f64,
-    },
-    /// From the request trace's `service_ms` column.
-    Trace,
-}
-
-impl Default for ServiceTime {
-    fn default() -> Self {
-        ServiceTime::Exponential { mean_ms: 100.0 }
     }
 }
 
@@ -357,16 +336,6 @@ fn default_metrics_window() -> u32 {
     30
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum MetricSource {
-    Cpu,
-    Memory,
-    QueueDepth,
-    InFlight,
-    Rps,
-}
-
 /// AWS Application Auto Scaling target tracking.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -516,13 +485,6 @@ pub struct Llm {
     /// prices apply); default: the scenario's `region`.
     #[serde(default)]
     pub region: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum AlertKind {
-    Actual,
-    Forecasted,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]

@@ -13,6 +13,8 @@ use crate::trace::{TraceError, TraceKind, TraceMeta, TraceReader, scan};
 use crate::units::{ms_to_us, secs_to_us};
 use std::path::Path;
 
+pub mod region;
+
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(transparent)]
@@ -185,11 +187,11 @@ pub fn run_file(
         crate::billing::fixed::apply(&scenario.fixed, &mut outcome);
         outcome
     } else {
-        crate::region::run_regions(scenario, trace, &meta, seed, arrivals)?
+        region::run_regions(scenario, trace, &meta, seed, arrivals)?
     };
     if !scenario.budgets.is_empty() {
         let llm_alerts = std::mem::take(&mut outcome.alerts);
-        let month_s = crate::report::month_seconds(meta.start_epoch_us);
+        let month_s = crate::billing::budget::month_seconds(meta.start_epoch_us);
         outcome.alerts = crate::billing::budget::evaluate(
             &scenario.budgets,
             &outcome.timeline,

@@ -1,0 +1,316 @@
+//! The command line's arguments (clap derive): commands, their flags and help.
+
+use crate::engine::ArrivalProcess;
+use crate::trace::r#gen;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// `--arrivals`: how arrivals are spread inside a rate trace's rows.
+fn parse_arrivals(s: &str) -> Result<ArrivalProcess, String> {
+    match s {
+        "poisson" => Ok(ArrivalProcess::Poisson),
+        "uniform" => Ok(ArrivalProcess::Uniform),
+        other => Err(format!(
+            "`{other}` is not an arrival process (expected poisson: a Poisson process inside each row interval, or uniform: evenly spaced arrivals)"
+        )),
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "meshsim",
+    version,
+    about = "Cost and autoscaling simulator: replay a workload trace against a scenario's scaling rules"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Simulate one scenario on one trace and write its run directory.
+    Run(RunArgs),
+    /// Run several scenarios on the same trace (in parallel) and compare them
+    /// side by side: table, compare.csv, overlay chart, compare.html.
+    Compare(CompareArgs),
+    /// Run every built-in scenario on one trace (in parallel): gallery.csv, an
+    /// index page linking each run's report, and the run directories.
+    Gallery(GalleryArgs),
+    /// Generate or inspect traces.
+    #[command(subcommand)]
+    Trace(TraceCommand),
+    /// List the scenarios (built-in and in ./scenarios/).
+    Scenarios,
+    /// Check scenario files without simulating.
+    Validate(ValidateArgs),
+    /// Show how two scenarios differ, key by key (defaults included).
+    Diff(DiffArgs),
+    /// Kubernetes HPA tools.
+    #[command(subcommand)]
+    Hpa(HpaCommand),
+    /// Run a grid of scenario overrides × replications in parallel (resumable, shardable).
+    Sweep(SweepArgs),
+    /// Find the cheapest configuration that meets a p95 SLO (and a budget) by
+    /// sweeping the given axes.
+    Plan(PlanArgs),
+    /// Join shard directories of one sweep into a single results.csv.
+    Merge(MergeArgs),
+    /// List or query the pricing catalogue (every price with its source and date).
+    Pricing(PricingArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// Scenario name or path (or `scenario` in the sweep file).
+    pub scenario: Option<String>,
+    /// Trace file (or `trace` in the sweep file).
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// A sweep file (TOML: scenario, trace, axes, replications, seed, SLO,
+    /// out; see docs/sweeps.md). Flags override its values.
+    #[arg(long, value_name = "SWEEP.toml")]
+    pub file: Option<PathBuf>,
+    /// An axis: key.path=v1,v2,… or key.path=start..end:step (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUES")]
+    pub set: Vec<String>,
+    /// Seeds per grid point (default 1).
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Run seed (default 1).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output directory (default: reports/sweep-<scenario>-<trace>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run one slice of the grid: K/N runs the points whose index is K mod N.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    #[arg(long, default_value = "poisson", value_parser = parse_arrivals)]
+    pub arrivals: ArrivalProcess,
+    /// Skip pareto.png and heatmap.png.
+    #[arg(long)]
+    pub no_charts: bool,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Two or more scenario names or paths.
+    #[arg(required = true, num_args = 2..)]
+    pub scenarios: Vec<String>,
+    #[arg(long)]
+    pub trace: PathBuf,
+    /// Output directory (default: reports/compare-<a>-<b>…-<trace>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Override a key in every scenario (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub set: Vec<String>,
+    #[arg(long, default_value = "poisson", value_parser = parse_arrivals)]
+    pub arrivals: ArrivalProcess,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Skip the PNG charts.
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    pub scenario: String,
+    #[arg(long)]
+    pub trace: PathBuf,
+    /// The p95 latency the configuration must meet, ms.
+    #[arg(long)]
+    pub slo_p95_ms: f64,
+    /// The most the configuration may cost in a month (projected), USD.
+    #[arg(long)]
+    pub budget_usd: Option<f64>,
+    /// An axis to search: key.path=v1,v2,… or key.path=start..end:step (repeatable).
+    #[arg(long = "vary", value_name = "KEY.PATH=VALUES", required = true)]
+    pub vary: Vec<String>,
+    #[arg(long, default_value_t = 2)]
+    pub replications: u32,
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Grids larger than this are searched coarse to fine instead of whole
+    /// (see docs/sweeps.md).
+    #[arg(long, default_value_t = 150)]
+    pub max_points: usize,
+    /// Skip pareto.png and heatmap.png (plan.html then has no images).
+    #[arg(long)]
+    pub no_charts: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HpaCommand {
+    /// Print, as JSON, what the Kubernetes HPA controller decides in one
+    /// reconcile of a real autoscaling/v2 manifest on a snapshot of pods,
+    /// metrics and history (schema: DESIGN §5, docs/hpa.md).
+    Explain(ExplainArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Scenario name (built-in or ./scenarios/NAME.toml) or path to a .toml file.
+    pub scenario: String,
+    /// Trace file (CSV; Parquet when built with the `parquet` feature).
+    #[arg(long)]
+    pub trace: PathBuf,
+    /// Output directory (default: reports/<scenario>-<trace>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Override a scenario key, e.g. --set scaling.min=2 (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Arrivals inside a rate trace's rows.
+    #[arg(long, default_value = "poisson", value_parser = parse_arrivals)]
+    pub arrivals: ArrivalProcess,
+    /// Skip the PNG charts (report.html and report.md are still written, without images).
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TraceCommand {
+    /// Write a synthetic rate trace (timestamp,rps).
+    Gen(GenArgs),
+    /// Rows, span, mean and peak rate of a trace.
+    Info(InfoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GalleryArgs {
+    #[arg(long)]
+    pub trace: PathBuf,
+    /// Output directory (default: reports/gallery-<trace>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Skip the PNG charts.
+    #[arg(long)]
+    pub no_charts: bool,
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Scenario names or paths to .toml files.
+    #[arg(required = true)]
+    pub scenarios: Vec<String>,
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    pub a: String,
+    pub b: String,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Shard directories (each holds sweep.json and points/).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Skip pareto.png and heatmap.png.
+    #[arg(long)]
+    pub no_charts: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PricingArgs {
+    /// Only this service (EC2, Fargate, RDS, RDS storage, ElastiCache, NAT Gateway, ALB, S3, CloudWatch Logs).
+    #[arg(long)]
+    pub service: Option<String>,
+    #[arg(long)]
+    pub region: Option<String>,
+    /// SKU substring, e.g. t4g or multi-az.
+    #[arg(long)]
+    pub sku: Option<String>,
+    /// on_demand or spot.
+    #[arg(long)]
+    pub option: Option<String>,
+    /// A pricing CSV to lay over the built-in catalogue.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// Print CSV (all columns) instead of a table.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// HorizontalPodAutoscaler manifest (YAML; several documents allowed).
+    #[arg(long)]
+    pub hpa: PathBuf,
+    /// Snapshot of the controller's view (JSON).
+    #[arg(long)]
+    pub state: PathBuf,
+    /// Which HPA of the manifest (by metadata.name) when it holds several.
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct GenArgs {
+    #[arg(long, value_enum)]
+    pub pattern: r#gen::Pattern,
+    /// Mean rate, requests per second.
+    #[arg(long)]
+    pub mean: f64,
+    /// Peak rate (default: a pattern-specific multiple of the mean).
+    #[arg(long)]
+    pub peak: Option<f64>,
+    /// Span of the trace: 24h, 7d, 3600s, 90m.
+    #[arg(long, default_value = "24h")]
+    pub duration: String,
+    /// Row interval: 60s, 1m, 10s.
+    #[arg(long, default_value = "60s")]
+    pub interval: String,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// First timestamp, RFC 3339; diurnal days begin here.
+    #[arg(long, default_value = "2025-11-28T05:00:00Z")]
+    pub start: String,
+    /// Multiplicative noise per row (coefficient of variation).
+    #[arg(long, default_value_t = 0.03)]
+    pub noise: f64,
+    /// Output file (default: stdout).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    pub file: PathBuf,
+    /// Bin width (seconds) for the peak rate of request traces.
+    #[arg(long, default_value_t = 60.0)]
+    pub bin: f64,
+}
