@@ -1,0 +1,157 @@
+//! What one simulation is given: the pool, the service, the scaling plan,
+//! prices and the trace's shape (all validated before).
+
+use super::*;
+
+/// Everything the engine needs, resolved from a scenario and a trace.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub concurrency: u32,
+    pub service: ServiceDist,
+    pub startup_us: u64,
+    pub timeout_us: u64,
+    pub queue_limit: u64,
+    /// Desired replica count over time: `(t_us, replicas)`, sorted by time.
+    /// Replicas of a step at t = 0 are ready at once (the service is already
+    /// running when the trace begins); later ones start pending.
+    pub capacity_steps: Vec<(u64, u32)>,
+    pub capacity_reason: String,
+    /// Autoscaling: bounds, policy and scheduled actions.
+    pub scaling: ScalingPlan,
+    /// Spot capacity (ECS capacity-provider strategy), if any.
+    pub spot: Option<SpotPlan>,
+    /// Bedrock calls made while serving requests, if any.
+    pub llm: Option<crate::model::llm::LlmPlan>,
+    pub usd_per_hour: f64,
+    pub memory: MemoryModel,
+    pub trace_kind: TraceKind,
+    pub median_interval_us: u64,
+    pub end_us: u64,
+    pub arrivals: ArrivalProcess,
+    /// Seconds of metric history kept for autoscalers.
+    pub metrics_window_s: usize,
+    /// Region outages `(start_us, end_us)` (end `u64::MAX`: no recovery),
+    /// sorted and disjoint. At the start every replica stops (billing ends;
+    /// requests in service or waiting are dropped) and the autoscaler's
+    /// decisions are ignored; arrivals during an outage are rejected. At the
+    /// end the replica count before the outage is started again (cold).
+    pub outages: Vec<(u64, u64)>,
+    /// Keep each minute's latency histogram (sparse) in the outcome, so that
+    /// the timelines of several runs (regions) can be merged exactly.
+    pub keep_minute_histograms: bool,
+}
+
+impl SimConfig {
+    /// A fixed pool on a constant-shape rate trace of `span_s` seconds:
+    /// `replicas` warm replicas of `concurrency` slots, no timeouts and no queue
+    /// limit, $1 per replica-hour, Poisson arrivals. The building block of the
+    /// queueing tests, examples and benchmarks; adjust fields as needed.
+    pub fn fixed_pool(
+        replicas: u32,
+        concurrency: u32,
+        service: ServiceDist,
+        span_s: u64,
+    ) -> SimConfig {
+        SimConfig {
+            concurrency,
+            service,
+            startup_us: 30 * US_PER_SEC,
+            timeout_us: u64::MAX / 4,
+            queue_limit: u64::MAX,
+            capacity_steps: vec![(0, replicas)],
+            capacity_reason: "fixed pool".into(),
+            scaling: ScalingPlan::fixed(),
+            spot: None,
+            llm: None,
+            usd_per_hour: 1.0,
+            memory: MemoryModel {
+                base_mb: 128.0,
+                per_request_mb: 8.0,
+                request_mb: 512.0,
+            },
+            trace_kind: TraceKind::Rate,
+            median_interval_us: span_s * US_PER_SEC,
+            end_us: span_s * US_PER_SEC,
+            arrivals: ArrivalProcess::Poisson,
+            metrics_window_s: 900,
+            outages: Vec::new(),
+            keep_minute_histograms: false,
+        }
+    }
+}
+
+impl SimConfig {
+    /// The same pool under a Kubernetes HPA on CPU utilisation (`target_pct`)
+    /// between `min` and `max` replicas, 1 CPU requested per pod, default
+    /// controller options: the HPA benchmark's and example's configuration.
+    pub fn with_cpu_hpa(mut self, min: u32, max: u32, target_pct: u32) -> SimConfig {
+        use crate::model::autoscaler::hpa::spec::{HpaSpec, MetricSpec, ResourceName, Target};
+        let spec = HpaSpec {
+            name: "cpu-hpa".into(),
+            min_replicas: min as i32,
+            max_replicas: max as i32,
+            metrics: vec![MetricSpec::Resource {
+                resource: ResourceName::Cpu,
+                target: Target::Utilization(target_pct as i32),
+            }],
+            behavior: None,
+        };
+        self.scaling = ScalingPlan {
+            min,
+            max,
+            policy: PolicySpec::Hpa(Box::new(HpaPolicySpec {
+                spec,
+                controller: Default::default(),
+                sources: Default::default(),
+                cpu_request_milli: 1000,
+                memory_request_bytes: 512 << 20,
+                metrics_window_s: 30,
+            })),
+            schedule: Vec::new(),
+        };
+        self
+    }
+}
+
+/// How capacity is controlled during a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScalingPlan {
+    /// Bounds at the start (after the schedule's initial state).
+    pub min: u32,
+    pub max: u32,
+    pub policy: PolicySpec,
+    /// Scheduled actions firing during the run, sorted by time.
+    pub schedule: Vec<ScheduledAction>,
+}
+
+impl ScalingPlan {
+    /// No autoscaling: capacity changes only through `capacity_steps`.
+    pub fn fixed() -> ScalingPlan {
+        ScalingPlan {
+            min: 0,
+            max: u32::MAX,
+            policy: PolicySpec::None,
+            schedule: Vec::new(),
+        }
+    }
+}
+
+/// The dynamic policy, as plain data; the engine builds its state machine.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PolicySpec {
+    None,
+    TargetTracking(TargetTrackingSpec),
+    Hpa(Box<HpaPolicySpec>),
+    Keda(Box<KedaSpec>),
+}
+
+impl PolicySpec {
+    pub(super) fn build(&self) -> Option<Box<dyn Policy>> {
+        match self {
+            PolicySpec::None => None,
+            PolicySpec::TargetTracking(s) => Some(Box::new(TargetTracking::new(s.clone()))),
+            PolicySpec::Hpa(s) => Some(Box::new(HpaPolicy::new((**s).clone()))),
+            PolicySpec::Keda(s) => Some(Box::new(KedaPolicy::new((**s).clone()))),
+        }
+    }
+}

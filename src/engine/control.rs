@@ -1,0 +1,300 @@
+//! Control: the autoscaler's decisions, scheduled actions, forced capacity
+//! steps, region outages and spot interruption notices.
+
+use super::*;
+
+impl Engine {
+    /// Time of the next outage boundary.
+    pub(super) fn next_outage(&self) -> u64 {
+        self.cfg
+            .outages
+            .get(self.outage_i)
+            .map_or(u64::MAX, |o| if self.outage_end_next { o.1 } else { o.0 })
+    }
+
+    /// The region fails: every replica stops now, the work it held and the
+    /// queue are dropped.
+    pub(super) fn fail_region(&mut self) {
+        self.down = true;
+        self.desired_before_outage = self.desired;
+        let lost = self.busy_all + self.queue.len() as u64;
+        self.dropped += lost;
+        self.minute.dropped += lost;
+        self.queue.clear();
+        for id in 0..self.replicas.len() {
+            match self.replicas[id].state {
+                ReplicaState::Gone => {}
+                ReplicaState::Pending => self.stop_replica(id as u32),
+                ReplicaState::Ready | ReplicaState::Draining => {
+                    if self.replicas[id].state == ReplicaState::Ready {
+                        self.ready_replicas -= 1;
+                    }
+                    self.replicas[id].busy = 0;
+                    self.stop_replica(id as u32);
+                }
+            }
+        }
+        // Completions still in the heap belong to gone replicas and are skipped.
+        self.busy_all = 0;
+        self.busy_ready = 0;
+        self.free.clear();
+        self.free_slots = 0;
+        self.spot_live = 0;
+        let from = self.desired;
+        self.desired = 0;
+        self.record_scaling(
+            "region",
+            from,
+            0,
+            0,
+            format!("region failure: {from} replicas lost, {lost} requests in service or waiting dropped; traffic moves to the other regions"),
+        );
+    }
+
+    /// The region is back: the replicas it had start again (cold).
+    pub(super) fn recover_region(&mut self) {
+        self.down = false;
+        let n = self
+            .desired_before_outage
+            .clamp(self.control.min, self.control.max.max(self.control.min));
+        self.scale_to(n, false);
+        self.record_scaling(
+            "region",
+            0,
+            n,
+            n,
+            format!("region recovered: {n} replicas starting"),
+        );
+    }
+
+    /// A spot interruption notice: the replica drains for up to 2 minutes
+    /// and a replacement starts now.
+    pub(super) fn spot_notice(&mut self, id: u32) {
+        let state = self.replicas[id as usize].state;
+        if !matches!(state, ReplicaState::Pending | ReplicaState::Ready) {
+            return;
+        }
+        self.spot_interruptions += 1;
+        if state == ReplicaState::Pending {
+            self.stop_replica(id);
+        } else {
+            self.begin_drain(id as usize);
+            if self.replicas[id as usize].state == ReplicaState::Draining {
+                self.spot_deadlines
+                    .push_back((self.now + SPOT_NOTICE_US, id));
+            }
+        }
+        self.create_replica(false);
+        let d = self.desired;
+        self.record_scaling(
+            "spot",
+            d,
+            d,
+            d,
+            format!(
+                "spot interruption notice for replica {id}: 2-minute warning, replacement started"
+            ),
+        );
+    }
+
+    /// The end of a spot notice: work still in flight is dropped.
+    pub(super) fn spot_deadline(&mut self, id: u32) {
+        let r = &mut self.replicas[id as usize];
+        if r.state != ReplicaState::Draining {
+            return;
+        }
+        let busy = u64::from(r.busy);
+        r.busy = 0;
+        self.dropped += busy;
+        self.minute.dropped += busy;
+        self.busy_all -= busy;
+        self.stop_replica(id);
+    }
+
+    /// Changes the number of live (pending + ready) replicas to `n`.
+    /// Scale-in removes pending replicas first, then the newest ready ones
+    /// (Kubernetes' pod deletion order prefers unready and newer pods); a
+    /// removed ready replica drains: no new work, in-flight work finishes.
+    pub(super) fn scale_to(&mut self, n: u32, initial: bool) {
+        let current = self.desired;
+        self.desired = n;
+        if n > current {
+            for _ in current..n {
+                self.create_replica(initial);
+            }
+        } else {
+            let mut remove = current - n;
+            for id in (0..self.replicas.len()).rev() {
+                if remove == 0 {
+                    break;
+                }
+                if self.replicas[id].state == ReplicaState::Pending {
+                    self.stop_replica(id as u32);
+                    remove -= 1;
+                }
+            }
+            for id in (0..self.replicas.len()).rev() {
+                if remove == 0 {
+                    break;
+                }
+                if self.replicas[id].state == ReplicaState::Ready {
+                    self.begin_drain(id);
+                    remove -= 1;
+                }
+            }
+        }
+        self.replicas_max = self.replicas_max.max(self.live_replicas);
+    }
+
+    pub(super) fn record_scaling(
+        &mut self,
+        autoscaler: &str,
+        from: u32,
+        to: u32,
+        recommendation: u32,
+        reason: String,
+    ) {
+        self.scaling.push(ScalingEvent {
+            t_us: self.now,
+            autoscaler: autoscaler.to_string(),
+            from,
+            to,
+            recommendation,
+            reason,
+        });
+    }
+
+    /// Runs every control action due now: forced steps, then scheduled
+    /// actions, then the policy's periodic evaluation.
+    pub(super) fn run_control(&mut self) {
+        let now = self.now;
+        while self.next_outage() <= now {
+            if self.outage_end_next {
+                self.outage_i += 1;
+                self.outage_end_next = false;
+                self.recover_region();
+            } else {
+                self.outage_end_next = true;
+                self.fail_region();
+            }
+        }
+        while let Some(&(t, id)) = self.spot_deadlines.front() {
+            if t > now {
+                break;
+            }
+            self.spot_deadlines.pop_front();
+            self.spot_deadline(id);
+        }
+        while let Some(&Reverse((t, id))) = self.spot_notices.peek() {
+            if t > now {
+                break;
+            }
+            self.spot_notices.pop();
+            self.spot_notice(id);
+        }
+        while let Some(&(t, n)) = self.control.steps.get(self.control.step_i) {
+            if t > now {
+                break;
+            }
+            self.control.step_i += 1;
+            if self.down {
+                self.desired_before_outage = n;
+                continue;
+            }
+            let from = self.desired;
+            self.scale_to(n, now == 0);
+            let reason = self.control.step_reason.clone();
+            self.record_scaling("fixed", from, n, n, reason);
+        }
+        while let Some(a) = self.control.schedule.get(self.control.sched_i) {
+            if a.t_us > now {
+                break;
+            }
+            let a = a.clone();
+            self.control.sched_i += 1;
+            if let Some(m) = a.min {
+                self.control.min = m;
+            }
+            if let Some(m) = a.max {
+                self.control.max = m;
+            }
+            self.control.max = self.control.max.max(self.control.min);
+            if self.down {
+                if let Some(d) = a.desired {
+                    self.desired_before_outage = d;
+                }
+                continue;
+            }
+            let (lo, hi) = (self.control.min, self.control.max);
+            let from = self.desired;
+            let to = a.desired.unwrap_or(from).clamp(lo, hi);
+            if to != from {
+                self.scale_to(to, false);
+            }
+            let fmt = |v: Option<u32>| v.map_or("-".to_string(), |v| v.to_string());
+            let reason = format!(
+                "scheduled action {}: min {} max {} desired {} (bounds now {lo}..{hi})",
+                a.name,
+                fmt(a.min),
+                fmt(a.max),
+                fmt(a.desired)
+            );
+            self.record_scaling("schedule", from, to, a.desired.unwrap_or(to), reason);
+        }
+        if self.down && self.control.next_sync <= now {
+            // No capacity to scale while the region is down.
+            if let Some(p) = &self.control.policy {
+                self.control.next_sync = now + p.period_us();
+            }
+        }
+        if self.control.next_sync <= now
+            && let Some(mut policy) = self.control.policy.take()
+        {
+            self.control.next_sync = now + policy.period_us();
+            let mut views = std::mem::take(&mut self.control.views);
+            views.clear();
+            views.extend(
+                self.replicas
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.state != ReplicaState::Gone)
+                    .map(|(id, r)| ReplicaView {
+                        id: id as u32,
+                        created_us: r.created_us,
+                        ready_us: r.ready_us,
+                        draining: r.state == ReplicaState::Draining,
+                    }),
+            );
+            let obs = Observation {
+                now_us: now,
+                desired: self.desired,
+                min: self.control.min,
+                max: self.control.max,
+                metrics: &self.metrics,
+                replicas: &views,
+            };
+            if let Some(d) = policy.decide(&obs) {
+                let to = d.desired.clamp(self.control.min, self.control.max);
+                let from = self.desired;
+                if to != from {
+                    self.scale_to(to, false);
+                    self.record_scaling(
+                        d.by.unwrap_or(policy.name()),
+                        from,
+                        to,
+                        d.recommendation,
+                        d.reason,
+                    );
+                }
+            }
+            self.control.policy = Some(policy);
+            self.control.views = views;
+        }
+        self.next_control = self
+            .control
+            .next_time()
+            .min(self.spot_notices.peek().map_or(u64::MAX, |r| r.0.0))
+            .min(self.spot_deadlines.front().map_or(u64::MAX, |d| d.0))
+            .min(self.next_outage());
+    }
+}

@@ -1,0 +1,298 @@
+//! The pool: replicas (pending, ready, draining), their slots, the FIFO queue
+//! at the load balancer and the completions in flight.
+
+use super::*;
+
+impl Engine {
+    /// Starts service of a request on a free slot; the caller checked one exists.
+    #[inline]
+    pub(super) fn start(&mut self, arrival_us: u64, service_us: u64) {
+        let replica = loop {
+            let r = self
+                .free
+                .pop_front()
+                .expect("invariant: free_slots counts entries in `free`");
+            if self.replicas[r as usize].state == ReplicaState::Ready {
+                break r;
+            }
+        };
+        self.free_slots -= 1;
+        self.replicas[replica as usize].busy += 1;
+        self.busy_ready += 1;
+        self.busy_all += 1;
+        let c = self.begin(arrival_us, service_us, replica);
+        self.completions.push(Reverse(c));
+    }
+
+    /// Wait statistics and the completion of a request starting now on `replica`.
+    #[inline]
+    pub(super) fn begin(&mut self, arrival_us: u64, service_us: u64, replica: u32) -> Completion {
+        let wait = self.now - arrival_us;
+        self.started += 1;
+        if wait > 0 {
+            self.waited += 1;
+            self.wait_sum_us += u128::from(wait);
+        }
+        self.seq += 1;
+        Completion {
+            t_us: self.now.saturating_add(service_us),
+            seq: self.seq,
+            replica,
+            arrival_us,
+        }
+    }
+
+    /// The next waiting request that has not waited past its timeout; those
+    /// that have are dropped.
+    #[inline]
+    pub(super) fn next_waiting(&mut self) -> Option<Waiting> {
+        while let Some(w) = self.queue.pop_front() {
+            if self.now - w.arrival_us > self.cfg.timeout_us {
+                self.dropped += 1;
+                self.minute.dropped += 1;
+                continue;
+            }
+            return Some(w);
+        }
+        None
+    }
+
+    /// Gives free slots to waiting requests.
+    #[inline]
+    pub(super) fn serve_queue(&mut self) {
+        while self.free_slots > 0 {
+            let Some(w) = self.next_waiting() else { break };
+            self.start(w.arrival_us, w.service_us);
+        }
+    }
+
+    /// Completes the request at the top of the completion heap. On a ready
+    /// replica the freed slot goes straight to the next waiting request, if
+    /// any, by replacing the heap's top (one sift instead of a pop and a push).
+    #[inline]
+    pub(super) fn complete_next(&mut self) {
+        let c = self.completions.peek().expect("a completion is due").0;
+        if self.replicas[c.replica as usize].state == ReplicaState::Gone {
+            // Interrupted spot replica: its in-flight work was dropped at the deadline.
+            self.completions.pop();
+            return;
+        }
+        let latency = self.now - c.arrival_us;
+        self.served += 1;
+        self.minute.served += 1;
+        self.latency_sum_us += u128::from(latency);
+        self.latency_max_us = self.latency_max_us.max(latency);
+        self.minute_hist.record(latency);
+        match self.replicas[c.replica as usize].state {
+            ReplicaState::Ready => {
+                // Requests wait only while no slot is free, so this slot is the
+                // one the next waiting request gets.
+                if let Some(w) = self.next_waiting() {
+                    let next = self.begin(w.arrival_us, w.service_us, c.replica);
+                    *self.completions.peek_mut().expect("peeked") = Reverse(next);
+                    return;
+                }
+                self.completions.pop();
+                self.replicas[c.replica as usize].busy -= 1;
+                self.busy_ready -= 1;
+                self.busy_all -= 1;
+                self.free.push_back(c.replica);
+                self.free_slots += 1;
+            }
+            ReplicaState::Draining => {
+                self.completions.pop();
+                self.busy_all -= 1;
+                let r = &mut self.replicas[c.replica as usize];
+                r.busy -= 1;
+                if r.busy == 0 {
+                    self.stop_replica(c.replica);
+                }
+            }
+            ReplicaState::Pending | ReplicaState::Gone => {
+                panic!("invariant: a completion on a replica that was never ready")
+            }
+        }
+    }
+
+    #[inline]
+    pub(super) fn on_arrival(&mut self, a: Arrival, service_us: u64) {
+        self.arrived += 1;
+        self.minute.arrived += 1;
+        if self.down {
+            self.rejected += 1;
+            self.minute.rejected += 1;
+            return;
+        }
+        if let Some(llm) = &mut self.llm {
+            let call = llm.request(
+                a.t_us,
+                (a.tokens_in, a.tokens_out),
+                a.session,
+                &mut self.llm_rng,
+                &mut self.session_rng,
+            );
+            if call == crate::model::llm::Call::Rejected {
+                // Refused by a Bedrock cost limit: the request is rejected.
+                self.rejected += 1;
+                self.minute.rejected += 1;
+                return;
+            }
+        }
+        if self.free_slots > 0 {
+            debug_assert!(
+                self.queue.is_empty(),
+                "invariant: no free slot while requests wait"
+            );
+            self.start(a.t_us, service_us);
+        } else if (self.queue.len() as u64) < self.cfg.queue_limit {
+            self.queue.push_back(Waiting {
+                arrival_us: a.t_us,
+                service_us,
+            });
+        } else {
+            self.rejected += 1;
+            self.minute.rejected += 1;
+        }
+    }
+
+    #[inline]
+    pub(super) fn expire_head(&mut self) {
+        self.queue.pop_front();
+        self.dropped += 1;
+        self.minute.dropped += 1;
+    }
+
+    #[inline]
+    pub(super) fn make_ready(&mut self, id: u32) {
+        let r = &mut self.replicas[id as usize];
+        if r.state != ReplicaState::Pending {
+            return; // cancelled while pending
+        }
+        r.state = ReplicaState::Ready;
+        r.ready_us = Some(self.now);
+        self.ready_replicas += 1;
+        for _ in 0..self.cfg.concurrency {
+            self.free.push_back(id);
+        }
+        self.free_slots += u64::from(self.cfg.concurrency);
+        self.serve_queue();
+    }
+
+    #[inline]
+    pub(super) fn stop_replica(&mut self, id: u32) {
+        let r = &mut self.replicas[id as usize];
+        let was_draining = r.state == ReplicaState::Draining;
+        r.state = ReplicaState::Gone;
+        self.live_replicas -= 1;
+        if r.placed {
+            if r.spot {
+                let rate = self.cfg.spot.as_ref().map_or(0.0, |s| s.usd_per_hour);
+                self.spot_meter.stop(rate, r.created_us, self.now);
+                if !was_draining {
+                    self.spot_live -= 1;
+                }
+            } else {
+                self.meter
+                    .stop(self.cfg.usd_per_hour, r.created_us, self.now);
+            }
+        }
+    }
+
+    /// Capacity-provider strategy: whether the next replica goes to spot.
+    /// The first `base` replicas are on demand; after them each replica goes
+    /// to the provider furthest below its weight's share (ties: on demand).
+    #[inline]
+    pub(super) fn next_is_spot(&self) -> bool {
+        let Some(sp) = &self.cfg.spot else {
+            return false;
+        };
+        let (mut od, mut spot) = (0u32, 0u32);
+        for r in &self.replicas {
+            if matches!(r.state, ReplicaState::Pending | ReplicaState::Ready) {
+                if r.spot {
+                    spot += 1;
+                } else {
+                    od += 1;
+                }
+            }
+        }
+        if od < sp.base {
+            return false;
+        }
+        let total = f64::from(sp.on_demand_weight) + f64::from(sp.spot_weight);
+        if total == 0.0 {
+            return false;
+        }
+        let n = f64::from(od - sp.base + spot + 1);
+        let deficit_od = f64::from(sp.on_demand_weight) / total * n - f64::from(od - sp.base);
+        let deficit_spot = f64::from(sp.spot_weight) / total * n - f64::from(spot);
+        deficit_spot > deficit_od
+    }
+
+    /// Creates one replica, placed by the capacity-provider strategy.
+    #[inline]
+    pub(super) fn create_replica(&mut self, initial: bool) {
+        let id = self.replicas.len() as u32;
+        let mut spot = self.next_is_spot();
+        let mut placed = true;
+        if spot {
+            let sp = self.cfg.spot.as_ref().expect("spot chosen");
+            if !sp.available {
+                if sp.fallback_to_on_demand {
+                    spot = false;
+                } else {
+                    placed = false;
+                }
+            }
+        }
+        self.replicas.push(Replica {
+            state: ReplicaState::Pending,
+            created_us: self.now,
+            ready_us: None,
+            busy: 0,
+            spot,
+            placed,
+        });
+        self.live_replicas += 1;
+        if !placed {
+            return; // waits for spot capacity; ECS does not fall back by itself
+        }
+        if spot {
+            let sp = self.cfg.spot.as_ref().expect("spot");
+            self.spot_meter.start(sp.usd_per_hour, self.now);
+            self.spot_live += 1;
+            if sp.interruptions_per_hour > 0.0 {
+                let e: f64 =
+                    rand_distr::Distribution::sample(&rand_distr::Exp1, &mut self.spot_rng);
+                let t = self.now as f64
+                    + e / sp.interruptions_per_hour * crate::units::US_PER_HOUR as f64;
+                self.spot_notices
+                    .push(Reverse((t.min(u64::MAX as f64) as u64, id)));
+            }
+        } else {
+            self.meter.start(self.cfg.usd_per_hour, self.now);
+        }
+        if initial {
+            self.make_ready(id);
+        } else {
+            self.pending
+                .push_back((self.now.saturating_add(self.cfg.startup_us), id));
+        }
+    }
+
+    /// A ready replica stops taking work and finishes what it has.
+    #[inline]
+    pub(super) fn begin_drain(&mut self, id: usize) {
+        let busy = self.replicas[id].busy;
+        self.replicas[id].state = ReplicaState::Draining;
+        if self.replicas[id].spot {
+            self.spot_live -= 1;
+        }
+        self.ready_replicas -= 1;
+        self.busy_ready -= u64::from(busy);
+        self.free_slots -= u64::from(self.cfg.concurrency - busy);
+        if busy == 0 {
+            self.stop_replica(id as u32);
+        }
+    }
+}

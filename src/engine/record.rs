@@ -1,0 +1,95 @@
+//! Recording: per-second ticks (the integrals metric windows read) and the
+//! per-minute timeline rows.
+
+use super::*;
+
+impl Engine {
+    /// Advances the running integrals to `t`.
+    #[inline]
+    pub(super) fn advance(&mut self, t: u64) {
+        let dt = u128::from(t - self.last_t);
+        if dt > 0 {
+            let slots = u128::from(self.ready_replicas) * u128::from(self.cfg.concurrency);
+            self.busy_int += u128::from(self.busy_ready) * dt;
+            self.slots_int += slots * dt;
+            self.ready_rep_int += u128::from(self.ready_replicas) * dt;
+            self.replicas_int += u128::from(self.live_replicas) * dt;
+            self.queue_int += self.queue.len() as u128 * dt;
+            self.last_t = t;
+        }
+        self.now = t;
+    }
+
+    #[inline]
+    pub(super) fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            t_us: self.now,
+            busy_slot_us: self.busy_int,
+            ready_slot_us: self.slots_int,
+            ready_replica_us: self.ready_rep_int,
+            arrivals: self.arrived,
+        }
+    }
+
+    #[inline]
+    pub(super) fn tick(&mut self) {
+        let snap = self.snapshot();
+        self.metrics.push(snap);
+        self.metrics.ready_replicas = self.ready_replicas;
+        self.metrics.queue_depth = self.queue.len() as u64;
+        self.metrics.in_flight = self.busy_all;
+        if self.now.is_multiple_of(US_PER_MIN) || self.now == self.cfg.end_us {
+            self.close_minute(snap);
+        }
+    }
+
+    #[inline]
+    pub(super) fn close_minute(&mut self, snap: Snapshot) {
+        let start = self.minute.start;
+        if snap.t_us == start.t_us {
+            return;
+        }
+        let len_us = snap.t_us - start.t_us;
+        let slots = snap.ready_slot_us - start.ready_slot_us;
+        let m = &self.minute;
+        let h = &self.minute_hist;
+        let compute_spot = self.spot_meter.accrued_usd(self.now);
+        let compute = self.meter.accrued_usd(self.now) + compute_spot;
+        self.timeline.push(TimelineRow {
+            t_s: start.t_us / US_PER_SEC,
+            len_s: len_us as f64 / US_PER_SEC as f64,
+            arrived: m.arrived,
+            served: m.served,
+            dropped: m.dropped,
+            rejected: m.rejected,
+            replicas_ready: self.ready_replicas,
+            replicas_total: self.live_replicas,
+            replicas_desired: self.desired,
+            replicas_spot: self.spot_live,
+            cpu_util: if slots > 0 {
+                (snap.busy_slot_us - start.busy_slot_us) as f64 / slots as f64
+            } else {
+                0.0
+            },
+            queue_depth: (self.queue_int - m.queue_int_start) as f64 / len_us as f64,
+            latency_p50_ms: quantile_ms(h, 0.50),
+            latency_p95_ms: quantile_ms(h, 0.95),
+            latency_p99_ms: quantile_ms(h, 0.99),
+            cost_compute_usd: compute,
+            cost_compute_spot_usd: compute_spot,
+            fixed: Default::default(),
+            cost_llm_usd: self.llm.as_ref().map_or(0.0, |l| l.cost_usd),
+        });
+        self.minute = Minute {
+            start: snap,
+            queue_int_start: self.queue_int,
+            ..Minute::default()
+        };
+        self.hist.add(&self.minute_hist);
+        if self.cfg.keep_minute_histograms {
+            self.minute_hists
+                .push(crate::metrics::SparseHistogram::of(&self.minute_hist));
+        }
+        self.minute_hist.reset();
+    }
+}
