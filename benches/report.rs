@@ -5,7 +5,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use meshsim::billing::PriceBook;
 use meshsim::engine::ArrivalProcess;
-use meshsim::report::{RunInfo, chart, html};
+use meshsim::report::{RunInfo, chart, html, review};
 use std::hint::black_box;
 use std::path::Path;
 
@@ -22,7 +22,7 @@ fn bench(c: &mut Criterion) {
     let charts = chart::render_all(&outcome, &info).unwrap();
     g.bench_function("html_day", |b| {
         b.iter(|| {
-            let blocks = html::blocks(&outcome, &info, Some(&charts));
+            let blocks = review::blocks(&outcome, &info, Some(&charts));
             black_box(html::render_html(&blocks).len())
         })
     });

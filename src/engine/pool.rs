@@ -114,7 +114,6 @@ impl Engine {
         }
     }
 
-    #[inline]
     pub(super) fn on_arrival(&mut self, a: Arrival, service_us: u64) {
         self.arrived += 1;
         self.minute.arrived += 1;
@@ -155,14 +154,12 @@ impl Engine {
         }
     }
 
-    #[inline]
     pub(super) fn expire_head(&mut self) {
         self.queue.pop_front();
         self.dropped += 1;
         self.minute.dropped += 1;
     }
 
-    #[inline]
     pub(super) fn make_ready(&mut self, id: u32) {
         let r = &mut self.replicas[id as usize];
         if r.state != ReplicaState::Pending {
@@ -178,7 +175,6 @@ impl Engine {
         self.serve_queue();
     }
 
-    #[inline]
     pub(super) fn stop_replica(&mut self, id: u32) {
         let r = &mut self.replicas[id as usize];
         let was_draining = r.state == ReplicaState::Draining;
@@ -201,7 +197,6 @@ impl Engine {
     /// Capacity-provider strategy: whether the next replica goes to spot.
     /// The first `base` replicas are on demand; after them each replica goes
     /// to the provider furthest below its weight's share (ties: on demand).
-    #[inline]
     pub(super) fn next_is_spot(&self) -> bool {
         let Some(sp) = &self.cfg.spot else {
             return false;
@@ -230,7 +225,6 @@ impl Engine {
     }
 
     /// Creates one replica, placed by the capacity-provider strategy.
-    #[inline]
     pub(super) fn create_replica(&mut self, initial: bool) {
         let id = self.replicas.len() as u32;
         let mut spot = self.next_is_spot();
@@ -281,7 +275,6 @@ impl Engine {
     }
 
     /// A ready replica stops taking work and finishes what it has.
-    #[inline]
     pub(super) fn begin_drain(&mut self, id: usize) {
         let busy = self.replicas[id].busy;
         self.replicas[id].state = ReplicaState::Draining;

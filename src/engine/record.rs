@@ -20,7 +20,6 @@ impl Engine {
         self.now = t;
     }
 
-    #[inline]
     pub(super) fn snapshot(&self) -> Snapshot {
         Snapshot {
             t_us: self.now,
@@ -31,7 +30,6 @@ impl Engine {
         }
     }
 
-    #[inline]
     pub(super) fn tick(&mut self) {
         let snap = self.snapshot();
         self.metrics.push(snap);
@@ -43,7 +41,6 @@ impl Engine {
         }
     }
 
-    #[inline]
     pub(super) fn close_minute(&mut self, snap: Snapshot) {
         let start = self.minute.start;
         if snap.t_us == start.t_us {

@@ -82,7 +82,7 @@ pub fn table(entries: &[Entry<'_>]) -> Vec<(String, Vec<String>)> {
             )
         }),
         ("SLO", |e| {
-            let (met, _) = super::html::slo_verdict(e.outcome, e.info);
+            let (met, _) = super::review::slo_verdict(e.outcome, e.info);
             if met { "MET" } else { "MISSED" }.to_string()
         }),
         ("budget alerts", |e| {

@@ -47,7 +47,7 @@ fn row(e: &Entry<'_>) -> Vec<String> {
                     .filter(|a| a.kind.starts_with("llm_"))
                     .count()
                     .to_string(),
-                super::html::slo_verdict(o, info).0.to_string(),
+                super::review::slo_verdict(o, info).0.to_string(),
                 String::new(),
             ]);
         }
@@ -113,7 +113,7 @@ pub fn blocks<'a>(entries: &[Entry<'_>], trace: &str, seed: u64) -> Vec<Block<'a
                                 .unwrap_or_else(|| "n/a".into()),
                             format!("{:.4} %", s.availability() * 100.0),
                             format!("{} budget, {llm} LLM limit", s.budget_alerts_fired),
-                            if super::html::slo_verdict(o, info).0 {
+                            if super::review::slo_verdict(o, info).0 {
                                 "MET".into()
                             } else {
                                 "MISSED".into()

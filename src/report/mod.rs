@@ -10,6 +10,7 @@ pub mod format;
 pub mod gallery;
 pub mod html;
 pub mod regions;
+pub mod review;
 pub mod sweep;
 
 use crate::metrics::{RunOutcome, Summary};
@@ -361,7 +362,7 @@ pub fn write_run_files(
         regions::write_regions(file("regions.csv")?, o).map_err(io)?;
         regions::write_timeline_regions(file("timeline_regions.csv")?, o, info).map_err(io)?;
     }
-    let blocks = html::blocks(o, info, charts);
+    let blocks = review::blocks(o, info, charts);
     std::fs::write(dir.join("report.html"), html::render_html(&blocks))?;
     std::fs::write(dir.join("report.md"), html::render_md(&blocks))?;
     Ok(())

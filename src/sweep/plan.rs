@@ -1,0 +1,228 @@
+//! The planner: ranking the configurations that meet the SLO, and the coarse-to-fine search.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// One configuration that meets the SLO (and budget), for `meshsim plan`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ranked {
+    pub point: usize,
+    pub params: String,
+    pub month_usd: f64,
+    pub p95_ms: f64,
+    pub availability: f64,
+}
+
+/// The points of a results file that meet their SLO (and the budget, on the
+/// projected month), cheapest first (ties: lower p95, then lower index).
+pub fn rank(results: &Path, n_axes: usize, budget_usd: Option<f64>) -> anyhow::Result<Vec<Ranked>> {
+    let t = SweepTable::parse(&std::fs::read_to_string(results)?, n_axes)?;
+    for c in [
+        "projected_month_usd_mean",
+        "latency_p95_ms_mean",
+        "availability_mean",
+        "slo_met",
+    ] {
+        if t.col(c).is_none() {
+            anyhow::bail!("results lack {c}");
+        }
+    }
+    let mut out = Vec::new();
+    for r in (0..t.rows.len()).filter(|&r| t.met(r)) {
+        let month = t.num(r, "projected_month_usd_mean");
+        if budget_usd.is_some_and(|b| month.is_nan() || month > b) {
+            continue;
+        }
+        out.push(Ranked {
+            point: t.point(r),
+            params: t.params(r),
+            month_usd: month,
+            p95_ms: t.num(r, "latency_p95_ms_mean"),
+            availability: t.num(r, "availability_mean"),
+        });
+    }
+    out.sort_by(|a, b| {
+        a.month_usd
+            .total_cmp(&b.month_usd)
+            .then(a.p95_ms.total_cmp(&b.p95_ms))
+            .then(a.point.cmp(&b.point))
+    });
+    Ok(out)
+}
+
+/// Position of a grid point on each axis (first axis slowest, as [`grid`]).
+pub fn indices_of(id: usize, dims: &[usize]) -> Vec<usize> {
+    let mut rest = id;
+    let mut idx = vec![0; dims.len()];
+    for k in (0..dims.len()).rev() {
+        idx[k] = rest % dims[k];
+        rest /= dims[k];
+    }
+    idx
+}
+
+/// The grid point at `idx` (inverse of [`indices_of`]).
+pub fn id_of(idx: &[usize], dims: &[usize]) -> usize {
+    idx.iter().zip(dims).fold(0, |acc, (i, n)| acc * n + i)
+}
+
+/// What the planner's search did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanSearch {
+    /// Points in the whole grid.
+    pub grid_points: usize,
+    /// Points simulated (all of them when the grid was small enough).
+    pub evaluated: usize,
+    /// Coarse-to-fine rounds (0: the whole grid).
+    pub rounds: usize,
+    pub computed: usize,
+    pub reused: usize,
+}
+
+/// Every `stride`-th index of an axis of `n` values, and always the last.
+pub(crate) fn strided(n: usize, stride: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..n).step_by(stride.max(1)).collect();
+    if v.last() != Some(&(n - 1)) {
+        v.push(n - 1);
+    }
+    v
+}
+
+/// The capacity planner's search. A grid of at most `max_points` is swept
+/// whole. A larger grid is searched coarse to fine: every `s`-th value of
+/// each axis first (`s` as small as keeps that sub-grid within half of
+/// `max_points`), then, with `s` halved each round down to 1, the
+/// neighbours at distance `s` (on every axis at once) of the three cheapest
+/// configurations that meet the SLO and budget — or, while none does, of the
+/// three with the lowest p95. Finished points are reused, so each round
+/// simulates only what is new. The search assumes cost and latency change
+/// gradually along each axis (true of replica counts, targets, sizes); a
+/// grid with isolated sweet spots needs `max_points` at least its size.
+pub fn plan_search(
+    spec: &SweepSpec,
+    dir: &Path,
+    book: &PriceBook,
+    budget_usd: Option<f64>,
+    max_points: usize,
+) -> anyhow::Result<PlanSearch> {
+    let dims: Vec<usize> = spec.axes.iter().map(|a| a.values.len()).collect();
+    let total: usize = dims.iter().product();
+    if total <= max_points.max(1) {
+        let rep = run(spec, dir, book)?;
+        return Ok(PlanSearch {
+            grid_points: total,
+            evaluated: rep.points,
+            rounds: 0,
+            computed: rep.computed,
+            reused: rep.reused,
+        });
+    }
+    let coarse_budget = (max_points / 2).max(1);
+    let mut stride = 1;
+    while dims
+        .iter()
+        .map(|n| strided(*n, stride).len())
+        .product::<usize>()
+        > coarse_budget
+        && dims.iter().any(|n| stride < *n)
+    {
+        stride += 1;
+    }
+    let mut chosen = std::collections::BTreeSet::new();
+    let axes_idx: Vec<Vec<usize>> = dims.iter().map(|n| strided(*n, stride)).collect();
+    let mut idx = vec![0usize; dims.len()];
+    let coarse: usize = axes_idx.iter().map(Vec::len).product();
+    for flat in 0..coarse {
+        let mut rest = flat;
+        for k in (0..dims.len()).rev() {
+            idx[k] = axes_idx[k][rest % axes_idx[k].len()];
+            rest /= axes_idx[k].len();
+        }
+        chosen.insert(id_of(&idx, &dims));
+    }
+    let mut search = PlanSearch {
+        grid_points: total,
+        evaluated: 0,
+        rounds: 0,
+        computed: 0,
+        reused: 0,
+    };
+    let evaluate = |chosen: &std::collections::BTreeSet<usize>,
+                    search: &mut PlanSearch|
+     -> anyhow::Result<()> {
+        let mut s = spec.clone();
+        s.subset = Some(chosen.iter().copied().collect());
+        let rep = run(&s, dir, book)?;
+        search.rounds += 1;
+        search.evaluated = rep.points;
+        search.computed += rep.computed;
+        search.reused += rep.reused;
+        Ok(())
+    };
+    evaluate(&chosen, &mut search)?;
+    loop {
+        let step = stride / 2;
+        // Centres: the cheapest feasible, or while none is, the fastest.
+        let ranked = rank(&dir.join("results.csv"), dims.len(), budget_usd)?;
+        let centres: Vec<usize> = if ranked.is_empty() {
+            let text = std::fs::read_to_string(dir.join("results.csv"))?;
+            let t = SweepTable::parse(&text, dims.len())?;
+            let mut rows: Vec<usize> = (0..t.rows.len()).collect();
+            rows.sort_by(|a, b| {
+                let p = |r: usize| {
+                    let v = t.num(r, "latency_p95_ms_mean");
+                    if v.is_nan() { f64::INFINITY } else { v }
+                };
+                p(*a).total_cmp(&p(*b)).then(a.cmp(b))
+            });
+            rows.into_iter().take(3).map(|r| t.point(r)).collect()
+        } else {
+            ranked.iter().take(3).map(|r| r.point).collect()
+        };
+        let reach = step.max(1);
+        let before = chosen.len();
+        for c in centres {
+            let centre = indices_of(c, &dims);
+            let options: Vec<Vec<usize>> = centre
+                .iter()
+                .zip(&dims)
+                .map(|(&i, &n)| {
+                    let mut o = vec![i];
+                    if i >= reach {
+                        o.push(i - reach);
+                    }
+                    if i + reach < n {
+                        o.push(i + reach);
+                    }
+                    o
+                })
+                .collect();
+            let count: usize = options.iter().map(Vec::len).product();
+            for flat in 0..count {
+                let mut rest = flat;
+                let mut idx = vec![0; dims.len()];
+                for k in (0..dims.len()).rev() {
+                    idx[k] = options[k][rest % options[k].len()];
+                    rest /= options[k].len();
+                }
+                chosen.insert(id_of(&idx, &dims));
+            }
+        }
+        if chosen.len() > before {
+            evaluate(&chosen, &mut search)?;
+        }
+        if chosen.len() >= 4 * max_points.max(1) {
+            break;
+        }
+        if step <= 1 {
+            // Passes at distance 1 until the best stop moving.
+            if chosen.len() == before {
+                break;
+            }
+            stride = 2;
+            continue;
+        }
+        stride = step;
+    }
+    Ok(search)
+}

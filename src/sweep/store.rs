@@ -1,0 +1,155 @@
+//! Point files and the assembled results: results.csv, pareto.csv, the charts, merge of shards.
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(crate) fn header(axes: &[Axis]) -> Vec<String> {
+    let mut h = vec!["point".to_string()];
+    h.extend(axes.iter().map(|a| a.key.clone()));
+    h.push("replications".into());
+    for m in METRICS {
+        h.push(format!("{m}_mean"));
+        h.push(format!("{m}_ci95"));
+    }
+    h.push("slo_met".into());
+    h
+}
+
+pub(crate) fn fmt(v: f64) -> String {
+    if v.is_nan() {
+        String::new()
+    } else {
+        format!("{v:.6}")
+    }
+}
+
+pub(crate) fn point_path(dir: &Path, id: usize) -> PathBuf {
+    dir.join("points").join(format!("point-{id:06}.csv"))
+}
+
+pub(crate) fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    write_bytes_atomic(path, text.as_bytes())
+}
+
+pub(crate) fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+pub(crate) fn csv_line(fields: &[String]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(fields).expect("in-memory CSV");
+    String::from_utf8(w.into_inner().expect("in-memory CSV")).expect("UTF-8")
+}
+
+/// Writes `out/results.csv` (and `pareto.csv`, with `charts` `pareto.png` and
+/// for two axes `heatmap.png`, and with the `parquet` feature
+/// `results.parquet`) from the point files found in `dirs`, for `ids` in
+/// index order; every one must be present.
+pub(crate) fn assemble(
+    out: &Path,
+    dirs: &[PathBuf],
+    id: &SweepId,
+    ids: Vec<usize>,
+    charts: bool,
+) -> anyhow::Result<()> {
+    let axes = &id.axes;
+    let mut text = csv_line(&header(axes));
+    let mut missing = Vec::new();
+    for id in ids {
+        let found = dirs.iter().map(|d| point_path(d, id)).find(|p| p.exists());
+        match found {
+            Some(p) => {
+                let t = std::fs::read_to_string(&p)?;
+                let row = t.lines().nth(1).unwrap_or_default();
+                text.push_str(row);
+                text.push('\n');
+            }
+            None => missing.push(id),
+        }
+    }
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "{} point(s) missing (first: {:?}); run the missing shards, or the sweep again to resume",
+            missing.len(),
+            &missing[..missing.len().min(10)]
+        );
+    }
+    std::fs::create_dir_all(out)?;
+    let table = SweepTable::parse(&text, axes.len())?;
+    write_atomic(&out.join("pareto.csv"), &pareto_csv(&table)?)?;
+    if charts {
+        let trace = Path::new(&id.trace)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let title = format!(
+            "sweep of {} on {trace}: cost against p95 ({} points × {} replications)",
+            id.scenario,
+            table.rows.len(),
+            id.replications
+        );
+        write_bytes_atomic(&out.join("pareto.png"), &pareto_png(&table, &title)?)?;
+        // A heatmap when exactly two axes vary (single-valued axes are fixed settings).
+        let varying: Vec<(usize, &Axis)> = axes
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.values.len() > 1)
+            .collect();
+        if let [(ia, a), (ib, b)] = varying.as_slice() {
+            let title = format!(
+                "sweep of {} on {trace}: projected monthly cost by {} and {}",
+                id.scenario, a.key, b.key
+            );
+            write_bytes_atomic(
+                &out.join("heatmap.png"),
+                &heatmap_png(&table, [(*ia, &a.values), (*ib, &b.values)], &title)?,
+            )?;
+        }
+    }
+    #[cfg(feature = "parquet")]
+    parquet::write(&table, &out.join("results.parquet"))?;
+    write_atomic(&out.join("results.csv"), &text)?;
+    Ok(())
+}
+
+/// `pareto.csv`: the rows of [`SweepTable::pareto`], cheapest first.
+pub(crate) fn pareto_csv(t: &SweepTable) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&t.head)?;
+    for r in t.pareto() {
+        w.write_record(&t.rows[r])?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+/// Joins shard directories of one sweep into `out/results.csv`.
+pub fn merge(dirs: &[PathBuf], out: &Path, charts: bool) -> anyhow::Result<usize> {
+    use anyhow::{Context, bail};
+    let mut id: Option<SweepId> = None;
+    for d in dirs {
+        let p = d.join("sweep.json");
+        let this: SweepId = serde_json::from_str(
+            &std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?,
+        )
+        .with_context(|| format!("{} is not a sweep description", p.display()))?;
+        match &id {
+            None => id = Some(this),
+            Some(first) if *first != this => bail!(
+                "{} holds a different sweep than {}",
+                d.display(),
+                dirs[0].display()
+            ),
+            _ => {}
+        }
+    }
+    let Some(id) = id else {
+        bail!("no directories to merge")
+    };
+    assemble(out, dirs, &id, (0..id.points).collect(), charts)?;
+    if !out.join("sweep.json").exists() {
+        write_atomic(&out.join("sweep.json"), &serde_json::to_string_pretty(&id)?)?;
+    }
+    Ok(id.points)
+}
