@@ -5,16 +5,20 @@
 //! percentiles and budget outcomes.
 //!
 //! ```text
-//! trace (CSV/Parquet)  ─┐
-//! scenario (TOML)      ─┼─> engine: event loop + clock ─> model: load balancer, replicas,
-//! pricing catalogue    ─┘        │                          metrics, billing meters
-//!                                └─> metrics (histograms, timeline) ─> report: CSV
+//! trace (CSV/Parquet) ─┐
+//! scenario (TOML)     ─┼─> scenario: validated, priced ─> run ─> engine: event loop
+//! pricing catalogue   ─┘                                      │  (model: service, autoscalers;
+//!                                                             │   billing: meters)
+//!                                  metrics: RunOutcome <──────┘
+//!                                        └─> report: CSV, charts, review page
 //! ```
 //!
-//! Dependencies point one way: `cli -> engine -> model -> units`; `report`
-//! reads results, never the engine; nothing under `engine`, `model`,
-//! `billing` or `metrics` touches files, the environment, threads or the clock.
-//! See `ARCHITECTURE.md` for the module map and the glossary.
+//! Layers, bottom to top (a module uses only those before it; the test
+//! `tests/it/layers.rs` keeps it so): `units`, `rng` < `trace` < `metrics` <
+//! `model` < `billing` < `engine` < `scenario` < `run` < `report` < `sweep` <
+//! `cli`. Nothing under `engine`, `model`, `billing` or `metrics` touches
+//! files, the environment, threads or the clock. See `ARCHITECTURE.md` for
+//! the module map, each module's invariant and the glossary.
 
 pub mod billing;
 pub mod cli;

@@ -2,8 +2,10 @@
 //! (`scaling.hpa`) and the ScaledObject (`scaling.queue.manifest`).
 
 use super::{Diagnostic, Loaded, Platform, builtin, load};
+use crate::model::autoscaler::MetricSource;
 use crate::model::autoscaler::hpa::policy::HpaPolicySpec;
-use crate::model::autoscaler::hpa::spec::MetricSpec;
+use crate::model::autoscaler::hpa::spec::{HpaSpec, MetricSpec};
+use std::collections::BTreeMap;
 
 /// The text of a manifest named at `key`: relative to the scenario file that
 /// sets the key; built-in scenarios' manifests are compiled in.
@@ -111,7 +113,7 @@ pub(super) fn hpa_error(loaded: &Loaded, key: &str, message: String) -> Diagnost
 /// its minReplicas/maxReplicas become `scaling.min`/`scaling.max` unless a
 /// layer sets those explicitly.
 pub(super) fn resolve_hpa(loaded: &mut Loaded) -> Result<Option<HpaPolicySpec>, Diagnostic> {
-    use crate::model::autoscaler::hpa::manifest::{hpa_from_doc, parse_hpas};
+    use crate::model::autoscaler::hpa::manifest::parse_hpas;
     let Some(cfg) = loaded.file.scaling.hpa.clone() else {
         return Ok(None);
     };
@@ -162,43 +164,9 @@ pub(super) fn resolve_hpa(loaded: &mut Loaded) -> Result<Option<HpaPolicySpec>, 
             }
             chosen
         }
-        (None, metrics) => {
-            let to_json =
-                |v: &toml::Value| serde_json::to_value(v).unwrap_or(serde_json::Value::Null);
-            let mut doc = serde_json::json!({
-                "minReplicas": loaded.file.scaling.min,
-                "maxReplicas": loaded.file.scaling.max,
-            });
-            if let Some(ms) = metrics {
-                doc["metrics"] = serde_json::Value::Array(ms.iter().map(to_json).collect());
-            }
-            if let Some(b) = &cfg.behavior {
-                doc["behavior"] = to_json(b);
-            }
-            hpa_from_doc(loaded.name.clone(), doc).map_err(|e| {
-                hpa_error(
-                    loaded,
-                    "scaling.hpa",
-                    format!("inline HPA: {}", e.replacen("spec.", "", 1)),
-                )
-            })?
-        }
+        (None, metrics) => inline_hpa(loaded, metrics.as_deref(), cfg.behavior.as_ref())?,
     };
-    for m in &spec.metrics {
-        if let MetricSpec::Pods { metric, .. }
-        | MetricSpec::Object { metric, .. }
-        | MetricSpec::External { metric, .. } = m
-            && !cfg.metric_sources.contains_key(metric)
-        {
-            return Err(hpa_error(
-                loaded,
-                "scaling.hpa.metric_sources",
-                format!(
-                    "the HPA's metric `{metric}` has no source: add scaling.hpa.metric_sources.{metric} = one of \"cpu\", \"memory\", \"queue_depth\", \"in_flight\", \"rps\""
-                ),
-            ));
-        }
-    }
+    check_sources(loaded, &spec, &cfg.metric_sources)?;
     let c = &loaded.file.capacity;
     let cpu_request_milli = cfg
         .cpu_request_milli
@@ -214,4 +182,54 @@ pub(super) fn resolve_hpa(loaded: &mut Loaded) -> Result<Option<HpaPolicySpec>, 
         memory_request_bytes: (loaded.file.service.memory_request_mb * 1_048_576.0).round() as i64,
         metrics_window_s: cfg.metrics_window_s.max(1),
     }))
+}
+
+/// An inline HPA (`scaling.hpa.metrics`, `behavior`) between `scaling.min` and `scaling.max`.
+fn inline_hpa(
+    loaded: &Loaded,
+    metrics: Option<&[toml::Value]>,
+    behavior: Option<&toml::Value>,
+) -> Result<HpaSpec, Diagnostic> {
+    let to_json = |v: &toml::Value| serde_json::to_value(v).unwrap_or(serde_json::Value::Null);
+    let mut doc = serde_json::json!({
+        "minReplicas": loaded.file.scaling.min,
+        "maxReplicas": loaded.file.scaling.max,
+    });
+    if let Some(ms) = metrics {
+        doc["metrics"] = serde_json::Value::Array(ms.iter().map(to_json).collect());
+    }
+    if let Some(b) = behavior {
+        doc["behavior"] = to_json(b);
+    }
+    crate::model::autoscaler::hpa::manifest::hpa_from_doc(loaded.name.clone(), doc).map_err(|e| {
+        hpa_error(
+            loaded,
+            "scaling.hpa",
+            format!("inline HPA: {}", e.replacen("spec.", "", 1)),
+        )
+    })
+}
+
+/// Every Pods, Object and External metric of the HPA has a source in the simulation.
+fn check_sources(
+    loaded: &Loaded,
+    spec: &HpaSpec,
+    sources: &BTreeMap<String, MetricSource>,
+) -> Result<(), Diagnostic> {
+    for m in &spec.metrics {
+        if let MetricSpec::Pods { metric, .. }
+        | MetricSpec::Object { metric, .. }
+        | MetricSpec::External { metric, .. } = m
+            && !sources.contains_key(metric)
+        {
+            return Err(hpa_error(
+                loaded,
+                "scaling.hpa.metric_sources",
+                format!(
+                    "the HPA's metric `{metric}` has no source: add scaling.hpa.metric_sources.{metric} = one of \"cpu\", \"memory\", \"queue_depth\", \"in_flight\", \"rps\""
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

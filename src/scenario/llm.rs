@@ -90,7 +90,7 @@ fn resolve_llm(
     book: &PriceBook,
     warnings: &mut Vec<String>,
 ) -> Result<crate::model::llm::LlmPlan, LlmProblem> {
-    use crate::model::llm::{LlmPlan, OnLimit, Strategy, Tokens};
+    use crate::model::llm::LlmPlan;
     let all = bedrock_models(book, region);
     if all.is_empty() {
         return Err((
@@ -146,81 +146,8 @@ fn resolve_llm(
             }
         },
     };
-    const STRATEGIES: &[&str] = &[
-        "fixed",
-        "cheapest_always",
-        "cost_optimized",
-        "performance_optimized",
-        "performance_only",
-    ];
-    let strategy_name = l.strategy.as_deref().unwrap_or(if model.is_some() {
-        "fixed"
-    } else {
-        "cheapest_always"
-    });
-    let strategy = match strategy_name {
-        "fixed" => {
-            let Some(m) = &model else {
-                return Err((
-                    "llm.model".into(),
-                    "strategy `fixed` needs a `model`".into(),
-                    None,
-                ));
-            };
-            match enabled.iter().position(|e| e.id == m.id) {
-                Some(i) => Strategy::Fixed(i),
-                None => return Err(("llm.model".into(), format!("`{}` is disabled", m.id), None)),
-            }
-        }
-        "cheapest_always" => Strategy::CheapestAlways,
-        "cost_optimized" => Strategy::CostOptimized(model.as_ref().map_or(1, |m| m.tier)),
-        "performance_optimized" | "performance_only" => Strategy::PerformanceOptimized,
-        other => {
-            let hint = load::nearest(other, STRATEGIES.iter().copied())
-                .map(|n| format!("did you mean `{n}`?"));
-            return Err((
-                "llm.strategy".into(),
-                format!(
-                    "unknown strategy `{other}` (expected one of {})",
-                    STRATEGIES.join(", ")
-                ),
-                hint,
-            ));
-        }
-    };
-    let on_limit = match l.on_limit.as_deref().unwrap_or("reject") {
-        "reject" => OnLimit::Reject,
-        "downgrade" => OnLimit::Downgrade,
-        "alert_only" => OnLimit::AlertOnly,
-        other => {
-            return Err((
-                "llm.on_limit".into(),
-                format!("`{other}` is not reject, downgrade or alert_only"),
-                None,
-            ));
-        }
-    };
-    let tokens = |d: &Option<TokenDist>, key: &str| -> Result<Option<Tokens>, LlmProblem> {
-        Ok(match d {
-            None => None,
-            Some(TokenDist::Constant { mean }) if *mean >= 0.0 => Some(Tokens::Constant(*mean)),
-            Some(TokenDist::Exponential { mean }) if *mean > 0.0 => {
-                Some(Tokens::Exponential(*mean))
-            }
-            Some(TokenDist::Lognormal { mean, cv }) if *mean > 0.0 && *cv > 0.0 => {
-                Some(Tokens::LogNormal(
-                    rand_distr::LogNormal::from_mean_cv(*mean, *cv).expect("checked"),
-                ))
-            }
-            Some(_) => {
-                return Err((
-                    key.into(),
-                    "token counts need a mean > 0 (and cv > 0)".into(),
-                    None,
-                ));
-            }
-        })
-    };
+    let strategy = strategy(l, model.as_ref(), &enabled)?;
+    let on_limit = on_limit(l)?;
     if let Some(r) = l.requests_per_session
         && !(r.is_finite() && r >= 1.0)
     {
@@ -241,5 +168,96 @@ fn resolve_llm(
         on_limit,
         requests_per_session: l.requests_per_session.unwrap_or(10.0),
         day_starts_us: Vec::new(),
+    })
+}
+
+/// The model-choice strategy (default: `fixed` with a model, else `cheapest_always`).
+fn strategy(
+    l: &Llm,
+    model: Option<&crate::model::llm::ModelPrice>,
+    enabled: &[crate::model::llm::ModelPrice],
+) -> Result<crate::model::llm::Strategy, LlmProblem> {
+    use crate::model::llm::Strategy;
+    const STRATEGIES: &[&str] = &[
+        "fixed",
+        "cheapest_always",
+        "cost_optimized",
+        "performance_optimized",
+        "performance_only",
+    ];
+    let strategy_name = l.strategy.as_deref().unwrap_or(if model.is_some() {
+        "fixed"
+    } else {
+        "cheapest_always"
+    });
+    Ok(match strategy_name {
+        "fixed" => {
+            let Some(m) = model else {
+                return Err((
+                    "llm.model".into(),
+                    "strategy `fixed` needs a `model`".into(),
+                    None,
+                ));
+            };
+            match enabled.iter().position(|e| e.id == m.id) {
+                Some(i) => Strategy::Fixed(i),
+                None => return Err(("llm.model".into(), format!("`{}` is disabled", m.id), None)),
+            }
+        }
+        "cheapest_always" => Strategy::CheapestAlways,
+        "cost_optimized" => Strategy::CostOptimized(model.map_or(1, |m| m.tier)),
+        "performance_optimized" | "performance_only" => Strategy::PerformanceOptimized,
+        other => {
+            let hint = load::nearest(other, STRATEGIES.iter().copied())
+                .map(|n| format!("did you mean `{n}`?"));
+            return Err((
+                "llm.strategy".into(),
+                format!(
+                    "unknown strategy `{other}` (expected one of {})",
+                    STRATEGIES.join(", ")
+                ),
+                hint,
+            ));
+        }
+    })
+}
+
+/// What happens at a limit: reject (default), downgrade or alert only.
+fn on_limit(l: &Llm) -> Result<crate::model::llm::OnLimit, LlmProblem> {
+    use crate::model::llm::OnLimit;
+    Ok(match l.on_limit.as_deref().unwrap_or("reject") {
+        "reject" => OnLimit::Reject,
+        "downgrade" => OnLimit::Downgrade,
+        "alert_only" => OnLimit::AlertOnly,
+        other => {
+            return Err((
+                "llm.on_limit".into(),
+                format!("`{other}` is not reject, downgrade or alert_only"),
+                None,
+            ));
+        }
+    })
+}
+
+/// A token-count distribution of `[llm]`.
+fn tokens(
+    d: &Option<TokenDist>,
+    key: &str,
+) -> Result<Option<crate::model::llm::Tokens>, LlmProblem> {
+    use crate::model::llm::Tokens;
+    Ok(match d {
+        None => None,
+        Some(TokenDist::Constant { mean }) if *mean >= 0.0 => Some(Tokens::Constant(*mean)),
+        Some(TokenDist::Exponential { mean }) if *mean > 0.0 => Some(Tokens::Exponential(*mean)),
+        Some(TokenDist::Lognormal { mean, cv }) if *mean > 0.0 && *cv > 0.0 => Some(
+            Tokens::LogNormal(rand_distr::LogNormal::from_mean_cv(*mean, *cv).expect("checked")),
+        ),
+        Some(_) => {
+            return Err((
+                key.into(),
+                "token counts need a mean > 0 (and cv > 0)".into(),
+                None,
+            ));
+        }
     })
 }
