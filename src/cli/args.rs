@@ -103,27 +103,14 @@ pub struct CompareArgs {
     /// Two or more scenario names or paths.
     #[arg(required = true, num_args = 2..)]
     pub scenarios: Vec<String>,
-    #[arg(long)]
-    pub trace: PathBuf,
-    /// Output directory (default: reports/compare-<a>-<b>…-<trace>/).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub run: RunFlags,
     /// Override a key in every scenario (repeatable).
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     pub set: Vec<String>,
-    #[arg(long, default_value = "poisson", value_parser = parse_arrivals)]
-    pub arrivals: ArrivalProcess,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Skip the PNG charts.
-    #[arg(long)]
-    pub no_charts: bool,
-    /// Print nothing on success.
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -169,21 +156,29 @@ pub enum HpaCommand {
 pub struct RunArgs {
     /// Scenario name (built-in or ./scenarios/NAME.toml) or path to a .toml file.
     pub scenario: String,
+    #[command(flatten)]
+    pub run: RunFlags,
+    /// Override a scenario key, e.g. --set scaling.min=2 (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// The flags of every command that simulates scenarios on a trace (`run`,
+/// `compare`, `gallery`).
+#[derive(Args, Debug)]
+pub struct RunFlags {
     /// Trace file (CSV; Parquet when built with the `parquet` feature).
     #[arg(long)]
     pub trace: PathBuf,
-    /// Output directory (default: reports/<scenario>-<trace>/).
+    /// Output directory (default: under reports/, named after the scenario(s) and the trace).
     #[arg(long)]
     pub out: Option<PathBuf>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Override a scenario key, e.g. --set scaling.min=2 (repeatable).
-    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
-    pub set: Vec<String>,
-    /// Arrivals inside a rate trace's rows.
+    /// Arrivals inside a rate trace's rows: poisson or uniform.
     #[arg(long, default_value = "poisson", value_parser = parse_arrivals)]
     pub arrivals: ArrivalProcess,
-    /// Skip the PNG charts (report.html and report.md are still written, without images).
+    /// Skip the PNG charts (the reports are still written, without images).
     #[arg(long)]
     pub no_charts: bool,
     /// Print nothing on success.
@@ -201,20 +196,11 @@ pub enum TraceCommand {
 
 #[derive(Args, Debug)]
 pub struct GalleryArgs {
-    #[arg(long)]
-    pub trace: PathBuf,
-    /// Output directory (default: reports/gallery-<trace>/).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub run: RunFlags,
+    /// Worker threads (default: all cores).
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Skip the PNG charts.
-    #[arg(long)]
-    pub no_charts: bool,
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]

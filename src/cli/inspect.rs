@@ -3,7 +3,7 @@
 
 use super::args::*;
 use super::env_overrides;
-use crate::billing::PriceBook;
+use crate::billing::{PriceBook, PriceRow};
 use crate::scenario::{self, builtin};
 use crate::trace::{self, TraceKind, r#gen};
 use anyhow::{Context, Result, anyhow, bail};
@@ -47,61 +47,10 @@ pub(super) fn pricing(args: PricingArgs, book: &PriceBook) -> Result<()> {
     }
     let mut o = std::io::stdout().lock();
     if csv {
-        let mut w = ::csv::Writer::from_writer(&mut o);
-        w.write_record([
-            "service",
-            "sku",
-            "region",
-            "unit",
-            "price_usd",
-            "purchase_option",
-            "description",
-            "source",
-            "source_date",
-        ])?;
-        for r in rows {
-            w.write_record([
-                &r.service,
-                &r.sku,
-                &r.region,
-                &r.unit,
-                &r.price_usd.to_string(),
-                &r.purchase_option,
-                &r.description,
-                &r.source,
-                &r.source_date,
-            ])?;
-        }
-        w.flush()?;
+        write_prices_csv(&mut o, &rows)
     } else {
-        let header = [
-            "service",
-            "sku",
-            "region",
-            "price_usd",
-            "unit",
-            "option",
-            "source date",
-        ];
-        writeln!(
-            o,
-            "{:<16} {:<28} {:<15} {:>11}  {:<26} {:<9} {}",
-            header[0], header[1], header[2], header[3], header[4], header[5], header[6]
-        )?;
-        for r in &rows {
-            writeln!(
-                o,
-                "{:<16} {:<28} {:<15} {:>11}  {:<26} {:<9} {}",
-                r.service, r.sku, r.region, r.price_usd, r.unit, r.purchase_option, r.source_date
-            )?;
-        }
-        writeln!(
-            o,
-            "{} price(s); `--csv` prints each one's source",
-            rows.len()
-        )?;
+        write_prices_table(&mut o, &rows)
     }
-    Ok(())
 }
 
 pub(super) fn trace_gen(args: GenArgs) -> Result<()> {
@@ -332,5 +281,67 @@ pub(super) fn hpa_explain(
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &ex)?;
     writeln!(out)?;
+    Ok(())
+}
+
+/// Prices as CSV, every column of the catalogue (with each price's source).
+fn write_prices_csv<W: Write>(o: &mut W, rows: &[&PriceRow]) -> Result<()> {
+    let mut w = ::csv::Writer::from_writer(o);
+    w.write_record([
+        "service",
+        "sku",
+        "region",
+        "unit",
+        "price_usd",
+        "purchase_option",
+        "description",
+        "source",
+        "source_date",
+    ])?;
+    for r in rows {
+        w.write_record([
+            &r.service,
+            &r.sku,
+            &r.region,
+            &r.unit,
+            &r.price_usd.to_string(),
+            &r.purchase_option,
+            &r.description,
+            &r.source,
+            &r.source_date,
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Prices as an aligned table.
+fn write_prices_table<W: Write>(o: &mut W, rows: &[&PriceRow]) -> Result<()> {
+    let header = [
+        "service",
+        "sku",
+        "region",
+        "price_usd",
+        "unit",
+        "option",
+        "source date",
+    ];
+    writeln!(
+        o,
+        "{:<16} {:<28} {:<15} {:>11}  {:<26} {:<9} {}",
+        header[0], header[1], header[2], header[3], header[4], header[5], header[6]
+    )?;
+    for r in rows {
+        writeln!(
+            o,
+            "{:<16} {:<28} {:<15} {:>11}  {:<26} {:<9} {}",
+            r.service, r.sku, r.region, r.price_usd, r.unit, r.purchase_option, r.source_date
+        )?;
+    }
+    writeln!(
+        o,
+        "{} price(s); `--csv` prints each one's source",
+        rows.len()
+    )?;
     Ok(())
 }

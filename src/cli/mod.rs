@@ -54,9 +54,7 @@ fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run(args, &book),
         Command::Compare(args) => compare(args, &book),
-        Command::Gallery(a) => {
-            gallery(&a.trace, a.out, a.seed, a.jobs, a.no_charts, a.quiet, &book)
-        }
+        Command::Gallery(args) => gallery(args, &book),
         Command::Sweep(args) => sweep(args, &book),
         Command::Plan(args) => plan(args, &book),
         Command::Merge(args) => merge(args),

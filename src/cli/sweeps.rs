@@ -6,6 +6,7 @@ use crate::billing::PriceBook;
 use crate::engine::ArrivalProcess;
 use anyhow::{Result, anyhow, bail};
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 pub(super) fn merge(args: MergeArgs) -> Result<()> {
     let MergeArgs {
@@ -22,7 +23,8 @@ pub(super) fn merge(args: MergeArgs) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn sweep(args: SweepArgs, book: &PriceBook) -> Result<()> {
+/// The sweep the flags and the sweep file describe (flags win), and where it goes.
+fn sweep_spec(args: &SweepArgs) -> Result<(crate::sweep::SweepSpec, PathBuf)> {
     let file = match &args.file {
         Some(p) => Some(crate::sweep::file::load(p).map_err(|e| anyhow!(e))?),
         None => None,
@@ -52,22 +54,7 @@ pub(super) fn sweep(args: SweepArgs, book: &PriceBook) -> Result<()> {
         .seed
         .or_else(|| file.as_ref().and_then(|f| f.seed))
         .unwrap_or(1);
-    let shard = match &args.shard {
-        None => None,
-        Some(s) => {
-            let (k, n) = s
-                .split_once('/')
-                .and_then(|(k, n)| {
-                    Some((
-                        k.trim().parse::<usize>().ok()?,
-                        n.trim().parse::<usize>().ok()?,
-                    ))
-                })
-                .filter(|(k, n)| *n > 0 && k < n)
-                .ok_or_else(|| anyhow!("--shard `{s}`: expected K/N with 0 <= K < N"))?;
-            Some((k, n))
-        }
-    };
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     if replications == 0 {
         bail!("--replications must be at least 1");
     }
@@ -89,11 +76,26 @@ pub(super) fn sweep(args: SweepArgs, book: &PriceBook) -> Result<()> {
         subset: None,
         charts: !args.no_charts,
     };
-    let pool = thread_pool(args.jobs)?;
-    let start = std::time::Instant::now();
-    // A progress bar (points done, rate, ETA) only on a terminal.
+    Ok((spec, out))
+}
+
+/// `--shard K/N`: run the points whose index is K mod N.
+fn parse_shard(s: &str) -> Result<(usize, usize)> {
+    s.split_once('/')
+        .and_then(|(k, n)| {
+            Some((
+                k.trim().parse::<usize>().ok()?,
+                n.trim().parse::<usize>().ok()?,
+            ))
+        })
+        .filter(|(k, n)| *n > 0 && k < n)
+        .ok_or_else(|| anyhow!("--shard `{s}`: expected K/N with 0 <= K < N"))
+}
+
+/// A progress bar (points done, rate, ETA) on a terminal; hidden otherwise.
+fn progress_bar(quiet: bool) -> Result<indicatif::ProgressBar> {
     use std::io::IsTerminal;
-    let bar = if std::io::stderr().is_terminal() && !args.quiet {
+    let bar = if std::io::stderr().is_terminal() && !quiet {
         indicatif::ProgressBar::new(0)
     } else {
         indicatif::ProgressBar::hidden()
@@ -104,6 +106,14 @@ pub(super) fn sweep(args: SweepArgs, book: &PriceBook) -> Result<()> {
         )
         .map_err(|e| anyhow!("progress bar: {e}"))?,
     );
+    Ok(bar)
+}
+
+pub(super) fn sweep(args: SweepArgs, book: &PriceBook) -> Result<()> {
+    let (spec, out) = sweep_spec(&args)?;
+    let pool = thread_pool(args.jobs)?;
+    let start = std::time::Instant::now();
+    let bar = progress_bar(args.quiet)?;
     let progress = |done: usize, total: usize| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
@@ -115,7 +125,7 @@ pub(super) fn sweep(args: SweepArgs, book: &PriceBook) -> Result<()> {
             "sweep: {} points × {} replications{}: {} computed, {} reused from an earlier run, in {:.1} s; wrote {}",
             rep.points,
             spec.replications,
-            shard
+            spec.shard
                 .map(|(k, n)| format!(" (shard {k}/{n})"))
                 .unwrap_or_default(),
             rep.computed,
@@ -148,7 +158,7 @@ pub(super) fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
     let spec = crate::sweep::SweepSpec {
         scenario: args.scenario.clone(),
         trace: args.trace.clone(),
-        axes: axes.clone(),
+        axes,
         base_sets: vec![format!("slo.p95_ms={}", args.slo_p95_ms)],
         env: env_overrides(),
         replications: args.replications.max(1),
@@ -161,63 +171,19 @@ pub(super) fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
     let search = thread_pool(args.jobs)?.install(|| {
         crate::sweep::plan_search(&spec, &out, book, args.budget_usd, args.max_points)
     })?;
-    let ranked = crate::sweep::rank(&out.join("results.csv"), axes.len(), args.budget_usd)?;
+    let ranked = crate::sweep::rank(&out.join("results.csv"), spec.axes.len(), args.budget_usd)?;
     let plan = crate::sweep::page::Plan {
-        scenario: sc_name.clone(),
-        trace: stem.clone(),
+        scenario: sc_name,
+        trace: stem,
         slo_p95_ms: args.slo_p95_ms,
         budget_usd: args.budget_usd,
         replications: spec.replications,
-        search: search.clone(),
-        ranked: ranked.clone(),
+        search,
+        ranked,
     };
     let mut o = std::io::stdout().lock();
-    writeln!(o, "{}", plan.headline())?;
-    if ranked.is_empty() {
-        writeln!(
-            o,
-            "  no configuration meets the SLO{}; see {}",
-            if args.budget_usd.is_some() {
-                " within the budget"
-            } else {
-                ""
-            },
-            out.join("results.csv").display()
-        )?;
-    }
-    let best = ranked.first().map(|r| r.month_usd).unwrap_or(0.0);
-    for (i, r) in ranked.iter().take(5).enumerate() {
-        writeln!(
-            o,
-            "  {}{}  ${:.2}/month  p95 {:.1} ms  availability {:.4}{}",
-            if i == 0 { "best      " } else { "runner-up " },
-            r.params,
-            r.month_usd,
-            r.p95_ms,
-            r.availability,
-            if i == 0 {
-                String::new()
-            } else {
-                format!("  (+${:.2}/month)", r.month_usd - best)
-            }
-        )?;
-    }
-    let mut text = String::from(
-        "rank,point,parameters,projected_month_usd,latency_p95_ms,availability,more_than_best_usd\n",
-    );
-    for (i, r) in ranked.iter().enumerate() {
-        text.push_str(&format!(
-            "{},{},\"{}\",{:.6},{:.3},{:.6},{:.6}\n",
-            i + 1,
-            r.point,
-            r.params,
-            r.month_usd,
-            r.p95_ms,
-            r.availability,
-            r.month_usd - best
-        ));
-    }
-    std::fs::write(out.join("plan.csv"), text)?;
+    print_plan(&mut o, &plan, &out)?;
+    std::fs::write(out.join("plan.csv"), plan.csv())?;
     let read = |n: &str| std::fs::read(out.join(n)).ok();
     let (pareto, heatmap) = if args.no_charts {
         (None, None)
@@ -236,5 +202,41 @@ pub(super) fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
         out.display(),
         if pareto.is_some() { ", pareto.png" } else { "" }
     )?;
+    Ok(())
+}
+
+/// The plan on the terminal: the headline, the best configuration and up to
+/// four runner-ups.
+fn print_plan<W: Write>(o: &mut W, plan: &crate::sweep::page::Plan, out: &Path) -> Result<()> {
+    writeln!(o, "{}", plan.headline())?;
+    if plan.ranked.is_empty() {
+        writeln!(
+            o,
+            "  no configuration meets the SLO{}; see {}",
+            if plan.budget_usd.is_some() {
+                " within the budget"
+            } else {
+                ""
+            },
+            out.join("results.csv").display()
+        )?;
+    }
+    let best = plan.ranked.first().map(|r| r.month_usd).unwrap_or(0.0);
+    for (i, r) in plan.ranked.iter().take(5).enumerate() {
+        writeln!(
+            o,
+            "  {}{}  ${:.2}/month  p95 {:.1} ms  availability {:.4}{}",
+            if i == 0 { "best      " } else { "runner-up " },
+            r.params,
+            r.month_usd,
+            r.p95_ms,
+            r.availability,
+            if i == 0 {
+                String::new()
+            } else {
+                format!("  (+${:.2}/month)", r.month_usd - best)
+            }
+        )?;
+    }
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod html;
 pub mod regions;
 pub mod review;
 pub mod sweep;
+pub mod text;
 
 use crate::metrics::{RunOutcome, Summary};
 use std::io::Write;

@@ -9,7 +9,7 @@ use crate::model::autoscaler::target_tracking::{TargetTrackingSpec, cooldown_us}
 use crate::model::metrics::MemoryModel;
 use crate::model::service::ServiceDist;
 use crate::scenario::{Scenario, ServiceTime};
-use crate::trace::{TraceError, TraceKind, TraceMeta, TraceReader, scan};
+use crate::trace::{TraceError, TraceKind, TraceMeta, TraceReader, TraceRow, scan};
 use crate::units::{ms_to_us, secs_to_us};
 use std::path::Path;
 
@@ -164,7 +164,107 @@ fn llm_plan(
     Ok(Some(plan))
 }
 
-/// Validates the trace, then simulates `scenario` on it.
+/// Where a run's trace rows come from: the trace file (streamed, one record
+/// in memory) or rows already read (a sweep's points share them).
+#[derive(Clone, Copy, Debug)]
+pub enum Rows<'a> {
+    File(&'a Path),
+    Memory(&'a [TraceRow]),
+}
+
+impl<'a> Rows<'a> {
+    /// A fresh pass over the rows.
+    pub(crate) fn open(self) -> Result<RowIter<'a>, TraceError> {
+        Ok(RowIter {
+            inner: match self {
+                Rows::File(path) => Source::File(Box::new(TraceReader::open(path)?)),
+                Rows::Memory(rows) => Source::Memory(rows.iter()),
+            },
+            failure: None,
+        })
+    }
+}
+
+/// One pass over [`Rows`]; a read error ends the pass and is kept in
+/// `failure` (the file changed since it was validated).
+pub(crate) struct RowIter<'a> {
+    inner: Source<'a>,
+    pub(crate) failure: Option<TraceError>,
+}
+
+enum Source<'a> {
+    File(Box<TraceReader>),
+    Memory(std::slice::Iter<'a, TraceRow>),
+}
+
+impl Iterator for RowIter<'_> {
+    type Item = TraceRow;
+
+    #[inline]
+    fn next(&mut self) -> Option<TraceRow> {
+        match &mut self.inner {
+            Source::Memory(rows) => rows.next().copied(),
+            Source::File(reader) => match reader.next_row() {
+                Ok(r) => r,
+                Err(e) => {
+                    self.failure = Some(e);
+                    None
+                }
+            },
+        }
+    }
+}
+
+/// One run, whole: `scenario` simulated on the rows (one simulation per
+/// region for a multi-region scenario), then its always-on costs and its
+/// budgets' alerts. `run`, `compare`, `gallery`, sweeps and plans all run
+/// through here.
+pub fn run_one(
+    scenario: &Scenario,
+    meta: &TraceMeta,
+    rows: Rows<'_>,
+    seed: u64,
+    arrivals: ArrivalProcess,
+) -> Result<RunOutcome, RunError> {
+    let mut outcome = if scenario.regions.is_empty() {
+        let cfg = sim_config(scenario, meta, arrivals)?;
+        let mut pass = rows.open()?;
+        let mut outcome = simulate(cfg, &mut pass, seed);
+        if let Some(e) = pass.failure {
+            return Err(e.into());
+        }
+        crate::billing::fixed::apply(&scenario.fixed, &mut outcome);
+        outcome
+    } else {
+        region::run_regions(scenario, rows, meta, seed, arrivals)?
+    };
+    if !scenario.budgets.is_empty() {
+        evaluate_budgets(scenario, meta, &mut outcome);
+    }
+    Ok(outcome)
+}
+
+/// The budgets' alerts (AWS Budgets), in time order with the LLM limit
+/// alerts the simulation raised.
+fn evaluate_budgets(scenario: &Scenario, meta: &TraceMeta, outcome: &mut RunOutcome) {
+    let llm_alerts = std::mem::take(&mut outcome.alerts);
+    let month_s = crate::billing::budget::month_seconds(meta.start_epoch_us);
+    outcome.alerts = crate::billing::budget::evaluate(
+        &scenario.budgets,
+        &outcome.timeline,
+        outcome.summary.sim_seconds,
+        month_s,
+        scenario.budget_interval_h * 3600.0,
+    );
+    outcome.summary.budget_alerts_fired =
+        outcome.alerts.iter().filter(|a| !a.projected).count() as u64;
+    outcome.summary.budget_alerts_projected =
+        outcome.alerts.iter().filter(|a| a.projected).count() as u64;
+    outcome.alerts.extend(llm_alerts);
+    outcome.alerts.sort_by_key(|a| a.t_us);
+}
+
+/// Validates the trace, then simulates `scenario` on it ([`run_one`]).
 pub fn run_file(
     scenario: &Scenario,
     trace: &Path,
@@ -172,43 +272,6 @@ pub fn run_file(
     arrivals: ArrivalProcess,
 ) -> Result<(RunOutcome, TraceMeta), RunError> {
     let meta = scan(trace, 60.0)?;
-    let mut failure: Option<TraceError> = None;
-    let mut outcome = if scenario.regions.is_empty() {
-        let cfg = sim_config(scenario, &meta, arrivals)?;
-        let mut reader = TraceReader::open(trace)?;
-        let rows = std::iter::from_fn(|| match reader.next_row() {
-            Ok(r) => r,
-            Err(e) => {
-                failure = Some(e);
-                None
-            }
-        });
-        let mut outcome = simulate(cfg, rows, seed);
-        crate::billing::fixed::apply(&scenario.fixed, &mut outcome);
-        outcome
-    } else {
-        region::run_regions(scenario, trace, &meta, seed, arrivals)?
-    };
-    if !scenario.budgets.is_empty() {
-        let llm_alerts = std::mem::take(&mut outcome.alerts);
-        let month_s = crate::billing::budget::month_seconds(meta.start_epoch_us);
-        outcome.alerts = crate::billing::budget::evaluate(
-            &scenario.budgets,
-            &outcome.timeline,
-            outcome.summary.sim_seconds,
-            month_s,
-            scenario.budget_interval_h * 3600.0,
-        );
-        outcome.summary.budget_alerts_fired =
-            outcome.alerts.iter().filter(|a| !a.projected).count() as u64;
-        outcome.summary.budget_alerts_projected =
-            outcome.alerts.iter().filter(|a| a.projected).count() as u64;
-        outcome.alerts.extend(llm_alerts);
-        outcome.alerts.sort_by_key(|a| a.t_us);
-    }
-    if let Some(e) = failure {
-        // The file changed between the two passes.
-        return Err(e.into());
-    }
+    let outcome = run_one(scenario, &meta, Rows::File(trace), seed, arrivals)?;
     Ok((outcome, meta))
 }

@@ -23,12 +23,11 @@ use crate::metrics::{
     quantile_ms,
 };
 use crate::rng::{fnv1a, mix64};
-use crate::run::{RunError, sim_config};
+use crate::run::{Rows, RunError, sim_config};
 use crate::scenario::{RegionPlan, Scenario};
-use crate::trace::{TraceKind, TraceMeta, TraceReader, TraceRow};
+use crate::trace::{TraceKind, TraceMeta, TraceRow};
 use crate::units::secs_to_us;
 use rayon::prelude::*;
-use std::path::Path;
 
 /// Each region's share of the traffic over time.
 #[derive(Clone, Debug)]
@@ -256,7 +255,7 @@ fn region_seed(seed: u64, name: &str) -> u64 {
 /// trace was validated by `meta`'s scan.
 pub fn run_regions(
     scenario: &Scenario,
-    trace: &Path,
+    rows: Rows<'_>,
     meta: &TraceMeta,
     seed: u64,
     arrivals: ArrivalProcess,
@@ -267,7 +266,7 @@ pub fn run_regions(
             "scenario `{}` routes requests by the trace's `region` column (regions[].route), \
              which needs a request trace (one row per request); {} has a rate or count per row",
             scenario.name,
-            trace.display()
+            meta.path.display()
         )));
     }
     let shares = Shares::new(&scenario.regions, meta.end_us);
@@ -285,18 +284,11 @@ pub fn run_regions(
             let mut cfg = sim_config(&r.scenario, meta, arrivals)?;
             cfg.outages = outages_us(r);
             cfg.keep_minute_histograms = true;
-            let mut reader = TraceReader::open(trace)?;
-            let mut failure = None;
-            let rows = std::iter::from_fn(|| match reader.next_row() {
-                Ok(r) => r,
-                Err(e) => {
-                    failure = Some(e);
-                    None
-                }
-            });
-            let split = RegionRows::new(rows, meta.kind, &shares, &routes, i, seed, meta.end_us);
+            let mut pass = rows.open()?;
+            let split =
+                RegionRows::new(&mut pass, meta.kind, &shares, &routes, i, seed, meta.end_us);
             let mut out = simulate(cfg, split, region_seed(seed, &r.name));
-            if let Some(e) = failure {
+            if let Some(e) = pass.failure {
                 return Err(e.into());
             }
             crate::billing::fixed::apply(&r.scenario.fixed, &mut out);

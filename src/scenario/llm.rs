@@ -106,11 +106,6 @@ fn resolve_llm(
             None,
         ));
     }
-    let matches = |name: &str, id: &str| {
-        let n = name.to_ascii_lowercase();
-        id.eq_ignore_ascii_case(&n) || id.to_ascii_lowercase().contains(&n)
-    };
-    let ids: Vec<&str> = all.iter().map(|m| m.id.as_str()).collect();
     let mut enabled = all.clone();
     for d in &l.disabled {
         if !all.iter().any(|m| matches(d, &m.id)) {
@@ -129,22 +124,7 @@ fn resolve_llm(
     }
     let model = match &l.model {
         None => None,
-        Some(name) => match all
-            .iter()
-            .find(|m| m.id == *name)
-            .or_else(|| all.iter().find(|m| matches(name, &m.id)))
-        {
-            Some(m) => Some(m.clone()),
-            None => {
-                let hint = load::nearest(name, ids.iter().copied())
-                    .map(|n| format!("did you mean `{n}`?"));
-                return Err((
-                    "llm.model".into(),
-                    format!("unknown model `{name}` (not in the Bedrock catalogue for {region})"),
-                    hint,
-                ));
-            }
-        },
+        Some(name) => Some(find_model(name, &all, region)?),
     };
     let strategy = strategy(l, model.as_ref(), &enabled)?;
     let on_limit = on_limit(l)?;
@@ -260,4 +240,36 @@ fn tokens(
             ));
         }
     })
+}
+
+/// Whether a model name in the scenario names catalogue model `id` (the
+/// whole id, or a part of it, in any case).
+fn matches(name: &str, id: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    id.eq_ignore_ascii_case(&n) || id.to_ascii_lowercase().contains(&n)
+}
+
+/// The catalogue model `llm.model` names: its exact id first, else the first
+/// id it is part of.
+fn find_model(
+    name: &str,
+    all: &[crate::model::llm::ModelPrice],
+    region: &str,
+) -> Result<crate::model::llm::ModelPrice, LlmProblem> {
+    match all
+        .iter()
+        .find(|m| m.id == *name)
+        .or_else(|| all.iter().find(|m| matches(name, &m.id)))
+    {
+        Some(m) => Ok(m.clone()),
+        None => {
+            let hint = load::nearest(name, all.iter().map(|m| m.id.as_str()))
+                .map(|n| format!("did you mean `{n}`?"));
+            Err((
+                "llm.model".into(),
+                format!("unknown model `{name}` (not in the Bedrock catalogue for {region})"),
+                hint,
+            ))
+        }
+    }
 }

@@ -20,11 +20,12 @@ pub use store::*;
 
 use crate::billing::PriceBook;
 use crate::billing::budget::projected_month_usd;
-use crate::engine::{ArrivalProcess, simulate};
+use crate::engine::ArrivalProcess;
 use crate::metrics::Summary;
 use crate::metrics::table::SweepTable;
 use crate::report::sweep::{heatmap_png, pareto_png};
 use crate::rng::mix64;
+use crate::run::{Rows, run_one};
 use crate::scenario;
 use crate::trace::{TraceMeta, TraceReader, TraceRow, scan};
 use rayon::prelude::*;
@@ -124,7 +125,6 @@ pub fn run_with_progress(
     book: &PriceBook,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> anyhow::Result<SweepReport> {
-    use anyhow::{Context, bail};
     let points = grid(&spec.axes);
     let id = SweepId {
         scenario: spec.scenario.clone(),
@@ -135,23 +135,7 @@ pub fn run_with_progress(
         seed: spec.seed,
         points: points.len(),
     };
-    std::fs::create_dir_all(dir.join("points"))
-        .with_context(|| format!("cannot create {}", dir.display()))?;
-    let id_path = dir.join("sweep.json");
-    if id_path.exists() {
-        let old: SweepId = serde_json::from_str(&std::fs::read_to_string(&id_path)?)
-            .with_context(|| format!("{} is not a sweep description", id_path.display()))?;
-        if old != id {
-            bail!(
-                "{} holds a different sweep ({}); choose another --out",
-                dir.display(),
-                id_path.display()
-            );
-        }
-    } else {
-        write_atomic(&id_path, &serde_json::to_string_pretty(&id)?)?;
-    }
-    // Validate every point's scenario before simulating anything.
+    claim_dir(dir, &id)?;
     let mine: Vec<&Point> = points
         .iter()
         .filter(|p| spec.shard.is_none_or(|(k, n)| p.id % n == k))
@@ -161,23 +145,11 @@ pub fn run_with_progress(
                 .is_none_or(|s| s.binary_search(&p.id).is_ok())
         })
         .collect();
-    let mut scenarios = Vec::with_capacity(mine.len());
-    for p in &mine {
-        let mut sets = spec.base_sets.clone();
-        sets.extend(p.params.iter().map(|(k, v)| format!("{k}={v}")));
-        let sc = scenario::resolve(&spec.scenario, &spec.env, &sets, book).map_err(|e| {
-            anyhow::anyhow!(
-                "point {} ({}): {e}",
-                p.id,
-                p.params
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?;
-        scenarios.push(sc);
-    }
+    // Every point's scenario is validated before anything is simulated.
+    let scenarios = mine
+        .iter()
+        .map(|p| point_scenario(spec, p, book))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     // The trace, validated once and kept in memory for all runs.
     let meta: TraceMeta = scan(&spec.trace, 60.0)?;
     let mut reader = TraceReader::open(&spec.trace)?;
@@ -188,45 +160,13 @@ pub fn run_with_progress(
     let todo: Vec<usize> = (0..mine.len())
         .filter(|i| !point_path(dir, mine[*i].id).exists())
         .collect();
-    let reused = mine.len() - todo.len();
     let head = header(&spec.axes);
     let done = std::sync::atomic::AtomicUsize::new(0);
     progress(0, todo.len());
     todo.par_iter().try_for_each(|&i| -> anyhow::Result<()> {
-        let p = mine[i];
-        let sc = &scenarios[i];
-        let mut per_metric: Vec<Vec<f64>> = vec![Vec::new(); METRICS.len()];
-        let mut slo_ok = true;
-        for r in 0..spec.replications {
-            let seed = point_seed(spec.seed, p, r);
-            let out = if sc.regions.is_empty() {
-                let cfg = crate::run::sim_config(sc, &meta, spec.arrivals)?;
-                let mut out = simulate(cfg, rows.iter().copied(), seed);
-                crate::billing::fixed::apply(&sc.fixed, &mut out);
-                out
-            } else {
-                crate::run::region::run_regions(sc, &spec.trace, &meta, seed, spec.arrivals)?
-            };
-            let vals = metric_values(&out.summary, meta.start_epoch_us);
-            for (k, v) in vals.into_iter().enumerate() {
-                per_metric[k].push(v);
-            }
-        }
-        let mut fields = vec![p.id.to_string()];
-        fields.extend(p.params.iter().map(|(_, v)| v.clone()));
-        fields.push(spec.replications.to_string());
-        let mut means = Vec::new();
-        for xs in &per_metric {
-            let (m, ci) = mean_ci95(xs);
-            means.push(m);
-            fields.push(fmt(m));
-            fields.push(fmt(ci));
-        }
-        // SLO on the means: p95 within the target and availability at least the target.
-        slo_ok &= means[2] <= sc.file.slo.p95_ms && means[4] >= sc.file.slo.availability;
-        fields.push(slo_ok.to_string());
+        let fields = run_point(spec, mine[i], &scenarios[i], &meta, &rows)?;
         let text = format!("{}{}", csv_line(&head), csv_line(&fields));
-        write_atomic(&point_path(dir, p.id), &text)?;
+        write_atomic(&point_path(dir, mine[i].id), &text)?;
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         progress(n, todo.len());
         Ok(())
@@ -241,8 +181,88 @@ pub fn run_with_progress(
     Ok(SweepReport {
         points: mine.len(),
         computed: todo.len(),
-        reused,
+        reused: mine.len() - todo.len(),
     })
+}
+
+/// Makes `dir` this sweep's: writes `sweep.json`, or checks that the one
+/// there describes the same sweep (a resumed run).
+fn claim_dir(dir: &Path, id: &SweepId) -> anyhow::Result<()> {
+    use anyhow::{Context, bail};
+    std::fs::create_dir_all(dir.join("points"))
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    let id_path = dir.join("sweep.json");
+    if id_path.exists() {
+        let old: SweepId = serde_json::from_str(&std::fs::read_to_string(&id_path)?)
+            .with_context(|| format!("{} is not a sweep description", id_path.display()))?;
+        if old != *id {
+            bail!(
+                "{} holds a different sweep ({}); choose another --out",
+                dir.display(),
+                id_path.display()
+            );
+        }
+    } else {
+        write_atomic(&id_path, &serde_json::to_string_pretty(id)?)?;
+    }
+    Ok(())
+}
+
+/// The scenario of one grid point: the sweep's fixed overrides, then the point's.
+fn point_scenario(
+    spec: &SweepSpec,
+    p: &Point,
+    book: &PriceBook,
+) -> anyhow::Result<scenario::Scenario> {
+    let mut sets = spec.base_sets.clone();
+    sets.extend(p.params.iter().map(|(k, v)| format!("{k}={v}")));
+    scenario::resolve(&spec.scenario, &spec.env, &sets, book).map_err(|e| {
+        anyhow::anyhow!(
+            "point {} ({}): {e}",
+            p.id,
+            p.params
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
+/// One point's result row: its parameters, each metric's mean and 95 %
+/// half-width over the replications, and whether the means meet the SLO.
+fn run_point(
+    spec: &SweepSpec,
+    p: &Point,
+    sc: &scenario::Scenario,
+    meta: &TraceMeta,
+    rows: &[TraceRow],
+) -> anyhow::Result<Vec<String>> {
+    let mut per_metric: Vec<Vec<f64>> = vec![Vec::new(); METRICS.len()];
+    for r in 0..spec.replications {
+        let seed = point_seed(spec.seed, p, r);
+        let out = run_one(sc, meta, Rows::Memory(rows), seed, spec.arrivals)?;
+        let vals = metric_values(&out.summary, meta.start_epoch_us);
+        for (k, v) in vals.into_iter().enumerate() {
+            per_metric[k].push(v);
+        }
+    }
+    let mut fields = vec![p.id.to_string()];
+    fields.extend(p.params.iter().map(|(_, v)| v.clone()));
+    fields.push(spec.replications.to_string());
+    let mut means = Vec::new();
+    for xs in &per_metric {
+        let (m, ci) = mean_ci95(xs);
+        means.push(m);
+        fields.push(fmt(m));
+        fields.push(fmt(ci));
+    }
+    // SLO on the means: p95 within the target and availability at least the target.
+    let mean_of = |name: &str| means[METRICS.iter().position(|m| *m == name).expect("a metric")];
+    let slo_ok = mean_of("latency_p95_ms") <= sc.file.slo.p95_ms
+        && mean_of("availability") >= sc.file.slo.availability;
+    fields.push(slo_ok.to_string());
+    Ok(fields)
 }
 
 #[cfg(test)]

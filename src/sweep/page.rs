@@ -17,6 +17,27 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// `plan.csv`: every configuration meeting the SLO (and budget), ranked.
+    pub fn csv(&self) -> String {
+        let best = self.ranked.first().map(|r| r.month_usd).unwrap_or(0.0);
+        let mut text = String::from(
+            "rank,point,parameters,projected_month_usd,latency_p95_ms,availability,more_than_best_usd\n",
+        );
+        for (i, r) in self.ranked.iter().enumerate() {
+            text.push_str(&format!(
+                "{},{},\"{}\",{:.6},{:.3},{:.6},{:.6}\n",
+                i + 1,
+                r.point,
+                r.params,
+                r.month_usd,
+                r.p95_ms,
+                r.availability,
+                r.month_usd - best
+            ));
+        }
+        text
+    }
+
     /// One line: what was searched and against what.
     pub fn headline(&self) -> String {
         let how = if self.search.rounds == 0 {

@@ -117,29 +117,10 @@ pub fn plan_search(
             reused: rep.reused,
         });
     }
-    let coarse_budget = (max_points / 2).max(1);
-    let mut stride = 1;
-    while dims
-        .iter()
-        .map(|n| strided(*n, stride).len())
-        .product::<usize>()
-        > coarse_budget
-        && dims.iter().any(|n| stride < *n)
-    {
-        stride += 1;
-    }
+    let mut stride = coarse_stride(&dims, (max_points / 2).max(1));
     let mut chosen = std::collections::BTreeSet::new();
     let axes_idx: Vec<Vec<usize>> = dims.iter().map(|n| strided(*n, stride)).collect();
-    let mut idx = vec![0usize; dims.len()];
-    let coarse: usize = axes_idx.iter().map(Vec::len).product();
-    for flat in 0..coarse {
-        let mut rest = flat;
-        for k in (0..dims.len()).rev() {
-            idx[k] = axes_idx[k][rest % axes_idx[k].len()];
-            rest /= axes_idx[k].len();
-        }
-        chosen.insert(id_of(&idx, &dims));
-    }
+    combinations(&axes_idx, &dims, &mut chosen);
     let mut search = PlanSearch {
         grid_points: total,
         evaluated: 0,
@@ -162,51 +143,10 @@ pub fn plan_search(
     evaluate(&chosen, &mut search)?;
     loop {
         let step = stride / 2;
-        // Centres: the cheapest feasible, or while none is, the fastest.
-        let ranked = rank(&dir.join("results.csv"), dims.len(), budget_usd)?;
-        let centres: Vec<usize> = if ranked.is_empty() {
-            let text = std::fs::read_to_string(dir.join("results.csv"))?;
-            let t = SweepTable::parse(&text, dims.len())?;
-            let mut rows: Vec<usize> = (0..t.rows.len()).collect();
-            rows.sort_by(|a, b| {
-                let p = |r: usize| {
-                    let v = t.num(r, "latency_p95_ms_mean");
-                    if v.is_nan() { f64::INFINITY } else { v }
-                };
-                p(*a).total_cmp(&p(*b)).then(a.cmp(b))
-            });
-            rows.into_iter().take(3).map(|r| t.point(r)).collect()
-        } else {
-            ranked.iter().take(3).map(|r| r.point).collect()
-        };
         let reach = step.max(1);
         let before = chosen.len();
-        for c in centres {
-            let centre = indices_of(c, &dims);
-            let options: Vec<Vec<usize>> = centre
-                .iter()
-                .zip(&dims)
-                .map(|(&i, &n)| {
-                    let mut o = vec![i];
-                    if i >= reach {
-                        o.push(i - reach);
-                    }
-                    if i + reach < n {
-                        o.push(i + reach);
-                    }
-                    o
-                })
-                .collect();
-            let count: usize = options.iter().map(Vec::len).product();
-            for flat in 0..count {
-                let mut rest = flat;
-                let mut idx = vec![0; dims.len()];
-                for k in (0..dims.len()).rev() {
-                    idx[k] = options[k][rest % options[k].len()];
-                    rest /= options[k].len();
-                }
-                chosen.insert(id_of(&idx, &dims));
-            }
+        for c in centres(dir, dims.len(), budget_usd)? {
+            combinations(&neighbours(c, &dims, reach), &dims, &mut chosen);
         }
         if chosen.len() > before {
             evaluate(&chosen, &mut search)?;
@@ -225,4 +165,78 @@ pub fn plan_search(
         stride = step;
     }
     Ok(search)
+}
+
+/// The smallest stride whose sub-grid (every `stride`-th value of each axis,
+/// the last always in) holds at most `budget` points.
+fn coarse_stride(dims: &[usize], budget: usize) -> usize {
+    let mut stride = 1;
+    while dims
+        .iter()
+        .map(|n| strided(*n, stride).len())
+        .product::<usize>()
+        > budget
+        && dims.iter().any(|n| stride < *n)
+    {
+        stride += 1;
+    }
+    stride
+}
+
+/// Adds every combination of one option per axis (option = index on that
+/// axis) to `out`, as grid point ids.
+fn combinations(
+    options: &[Vec<usize>],
+    dims: &[usize],
+    out: &mut std::collections::BTreeSet<usize>,
+) {
+    let count: usize = options.iter().map(Vec::len).product();
+    let mut idx = vec![0; dims.len()];
+    for flat in 0..count {
+        let mut rest = flat;
+        for k in (0..dims.len()).rev() {
+            idx[k] = options[k][rest % options[k].len()];
+            rest /= options[k].len();
+        }
+        out.insert(id_of(&idx, dims));
+    }
+}
+
+/// A search round's centres: the three cheapest configurations meeting the
+/// SLO and budget, or while none does, the three with the lowest p95.
+fn centres(dir: &Path, n_axes: usize, budget_usd: Option<f64>) -> anyhow::Result<Vec<usize>> {
+    let ranked = rank(&dir.join("results.csv"), n_axes, budget_usd)?;
+    if !ranked.is_empty() {
+        return Ok(ranked.iter().take(3).map(|r| r.point).collect());
+    }
+    let text = std::fs::read_to_string(dir.join("results.csv"))?;
+    let t = SweepTable::parse(&text, n_axes)?;
+    let mut rows: Vec<usize> = (0..t.rows.len()).collect();
+    rows.sort_by(|a, b| {
+        let p = |r: usize| {
+            let v = t.num(r, "latency_p95_ms_mean");
+            if v.is_nan() { f64::INFINITY } else { v }
+        };
+        p(*a).total_cmp(&p(*b)).then(a.cmp(b))
+    });
+    Ok(rows.into_iter().take(3).map(|r| t.point(r)).collect())
+}
+
+/// The options on each axis around point `c`: its own index and the indices
+/// `reach` below and above it (inside the axis).
+fn neighbours(c: usize, dims: &[usize], reach: usize) -> Vec<Vec<usize>> {
+    indices_of(c, dims)
+        .iter()
+        .zip(dims)
+        .map(|(&i, &n)| {
+            let mut o = vec![i];
+            if i >= reach {
+                o.push(i - reach);
+            }
+            if i + reach < n {
+                o.push(i + reach);
+            }
+            o
+        })
+        .collect()
 }

@@ -1,5 +1,6 @@
 //! Autoscaling end to end, with hand-computed times of each change.
 
+use super::meshsim;
 use crate::{config, rate_row};
 use meshsim::engine::{ArrivalProcess, PolicySpec, ScalingPlan, simulate};
 use meshsim::model::autoscaler::target_tracking::TargetTrackingSpec;
@@ -7,7 +8,6 @@ use meshsim::model::service::ServiceDist;
 use meshsim::scenario::MetricSource;
 use meshsim::units::US_PER_SEC;
 use std::path::Path;
-use std::process::Command;
 
 #[test]
 fn target_tracking_scales_out_after_three_minutes_and_in_when_load_drops() {
@@ -54,14 +54,6 @@ fn target_tracking_scales_out_after_three_minutes_and_in_when_load_drops() {
         out.summary.requests_dropped + out.summary.requests_rejected,
         0
     );
-}
-
-fn meshsim(args: &[&str], cwd: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_meshsim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap()
 }
 
 #[test]

@@ -2,17 +2,9 @@
 //! input that must exit non-zero with a message naming file and line (or key),
 //! without a panic and without an output directory that looks complete.
 
+use super::meshsim;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn meshsim(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meshsim"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("MESHSIM_SCALING__MIN")
-        .output()
-        .expect("meshsim runs")
-}
+use std::process::Output;
 
 fn project() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -17,6 +17,21 @@ mod spot;
 mod sweep;
 
 use meshsim::engine::SimConfig;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs the meshsim binary in `cwd` with none of the caller's `MESHSIM_*`
+/// overrides (a test that wants one sets it on its own command).
+pub fn meshsim(args: &[&str], cwd: &Path) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_meshsim"));
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("MESHSIM_")) {
+        c.env_remove(k);
+    }
+    c.args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("meshsim runs")
+}
 use meshsim::model::service::ServiceDist;
 use meshsim::trace::TraceRow;
 

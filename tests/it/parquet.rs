@@ -1,15 +1,8 @@
 //! Parquet traces: the same columns as CSV, and the same results.
 
+use super::meshsim;
+#[cfg(feature = "parquet")]
 use std::path::Path;
-use std::process::Command;
-
-fn meshsim(args: &[&str], cwd: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_meshsim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap()
-}
 
 #[cfg(feature = "parquet")]
 fn write_parquet(path: &Path, ts: Vec<String>, rps: Vec<f64>) {

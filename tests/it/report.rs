@@ -3,18 +3,11 @@
 //! the page rendered by a real browser (headless Chromium) showing the
 //! headline table and every image.
 
+use super::meshsim;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const CHARTS: &[&str] = &["load_replicas.png", "latency.png", "cost.png"];
-
-fn meshsim(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meshsim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("meshsim runs")
-}
 
 fn ok(o: &Output) {
     assert!(

@@ -1,15 +1,7 @@
 //! Sweeps: reproducible whatever the thread count, shardable, resumable.
 
+use super::meshsim;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn meshsim(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meshsim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap()
-}
 
 fn setup() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
