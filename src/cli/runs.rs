@@ -98,11 +98,8 @@ pub(super) fn gallery(args: GalleryArgs, book: &PriceBook) -> Result<()> {
         .zip(&runs)
         .map(|((n, sc), r)| report::gallery::Entry {
             name: n,
-            source: sc.as_ref().ok().and_then(|s| s.file.source.as_deref()),
-            description: sc
-                .as_ref()
-                .map(|s| s.file.description.as_str())
-                .unwrap_or(""),
+            source: sc.as_ref().ok().and_then(|s| s.source.as_deref()),
+            description: sc.as_ref().map(|s| s.description.as_str()).unwrap_or(""),
             run: r.as_ref().map(|(o, i, _)| (o, i)).map_err(Clone::clone),
         })
         .collect();

@@ -2,7 +2,6 @@
 //! report, as (label, text) pairs that the HTML and Markdown writers lay out.
 
 use crate::scenario::Scenario;
-use crate::scenario::schema::{MetricSource, Platform, ServiceTime};
 use crate::trace::{TraceKind, TraceMeta};
 
 #[derive(Clone, Debug, Default)]
@@ -17,247 +16,11 @@ pub struct About {
     pub warnings: Vec<String>,
 }
 
-fn metric(m: &MetricSource) -> &'static str {
-    match m {
-        MetricSource::Cpu => "CPU utilisation",
-        MetricSource::Memory => "memory utilisation",
-        MetricSource::QueueDepth => "queue depth",
-        MetricSource::InFlight => "requests in flight",
-        MetricSource::Rps => "requests per second",
-    }
-}
-
-fn num(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{v:.0}")
-    } else {
-        format!("{v}")
-    }
-}
+use crate::scenario::describe::num;
 
 impl About {
     pub fn new(sc: &Scenario, meta: &TraceMeta) -> About {
-        let f = &sc.file;
-        let mut s: Vec<(String, String)> = Vec::new();
-        let mut add = |k: &str, v: String| s.push((k.to_string(), v));
-        let platform = match f.capacity.platform {
-            Platform::Fargate => "ECS on Fargate",
-            Platform::Ec2 => "EC2",
-            Platform::Local => "a local machine (no compute billed)",
-        };
-        add(
-            "compute",
-            format!(
-                "{platform} in {}; one replica costs ${:.6}/h ({})",
-                f.region, sc.compute.usd_per_hour, sc.compute.explanation
-            ),
-        );
-        let service_time = match &f.service.service_time {
-            ServiceTime::Exponential { mean_ms } => {
-                format!("exponential, mean {} ms", num(*mean_ms))
-            }
-            ServiceTime::Lognormal { mean_ms, cv } => {
-                format!("lognormal, mean {} ms, cv {}", num(*mean_ms), num(*cv))
-            }
-            ServiceTime::Constant { mean_ms } => format!("constant {} ms", num(*mean_ms)),
-            ServiceTime::Trace => "from the trace's service_ms column".into(),
-        };
-        add(
-            "service",
-            format!(
-                "{} concurrent requests per replica; service time {service_time}; start-up {} s; timeout {} ms; queue limit {}",
-                f.service.concurrency,
-                num(f.service.startup_s),
-                num(f.service.timeout_ms),
-                f.service.queue_limit
-            ),
-        );
-        let mut scaling = format!("{}–{} replicas", f.scaling.min, f.scaling.max);
-        if let Some(h) = &sc.hpa {
-            scaling.push_str(&format!(
-                "; Kubernetes HPA `{}` ({}–{} replicas, {} metric{}, {})",
-                h.spec.name,
-                h.spec.min_replicas,
-                h.spec.max_replicas,
-                h.spec.metrics.len(),
-                if h.spec.metrics.len() == 1 { "" } else { "s" },
-                if h.spec.behavior.is_some() {
-                    "with behavior"
-                } else {
-                    "default behavior"
-                }
-            ));
-        }
-        if let Some(k) = &sc.keda {
-            scaling.push_str(&format!(
-                "; KEDA on {} (min {}, activation {}, polling {} s, cooldown {} s)",
-                metric(&k.source),
-                k.min_replica_count,
-                num(k.activation),
-                num(k.polling_us as f64 / 1e6),
-                num(k.cooldown_us as f64 / 1e6)
-            ));
-        }
-        if let Some(t) = &f.scaling.target_tracking {
-            scaling.push_str(&format!(
-                "; AWS target tracking on {} at {} (scale-out cooldown {} s, scale-in {} s{})",
-                metric(&t.metric),
-                num(t.target),
-                num(t.scale_out_cooldown_s),
-                num(t.scale_in_cooldown_s),
-                if t.disable_scale_in {
-                    ", scale-in disabled"
-                } else {
-                    ""
-                }
-            ));
-        }
-        if sc.hpa.is_none() && sc.keda.is_none() && f.scaling.target_tracking.is_none() {
-            scaling.push_str("; no autoscaler");
-        }
-        add("scaling", scaling);
-        if !f.scaling.schedule.is_empty() {
-            let list: Vec<String> = f
-                .scaling
-                .schedule
-                .iter()
-                .map(|a| {
-                    let mut bits = Vec::new();
-                    if let Some(v) = a.min {
-                        bits.push(format!("min {v}"));
-                    }
-                    if let Some(v) = a.max {
-                        bits.push(format!("max {v}"));
-                    }
-                    if let Some(v) = a.desired {
-                        bits.push(format!("desired {v}"));
-                    }
-                    format!(
-                        "{} `{}`: {}",
-                        a.name.as_deref().unwrap_or("action"),
-                        a.cron,
-                        bits.join(", ")
-                    )
-                })
-                .collect();
-            add("scheduled actions", list.join("; "));
-        }
-        if let Some((_, how)) = &sc.spot {
-            add("spot", how.clone());
-        }
-        if let Some(fx) = &f.fixed {
-            let mut parts = Vec::new();
-            if let Some(r) = &fx.rds {
-                parts.push(format!(
-                    "RDS {}{}, {} GB{}",
-                    r.class,
-                    if r.multi_az { " Multi-AZ" } else { "" },
-                    num(r.storage_gb),
-                    if r.read_replicas > 0 {
-                        format!(", {} read replicas", r.read_replicas)
-                    } else {
-                        String::new()
-                    }
-                ));
-            }
-            if let Some(c) = &fx.elasticache {
-                parts.push(format!(
-                    "ElastiCache {} × {} ({})",
-                    c.nodes, c.node_type, c.engine
-                ));
-            }
-            if let Some(n) = fx.nat_gateways.filter(|n| *n > 0) {
-                parts.push(format!("{n} NAT gateway{}", if n == 1 { "" } else { "s" }));
-            }
-            if let Some(a) = fx.alb.as_ref().filter(|a| a.count > 0) {
-                parts.push(format!("{} ALB", a.count));
-            }
-            if !parts.is_empty() {
-                add("always-on", parts.join("; "));
-            }
-        }
-        if let Some(l) = &f.llm {
-            let mut parts = vec![match (&l.strategy, &l.model) {
-                (_, Some(m)) => format!("Bedrock model {m}"),
-                (Some(st), None) => format!("Bedrock, strategy {st}"),
-                (None, None) => "Bedrock".to_string(),
-            }];
-            if l.fraction > 0.0 {
-                parts.push(format!("{} % of requests call it", num(l.fraction * 100.0)));
-            }
-            if let Some(v) = l.session_limit_usd {
-                parts.push(format!("session limit ${}", num(v)));
-            }
-            if let Some(v) = l.daily_limit_usd {
-                parts.push(format!("daily limit ${}", num(v)));
-            }
-            if let Some(v) = &l.on_limit {
-                parts.push(format!("on limit: {v}"));
-            }
-            if !l.disabled.is_empty() {
-                parts.push(format!("disabled: {}", l.disabled.join(", ")));
-            }
-            add("LLM", parts.join("; "));
-        }
-        if let Some(b) = &f.budget {
-            let alerts: Vec<String> = b
-                .alerts
-                .iter()
-                .map(|a| format!("{} % {:?}", num(a.threshold_pct), a.kind).to_lowercase())
-                .collect();
-            let mut text = format!("${}/month", num(b.monthly_usd));
-            if !alerts.is_empty() {
-                text.push_str(&format!(", alerts at {}", alerts.join(", ")));
-            }
-            for sb in &b.services {
-                text.push_str(&format!("; {} ${}/month", sb.service, num(sb.monthly_usd)));
-            }
-            add("budget", text);
-        }
-        if !sc.regions.is_empty() {
-            let list: Vec<String> = sc
-                .regions
-                .iter()
-                .map(|r| {
-                    let mut t = format!("{} {:.0} %", r.name, r.weight * 100.0);
-                    if r.aws_region != r.name {
-                        t.push_str(&format!(" (priced in {})", r.aws_region));
-                    }
-                    for (a, b) in &r.outages_s {
-                        match b {
-                            Some(b) => t.push_str(&format!(
-                                ", down {:.1} h to {:.1} h into the trace",
-                                a / 3600.0,
-                                b / 3600.0
-                            )),
-                            None => t.push_str(&format!(", down from {:.1} h", a / 3600.0)),
-                        }
-                    }
-                    t
-                })
-                .collect();
-            let mut text = list.join("; ");
-            if let Some(rep) = &f.replication {
-                text.push_str(&format!(
-                    "; {} bytes per request replicated to the other regions",
-                    num(rep.bytes_per_request)
-                ));
-            }
-            add("regions", text);
-        }
-        add(
-            "SLO",
-            format!(
-                "p95 ≤ {} ms, availability ≥ {}",
-                num(f.slo.p95_ms),
-                num(f.slo.availability)
-            ),
-        );
-        add(
-            "time zone",
-            sc.tz.iana_name().unwrap_or(&f.timezone).to_string(),
-        );
-
+        let s = sc.words.clone();
         let start = jiff::Timestamp::from_microsecond(meta.start_epoch_us)
             .map(|t| {
                 t.to_zoned(sc.tz.clone())
@@ -301,8 +64,8 @@ impl About {
             ),
         ];
         About {
-            description: f.description.clone(),
-            source: f.source.clone(),
+            description: sc.description.clone(),
+            source: sc.source.clone(),
             origin: sc.origin.clone(),
             scenario: s,
             trace,

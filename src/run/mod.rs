@@ -5,7 +5,6 @@
 use crate::engine::{ArrivalProcess, PolicySpec, ScalingPlan, SimConfig, simulate};
 use crate::metrics::RunOutcome;
 use crate::model::autoscaler::schedule::expand;
-use crate::model::autoscaler::target_tracking::{TargetTrackingSpec, cooldown_us};
 use crate::model::metrics::MemoryModel;
 use crate::model::service::ServiceDist;
 use crate::scenario::{Scenario, ServiceTime};
@@ -33,8 +32,7 @@ pub fn sim_config(
     meta: &TraceMeta,
     arrivals: ArrivalProcess,
 ) -> Result<SimConfig, RunError> {
-    let f = &scenario.file;
-    let s = &f.service;
+    let s = &scenario.service;
     if s.service_time == ServiceTime::Trace
         && !(meta.kind == TraceKind::Request && meta.has_service_ms)
     {
@@ -77,16 +75,15 @@ pub fn sim_config(
 /// start (after the schedule's state at that moment), the policy, and the
 /// scheduled actions inside the trace's span.
 pub fn scaling_plan(scenario: &Scenario, meta: &TraceMeta) -> (ScalingPlan, u32, String) {
-    let sc = &scenario.file.scaling;
     let (initial, schedule) = expand(
         &scenario.schedules,
         &scenario.tz,
         meta.start_epoch_us,
         meta.end_us,
     );
-    let (mut min, mut max) = (sc.min, sc.max);
-    let mut reason = format!("initial replicas: scaling.min = {}", sc.min);
-    let mut replicas = sc.min;
+    let (mut min, mut max) = (scenario.min, scenario.max);
+    let mut reason = format!("initial replicas: scaling.min = {}", scenario.min);
+    let mut replicas = scenario.min;
     if let Some(a) = &initial {
         min = a.min.unwrap_or(min);
         max = a.max.unwrap_or(max).max(min);
@@ -95,25 +92,22 @@ pub fn scaling_plan(scenario: &Scenario, meta: &TraceMeta) -> (ScalingPlan, u32,
             "initial replicas: state of the latest scheduled action before the trace ({}): bounds {min}..{max}",
             a.name
         );
-    } else if sc.target_tracking.is_none()
+    } else if scenario.target_tracking.is_none()
         && scenario.hpa.is_none()
         && scenario.keda.is_none()
-        && sc.min == sc.max
+        && scenario.min == scenario.max
     {
-        reason = format!("fixed capacity: scaling.min = scaling.max = {}", sc.min);
+        reason = format!(
+            "fixed capacity: scaling.min = scaling.max = {}",
+            scenario.min
+        );
     }
-    let policy = match (&scenario.hpa, &sc.target_tracking) {
+    let policy = match (&scenario.hpa, &scenario.target_tracking) {
         _ if scenario.keda.is_some() => {
             PolicySpec::Keda(Box::new(scenario.keda.clone().expect("checked")))
         }
         (Some(h), _) => PolicySpec::Hpa(Box::new(h.clone())),
-        (None, Some(tt)) => PolicySpec::TargetTracking(TargetTrackingSpec {
-            metric: tt.metric,
-            target: tt.target,
-            scale_out_cooldown_us: cooldown_us(tt.scale_out_cooldown_s),
-            scale_in_cooldown_us: cooldown_us(tt.scale_in_cooldown_s),
-            disable_scale_in: tt.disable_scale_in,
-        }),
+        (None, Some(tt)) => PolicySpec::TargetTracking(tt.clone()),
         (None, None) => PolicySpec::None,
     };
     (

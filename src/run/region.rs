@@ -45,7 +45,7 @@ impl Shares {
         let outages: Vec<Vec<(u64, u64)>> = regions
             .iter()
             .map(|r| {
-                let warm = secs_to_us(r.scenario.file.service.startup_s);
+                let warm = secs_to_us(r.scenario.service.startup_s);
                 outages_us(r)
                     .into_iter()
                     .map(|(a, b)| (a, b.saturating_add(warm)))
@@ -271,11 +271,7 @@ pub fn run_regions(
     }
     let shares = Shares::new(&scenario.regions, meta.end_us);
     let n = scenario.regions.len();
-    let bytes = scenario
-        .file
-        .replication
-        .as_ref()
-        .map_or(0.0, |r| r.bytes_per_request);
+    let bytes = scenario.replication_bytes_per_request;
     let runs: Vec<RunOutcome> = scenario
         .regions
         .par_iter()

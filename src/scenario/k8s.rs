@@ -3,7 +3,9 @@
 
 use super::{Diagnostic, Loaded, Platform, builtin, load};
 use crate::model::autoscaler::MetricSource;
+use crate::model::autoscaler::hpa::manifest::behavior_from;
 use crate::model::autoscaler::hpa::policy::HpaPolicySpec;
+use crate::model::autoscaler::hpa::spec::Behavior;
 use crate::model::autoscaler::hpa::spec::{HpaSpec, MetricSpec};
 use std::collections::BTreeMap;
 
@@ -28,14 +30,15 @@ pub(super) fn read_manifest(loaded: &Loaded, key: &str, path: &str) -> Result<St
 }
 
 /// Resolves `scaling.queue.manifest` (a KEDA ScaledObject) into the queue
-/// fields and, unless a layer sets them, `scaling.min`/`scaling.max`.
-pub(super) fn resolve_scaled_object(loaded: &mut Loaded) -> Result<(), Diagnostic> {
+/// fields and, unless a layer sets them, `scaling.min`/`scaling.max`; returns
+/// the ScaledObject's HPA behavior, when it has one.
+pub(super) fn resolve_scaled_object(loaded: &mut Loaded) -> Result<Option<Behavior>, Diagnostic> {
     use crate::model::autoscaler::keda::parse_scaled_objects;
     let Some(q) = loaded.file.scaling.queue.clone() else {
-        return Ok(());
+        return Ok(None);
     };
     let Some(path) = &q.manifest else {
-        return Ok(());
+        return Ok(None);
     };
     const KEY: &str = "scaling.queue.manifest";
     if q.queue_length.is_some() {
@@ -76,13 +79,12 @@ pub(super) fn resolve_scaled_object(loaded: &mut Loaded) -> Result<(), Diagnosti
             .is_some_and(|t| t.contains_key(k))
     };
     let (set_min, set_max) = (explicitly("min"), explicitly("max"));
-    let behavior = match &so.behavior {
-        None => None,
-        Some(b) => Some(
-            toml::Value::try_from(b)
-                .map_err(|e| hpa_error(loaded, KEY, format!("{path}: behavior: {e}")))?,
-        ),
-    };
+    let behavior = so
+        .behavior
+        .as_ref()
+        .map(|b| behavior_from(b, "behavior"))
+        .transpose()
+        .map_err(|e| hpa_error(loaded, KEY, format!("{path}: {e}")))?;
     let sc = &mut loaded.file.scaling;
     if !set_min {
         sc.min = so.min_replica_count;
@@ -95,10 +97,7 @@ pub(super) fn resolve_scaled_object(loaded: &mut Loaded) -> Result<(), Diagnosti
     qm.activation_queue_length = so.activation;
     qm.polling_interval_s = so.polling_interval_s;
     qm.cooldown_period_s = so.cooldown_period_s;
-    if behavior.is_some() {
-        qm.behavior = behavior;
-    }
-    Ok(())
+    Ok(behavior)
 }
 
 pub(super) fn hpa_error(loaded: &Loaded, key: &str, message: String) -> Diagnostic {
@@ -190,17 +189,24 @@ fn inline_hpa(
     metrics: Option<&[toml::Value]>,
     behavior: Option<&toml::Value>,
 ) -> Result<HpaSpec, Diagnostic> {
-    let to_json = |v: &toml::Value| serde_json::to_value(v).unwrap_or(serde_json::Value::Null);
-    let mut doc = serde_json::json!({
-        "minReplicas": loaded.file.scaling.min,
-        "maxReplicas": loaded.file.scaling.max,
-    });
+    // The inline spec is an autoscaling/v2 `spec` written in TOML: read by the
+    // manifest reader directly (serde), as it reads YAML.
+    let mut doc = toml::Table::new();
+    doc.insert(
+        "minReplicas".into(),
+        i64::from(loaded.file.scaling.min).into(),
+    );
+    doc.insert(
+        "maxReplicas".into(),
+        i64::from(loaded.file.scaling.max).into(),
+    );
     if let Some(ms) = metrics {
-        doc["metrics"] = serde_json::Value::Array(ms.iter().map(to_json).collect());
+        doc.insert("metrics".into(), toml::Value::Array(ms.to_vec()));
     }
     if let Some(b) = behavior {
-        doc["behavior"] = to_json(b);
+        doc.insert("behavior".into(), b.clone());
     }
+    let doc = toml::Value::Table(doc);
     crate::model::autoscaler::hpa::manifest::hpa_from_doc(loaded.name.clone(), doc).map_err(|e| {
         hpa_error(
             loaded,

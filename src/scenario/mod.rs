@@ -8,6 +8,7 @@
 mod budget;
 pub mod builtin;
 mod capacity;
+pub(crate) mod describe;
 mod diff;
 mod fixed;
 mod k8s;
@@ -29,13 +30,36 @@ use crate::billing::{ComputeRate, PriceBook, PriceError};
 use crate::model::autoscaler::hpa::policy::HpaPolicySpec;
 use crate::model::autoscaler::keda::KedaSpec;
 use crate::model::autoscaler::schedule::ScheduleSpec;
+use crate::model::autoscaler::target_tracking::TargetTrackingSpec;
 
 /// A scenario ready to simulate.
 #[derive(Clone, Debug)]
 pub struct Scenario {
     pub name: String,
     pub origin: String,
+    /// The effective settings as written (every layer applied), kept for
+    /// inspection (tests, `diff`) and the scenario in words. Nothing outside
+    /// `scenario` reads it to simulate or report: the fields below are the
+    /// resolved configuration.
     pub file: ScenarioFile,
+    pub description: String,
+    /// Document and section the scenario's values come from.
+    pub source: Option<String>,
+    /// The AWS region prices come from.
+    pub region: String,
+    /// `[service]`, validated.
+    pub service: Service,
+    /// Replica bounds (after an HPA or ScaledObject manifest's).
+    pub min: u32,
+    pub max: u32,
+    /// AWS target tracking, resolved.
+    pub target_tracking: Option<TargetTrackingSpec>,
+    pub slo: Slo,
+    /// Bytes each served request writes that are replicated to the other
+    /// regions (multi-region scenarios).
+    pub replication_bytes_per_request: f64,
+    /// The scenario in words (label, text), for reports.
+    pub words: Vec<(String, String)>,
     pub tz: jiff::tz::TimeZone,
     /// Price of one replica.
     pub compute: ComputeRate,
@@ -184,10 +208,10 @@ fn check_slo(f: &ScenarioFile, p: &mut Problems) {
 pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagnostics> {
     let own_book = own_price_book(&loaded, book)?;
     let book = own_book.as_ref().unwrap_or(book);
-    let hpa = match k8s::resolve_hpa(&mut loaded)
-        .and_then(|h| k8s::resolve_scaled_object(&mut loaded).map(|()| h))
+    let (hpa, so_behavior) = match k8s::resolve_hpa(&mut loaded)
+        .and_then(|h| k8s::resolve_scaled_object(&mut loaded).map(|b| (h, b)))
     {
-        Ok(h) => h,
+        Ok(r) => r,
         Err(d) => return Err(Diagnostics(vec![d])),
     };
     let f = &loaded.file;
@@ -204,7 +228,7 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
     let llm = llm::resolve(f, book, &mut p, &mut warnings);
     let spot = capacity::spot(f, compute.as_ref(), book, &mut p);
     let fixed = fixed::resolve(f, book, &mut p);
-    let keda = scaling::keda(f, &loaded.name, &mut p);
+    let keda = scaling::keda(f, &loaded.name, so_behavior, &mut p);
     if !p.list.is_empty() {
         return Err(Diagnostics(p.list));
     }
@@ -216,9 +240,24 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
         regions
     };
     let (budgets, budget_interval_h) = budget::specs(f.budget.as_ref());
-    Ok(Scenario {
+    let target_tracking = f
+        .scaling
+        .target_tracking
+        .as_ref()
+        .map(scaling::target_tracking_spec);
+    let mut sc = Scenario {
         name: loaded.name,
         origin: loaded.origin,
+        description: f.description.clone(),
+        source: f.source.clone(),
+        region: f.region.clone(),
+        service: f.service.clone(),
+        min: f.scaling.min,
+        max: f.scaling.max,
+        target_tracking,
+        slo: f.slo.clone(),
+        replication_bytes_per_request: f.replication.as_ref().map_or(0.0, |r| r.bytes_per_request),
+        words: Vec::new(),
         file: loaded.file,
         tz: tz.expect("checked above"),
         compute: compute.expect("checked above"),
@@ -232,7 +271,9 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
         budgets,
         budget_interval_h,
         regions,
-    })
+    };
+    sc.words = describe::in_words(&sc, &sc.file);
+    Ok(sc)
 }
 
 #[cfg(test)]

@@ -154,10 +154,10 @@ pub(super) fn resolve_regions(
                 continue;
             }
         };
-        match replication_price(loaded, r, &scenario.file.region, book) {
+        match replication_price(loaded, r, &scenario.region, book) {
             Ok(replication_usd_per_gb) => out.push(RegionPlan {
                 name: r.name.clone(),
-                aws_region: scenario.file.region.clone(),
+                aws_region: scenario.region.clone(),
                 weight: r.weight,
                 outages_s: r
                     .fail_at_s

@@ -2,9 +2,12 @@
 //! KEDA queue scaling.
 
 use super::{MetricSource, Problems, ScenarioFile, non_negative, positive};
+use crate::model::autoscaler::hpa::manifest::{behavior_from, parse_quantity};
 use crate::model::autoscaler::hpa::policy::HpaPolicySpec;
+use crate::model::autoscaler::hpa::spec::{Behavior, HpaSpec, MetricSpec, Target};
 use crate::model::autoscaler::keda::KedaSpec;
 use crate::model::autoscaler::schedule::{ScheduleSpec, parse_cron};
+use crate::model::autoscaler::target_tracking::{TargetTrackingSpec, cooldown_us};
 use std::collections::BTreeMap;
 
 /// Checks `[scaling]` and parses its scheduled actions.
@@ -114,11 +117,72 @@ fn target_tracking(tt: &super::TargetTracking, p: &mut Problems) {
     }
 }
 
-/// Checks `[scaling.queue]` and resolves it into KEDA's HPA.
-pub(super) fn keda(f: &ScenarioFile, name: &str, p: &mut Problems) -> Option<KedaSpec> {
+/// Checks `[scaling.queue]` and resolves it into KEDA's HPA: one External
+/// metric (`keda-trigger`) with an AverageValue target of the queue length
+/// per replica, as KEDA's ScaledObject controller writes it, between
+/// max(min, 1) and max(max, 1) replicas, with the ScaledObject's behavior
+/// (`so_behavior`) or the scenario's.
+pub(super) fn keda(
+    f: &ScenarioFile,
+    name: &str,
+    so_behavior: Option<Behavior>,
+    p: &mut Problems,
+) -> Option<KedaSpec> {
     let (sc, s) = (&f.scaling, &f.service);
     let q = sc.queue.as_ref()?;
-    let queue_length = q.queue_length.unwrap_or(0.0);
+    check_queue(q, p);
+    let queue_length = q.queue_length.filter(|l| positive(*l))?;
+    let target = match parse_quantity(&format!("{queue_length}")) {
+        Ok(milli) if milli > 0 => milli,
+        _ => {
+            p.bad(
+                "scaling.queue.queue_length",
+                format!("{queue_length} is not a queue length of at least 0.001"),
+                None,
+            );
+            return None;
+        }
+    };
+    let behavior = match (so_behavior, &q.behavior) {
+        (Some(b), _) => Some(b),
+        (None, None) => None,
+        (None, Some(t)) => match behavior_from(t.clone(), "behavior") {
+            Ok(b) => Some(b),
+            Err(e) => {
+                p.bad("scaling.queue.behavior", e, None);
+                return None;
+            }
+        },
+    };
+    let spec = HpaSpec {
+        name: format!("keda-hpa-{name}"),
+        min_replicas: i32::try_from(sc.min.max(1)).unwrap_or(i32::MAX),
+        max_replicas: i32::try_from(sc.max.max(1)).unwrap_or(i32::MAX),
+        metrics: vec![MetricSpec::External {
+            metric: "keda-trigger".into(),
+            target: Target::AverageValue(target),
+        }],
+        behavior,
+    };
+    Some(KedaSpec {
+        hpa: HpaPolicySpec {
+            spec,
+            controller: q.controller.clone(),
+            sources: BTreeMap::from([("keda-trigger".to_string(), q.metric)]),
+            cpu_request_milli: 1000,
+            memory_request_bytes: (s.memory_request_mb * 1_048_576.0).round() as i64,
+            metrics_window_s: q.metrics_window_s.max(1),
+        },
+        source: q.metric,
+        min_replica_count: sc.min,
+        activation: q.activation_queue_length,
+        polling_us: (q.polling_interval_s.max(1.0) * 1e6) as u64,
+        cooldown_us: (q.cooldown_period_s.max(0.0) * 1e6) as u64,
+    })
+}
+
+/// The queue's own settings: length, activation, polling, cooldown.
+fn check_queue(q: &super::QueueConfig, p: &mut Problems) {
     match q.queue_length {
         None => p.bad(
             "scaling.queue.queue_length",
@@ -156,38 +220,15 @@ pub(super) fn keda(f: &ScenarioFile, name: &str, p: &mut Problems) -> Option<Ked
             None,
         );
     }
-    let mut doc = serde_json::json!({
-        "minReplicas": sc.min.max(1),
-        "maxReplicas": sc.max.max(1),
-        "metrics": [ { "type": "External", "external": { "metric": { "name": "keda-trigger" },
-            "target": { "type": "AverageValue", "averageValue": format!("{queue_length}") } } } ],
-    });
-    if let Some(b) = &q.behavior {
-        doc["behavior"] = serde_json::to_value(b).unwrap_or(serde_json::Value::Null);
-    }
-    match crate::model::autoscaler::hpa::manifest::hpa_from_doc(format!("keda-hpa-{name}"), doc) {
-        Ok(spec) => {
-            let mut sources = BTreeMap::new();
-            sources.insert("keda-trigger".to_string(), q.metric);
-            Some(KedaSpec {
-                hpa: HpaPolicySpec {
-                    spec,
-                    controller: q.controller.clone(),
-                    sources,
-                    cpu_request_milli: 1000,
-                    memory_request_bytes: (s.memory_request_mb * 1_048_576.0).round() as i64,
-                    metrics_window_s: q.metrics_window_s.max(1),
-                },
-                source: q.metric,
-                min_replica_count: sc.min,
-                activation: q.activation_queue_length,
-                polling_us: (q.polling_interval_s.max(1.0) * 1e6) as u64,
-                cooldown_us: (q.cooldown_period_s.max(0.0) * 1e6) as u64,
-            })
-        }
-        Err(e) => {
-            p.bad("scaling.queue.behavior", e.replacen("spec.", "", 1), None);
-            None
-        }
+}
+
+/// `[scaling.target_tracking]` as the policy reads it (cooldowns in µs).
+pub(super) fn target_tracking_spec(tt: &super::TargetTracking) -> TargetTrackingSpec {
+    TargetTrackingSpec {
+        metric: tt.metric,
+        target: tt.target,
+        scale_out_cooldown_us: cooldown_us(tt.scale_out_cooldown_s),
+        scale_in_cooldown_us: cooldown_us(tt.scale_in_cooldown_s),
+        disable_scale_in: tt.disable_scale_in,
     }
 }

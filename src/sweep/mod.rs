@@ -259,8 +259,8 @@ fn run_point(
     }
     // SLO on the means: p95 within the target and availability at least the target.
     let mean_of = |name: &str| means[METRICS.iter().position(|m| *m == name).expect("a metric")];
-    let slo_ok = mean_of("latency_p95_ms") <= sc.file.slo.p95_ms
-        && mean_of("availability") >= sc.file.slo.availability;
+    let slo_ok = mean_of("latency_p95_ms") <= sc.slo.p95_ms
+        && mean_of("availability") >= sc.slo.availability;
     fields.push(slo_ok.to_string());
     Ok(fields)
 }

@@ -315,7 +315,10 @@ fn rules(r: &RawRules, path: &str) -> Result<Rules, String> {
 }
 
 /// Converts one HPA document's `spec` (also used for inline scenario specs).
-pub fn hpa_from_doc(name: String, spec: serde_json::Value) -> Result<HpaSpec, String> {
+pub fn hpa_from_doc<'de, D: serde::Deserializer<'de>>(
+    name: String,
+    spec: D,
+) -> Result<HpaSpec, String> {
     let raw: RawSpec = serde_path_to_error::deserialize(spec).map_err(|e| {
         let path = e.path().to_string();
         format!("spec.{path}: {}", e.inner())
@@ -409,21 +412,11 @@ pub fn hpa_from_doc(name: String, spec: serde_json::Value) -> Result<HpaSpec, St
             target: Target::Utilization(80),
         });
     }
-    let behavior = match &raw.behavior {
-        None => None,
-        Some(b) => Some(Behavior {
-            scale_up: b
-                .scale_up
-                .as_ref()
-                .map(|r| rules(r, "spec.behavior.scaleUp"))
-                .transpose()?,
-            scale_down: b
-                .scale_down
-                .as_ref()
-                .map(|r| rules(r, "spec.behavior.scaleDown"))
-                .transpose()?,
-        }),
-    };
+    let behavior = raw
+        .behavior
+        .as_ref()
+        .map(|b| behavior(b, "spec.behavior"))
+        .transpose()?;
     Ok(HpaSpec {
         name,
         min_replicas: min,
@@ -431,6 +424,33 @@ pub fn hpa_from_doc(name: String, spec: serde_json::Value) -> Result<HpaSpec, St
         metrics,
         behavior,
     })
+}
+
+fn behavior(b: &RawBehavior, path: &str) -> Result<Behavior, String> {
+    Ok(Behavior {
+        scale_up: b
+            .scale_up
+            .as_ref()
+            .map(|r| rules(r, &format!("{path}.scaleUp")))
+            .transpose()?,
+        scale_down: b
+            .scale_down
+            .as_ref()
+            .map(|r| rules(r, &format!("{path}.scaleDown")))
+            .transpose()?,
+    })
+}
+
+/// An HPA `behavior` (scaleUp/scaleDown rules) from any serde format (the
+/// YAML of a ScaledObject, the TOML of a scenario), defaults applied as
+/// upstream applies them; errors name the field under `path`.
+pub fn behavior_from<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    path: &str,
+) -> Result<Behavior, String> {
+    let raw: RawBehavior = serde_path_to_error::deserialize(d)
+        .map_err(|e| format!("{path}.{}: {}", e.path(), e.inner()))?;
+    behavior(&raw, path)
 }
 
 /// Every HorizontalPodAutoscaler in a YAML text (other kinds are skipped).
