@@ -363,3 +363,71 @@ fn a_keda_scaled_object_manifest_decides_like_the_inline_settings() {
     assert_eq!(a, b);
     assert!(a.contains(",keda,0,1,"));
 }
+
+/// KEDA feeds `advanced.horizontalPodAutoscalerConfig.behavior` "directly to
+/// the HPA's behavior field" (KEDA docs, ScaledObject specification); the
+/// same rules written as the scenario's `scaling.queue.behavior` give the
+/// same HPA.
+#[test]
+fn a_scaled_object_behavior_reaches_kedas_hpa_as_written() {
+    use meshsim::billing::PriceBook;
+    use meshsim::model::autoscaler::hpa::spec::{PolicyKind, ScalingPolicy, SelectPolicy};
+    let tmp = tempfile::tempdir().unwrap();
+    let head = "[capacity]\ncpu = 0.25\nmemory_gb = 0.5\n";
+    std::fs::write(
+        tmp.path().join("so.yaml"),
+        "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: { name: worker }\nspec:\n  scaleTargetRef: { name: worker }\n  minReplicaCount: 1\n  maxReplicaCount: 8\n  advanced:\n    horizontalPodAutoscalerConfig:\n      behavior:\n        scaleDown:\n          stabilizationWindowSeconds: 60\n          selectPolicy: Min\n          policies:\n          - { type: Pods, value: 1, periodSeconds: 30 }\n  triggers:\n  - type: rabbitmq\n    metadata: { queueName: jobs, mode: QueueLength, value: \"5\" }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("manifest.toml"),
+        format!("{head}[scaling.queue]\nmanifest = \"so.yaml\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("inline.toml"),
+        format!(
+            "{head}[scaling]\nmin = 1\nmax = 8\n[scaling.queue]\nqueue_length = 5\n\
+             [scaling.queue.behavior.scaleDown]\nstabilizationWindowSeconds = 60\nselectPolicy = \"Min\"\n\
+             policies = [{{ type = \"Pods\", value = 1, periodSeconds = 30 }}]\n"
+        ),
+    )
+    .unwrap();
+    let book = PriceBook::builtin();
+    let keda = |f: &str| {
+        let p = tmp.path().join(f);
+        meshsim::scenario::resolve(p.to_str().unwrap(), &[], &[], &book)
+            .unwrap_or_else(|e| panic!("{f}: {e}"))
+            .keda
+            .expect("a KEDA scenario")
+    };
+    let (so, mut inline) = (keda("manifest.toml"), keda("inline.toml"));
+    // The HPA is named after the scenario (`keda-hpa-<name>`); all else is equal.
+    assert_eq!(inline.hpa.spec.name, "keda-hpa-inline");
+    inline.hpa.spec.name = so.hpa.spec.name.clone();
+    assert_eq!(so.hpa.spec, inline.hpa.spec);
+    let down = so
+        .hpa
+        .spec
+        .behavior
+        .as_ref()
+        .unwrap()
+        .scale_down
+        .as_ref()
+        .unwrap();
+    assert_eq!(down.stabilization_window_s, Some(60));
+    assert_eq!(down.select_policy, Some(SelectPolicy::Min));
+    assert_eq!(
+        down.policies.as_deref(),
+        Some(
+            &[ScalingPolicy {
+                kind: PolicyKind::Pods,
+                value: 1,
+                period_s: 30
+            }][..]
+        )
+    );
+    assert!(so.hpa.spec.behavior.as_ref().unwrap().scale_up.is_none());
+    // One External metric, 5 messages per replica (5000 milli), 1..8 replicas.
+    assert_eq!((so.hpa.spec.min_replicas, so.hpa.spec.max_replicas), (1, 8));
+}
