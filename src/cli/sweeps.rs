@@ -168,10 +168,10 @@ pub(super) fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
         subset: None,
         charts: !args.no_charts,
     };
-    let search = thread_pool(args.jobs)?.install(|| {
+    let (search, results) = thread_pool(args.jobs)?.install(|| {
         crate::sweep::plan_search(&spec, &out, book, args.budget_usd, args.max_points)
     })?;
-    let ranked = crate::sweep::rank(&out.join("results.csv"), spec.axes.len(), args.budget_usd)?;
+    let ranked = crate::sweep::rank(&results.table, args.budget_usd)?;
     let plan = crate::sweep::page::Plan {
         scenario: sc_name,
         trace: stem,
@@ -184,12 +184,7 @@ pub(super) fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
     let mut o = std::io::stdout().lock();
     print_plan(&mut o, &plan, &out)?;
     std::fs::write(out.join("plan.csv"), plan.csv())?;
-    let read = |n: &str| std::fs::read(out.join(n)).ok();
-    let (pareto, heatmap) = if args.no_charts {
-        (None, None)
-    } else {
-        (read("pareto.png"), read("heatmap.png"))
-    };
+    let (pareto, heatmap) = (results.pareto_png, results.heatmap_png);
     let blocks = plan.blocks(pareto.as_deref(), heatmap.as_deref());
     std::fs::write(
         out.join("plan.html"),

@@ -1,7 +1,7 @@
 //! A sweep's `results.csv` read back: one row per grid point, columns by name.
 
 /// `results.csv` parsed: one row per grid point.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SweepTable {
     pub head: Vec<String>,
     pub rows: Vec<Vec<String>>,

@@ -77,8 +77,8 @@ pub fn table(entries: &[Entry<'_>]) -> Vec<(String, Vec<String>)> {
         ("SLO target", |e| {
             format!(
                 "p95 {} ms, {} %",
-                e.info.slo_p95_ms,
-                e.info.slo_availability * 100.0
+                e.info.slo.p95_ms,
+                e.info.slo.availability * 100.0
             )
         }),
         ("SLO", |e| {

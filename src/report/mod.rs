@@ -26,8 +26,7 @@ pub struct RunInfo {
     pub seed: u64,
     /// Wall-clock anchor of simulated time 0, µs since the Unix epoch.
     pub start_epoch_us: i64,
-    pub slo_p95_ms: f64,
-    pub slo_availability: f64,
+    pub slo: crate::scenario::Slo,
     /// The scenario's time zone: chart axes and report times use it.
     pub tz: jiff::tz::TimeZone,
     /// Budgets drawn on the cost chart.
@@ -44,8 +43,7 @@ impl RunInfo {
             trace: meta.name(),
             seed,
             start_epoch_us: meta.start_epoch_us,
-            slo_p95_ms: sc.slo.p95_ms,
-            slo_availability: sc.slo.availability,
+            slo: sc.slo.clone(),
             tz: sc.tz.clone(),
             budgets: sc.budgets.clone(),
             about: describe::About::new(sc, meta),
@@ -77,11 +75,11 @@ fn opt(v: Option<f64>, decimals: usize) -> String {
 pub use crate::billing::budget::{month_seconds, projected_month_usd};
 
 pub fn slo_p95_met(s: &Summary, info: &RunInfo) -> bool {
-    s.latency_p95_ms.is_some_and(|p| p <= info.slo_p95_ms)
+    info.slo.p95_met(s.latency_p95_ms)
 }
 
 pub fn slo_availability_met(s: &Summary, info: &RunInfo) -> bool {
-    s.availability() >= info.slo_availability
+    info.slo.availability_met(s.availability())
 }
 
 pub const SUMMARY_COLUMNS: &[&str] = &[

@@ -35,10 +35,10 @@ pub fn slo_verdict(o: &RunOutcome, info: &RunInfo) -> (bool, String) {
             if p95 && av { "MET" } else { "MISSED" },
             ms(s.latency_p95_ms),
             if p95 { "≤" } else { ">" },
-            info.slo_p95_ms,
+            info.slo.p95_ms,
             s.availability(),
             if av { "≥" } else { "<" },
-            info.slo_availability
+            info.slo.availability
         ),
     )
 }

@@ -183,10 +183,10 @@ fn write_slo<W: Write>(w: &mut W, o: &RunOutcome, info: &RunInfo) -> Result<()> 
         if p95 && av { "MET" } else { "MISSED" },
         ms(s.latency_p95_ms),
         if p95 { "<=" } else { ">" },
-        info.slo_p95_ms,
+        info.slo.p95_ms,
         format_args!("{:.4}", s.availability()),
         if av { ">=" } else { "<" },
-        info.slo_availability
+        info.slo.availability
     )?;
     Ok(())
 }

@@ -531,6 +531,19 @@ pub struct Slo {
     pub availability: f64,
 }
 
+impl Slo {
+    /// A run's (or a sweep point's mean) p95 is within the target; no
+    /// latency (nothing served) or NaN misses it.
+    pub fn p95_met(&self, p95_ms: Option<f64>) -> bool {
+        p95_ms.is_some_and(|p| p <= self.p95_ms)
+    }
+
+    /// Availability at least the target.
+    pub fn availability_met(&self, availability: f64) -> bool {
+        availability >= self.availability
+    }
+}
+
 fn default_p95() -> f64 {
     500.0
 }

@@ -23,7 +23,7 @@ use crate::billing::budget::projected_month_usd;
 use crate::engine::ArrivalProcess;
 use crate::metrics::Summary;
 use crate::metrics::table::SweepTable;
-use crate::report::sweep::{heatmap_png, pareto_png};
+use crate::report::sweep::{heatmap_png as heatmap_chart, pareto_png as pareto_chart};
 use crate::rng::mix64;
 use crate::run::{Rows, run_one};
 use crate::scenario;
@@ -110,6 +110,8 @@ pub struct SweepReport {
     pub points: usize,
     pub computed: usize,
     pub reused: usize,
+    /// The results of the points run (the whole table, as `results.csv`).
+    pub results: Assembled,
 }
 
 /// Runs a sweep into `dir` (resuming what is already there).
@@ -171,7 +173,7 @@ pub fn run_with_progress(
         progress(n, todo.len());
         Ok(())
     })?;
-    assemble(
+    let results = assemble(
         dir,
         &[dir.to_path_buf()],
         &id,
@@ -182,6 +184,7 @@ pub fn run_with_progress(
         points: mine.len(),
         computed: todo.len(),
         reused: mine.len() - todo.len(),
+        results,
     })
 }
 
@@ -259,8 +262,8 @@ fn run_point(
     }
     // SLO on the means: p95 within the target and availability at least the target.
     let mean_of = |name: &str| means[METRICS.iter().position(|m| *m == name).expect("a metric")];
-    let slo_ok = mean_of("latency_p95_ms") <= sc.slo.p95_ms
-        && mean_of("availability") >= sc.slo.availability;
+    let slo_ok = sc.slo.p95_met(Some(mean_of("latency_p95_ms")))
+        && sc.slo.availability_met(mean_of("availability"));
     fields.push(slo_ok.to_string());
     Ok(fields)
 }

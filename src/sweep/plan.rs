@@ -13,10 +13,9 @@ pub struct Ranked {
     pub availability: f64,
 }
 
-/// The points of a results file that meet their SLO (and the budget, on the
-/// projected month), cheapest first (ties: lower p95, then lower index).
-pub fn rank(results: &Path, n_axes: usize, budget_usd: Option<f64>) -> anyhow::Result<Vec<Ranked>> {
-    let t = SweepTable::parse(&std::fs::read_to_string(results)?, n_axes)?;
+/// The points of a sweep's results that meet their SLO (and the budget, on
+/// the projected month), cheapest first (ties: lower p95, then lower index).
+pub fn rank(t: &SweepTable, budget_usd: Option<f64>) -> anyhow::Result<Vec<Ranked>> {
     for c in [
         "projected_month_usd_mean",
         "latency_p95_ms_mean",
@@ -104,18 +103,19 @@ pub fn plan_search(
     book: &PriceBook,
     budget_usd: Option<f64>,
     max_points: usize,
-) -> anyhow::Result<PlanSearch> {
+) -> anyhow::Result<(PlanSearch, Assembled)> {
     let dims: Vec<usize> = spec.axes.iter().map(|a| a.values.len()).collect();
     let total: usize = dims.iter().product();
     if total <= max_points.max(1) {
         let rep = run(spec, dir, book)?;
-        return Ok(PlanSearch {
+        let search = PlanSearch {
             grid_points: total,
             evaluated: rep.points,
             rounds: 0,
             computed: rep.computed,
             reused: rep.reused,
-        });
+        };
+        return Ok((search, rep.results));
     }
     let mut stride = coarse_stride(&dims, (max_points / 2).max(1));
     let mut chosen = std::collections::BTreeSet::new();
@@ -130,7 +130,7 @@ pub fn plan_search(
     };
     let evaluate = |chosen: &std::collections::BTreeSet<usize>,
                     search: &mut PlanSearch|
-     -> anyhow::Result<()> {
+     -> anyhow::Result<Assembled> {
         let mut s = spec.clone();
         s.subset = Some(chosen.iter().copied().collect());
         let rep = run(&s, dir, book)?;
@@ -138,18 +138,18 @@ pub fn plan_search(
         search.evaluated = rep.points;
         search.computed += rep.computed;
         search.reused += rep.reused;
-        Ok(())
+        Ok(rep.results)
     };
-    evaluate(&chosen, &mut search)?;
+    let mut latest = evaluate(&chosen, &mut search)?;
     loop {
         let step = stride / 2;
         let reach = step.max(1);
         let before = chosen.len();
-        for c in centres(dir, dims.len(), budget_usd)? {
+        for c in centres(&latest.table, budget_usd)? {
             combinations(&neighbours(c, &dims, reach), &dims, &mut chosen);
         }
         if chosen.len() > before {
-            evaluate(&chosen, &mut search)?;
+            latest = evaluate(&chosen, &mut search)?;
         }
         if chosen.len() >= 4 * max_points.max(1) {
             break;
@@ -164,7 +164,7 @@ pub fn plan_search(
         }
         stride = step;
     }
-    Ok(search)
+    Ok((search, latest))
 }
 
 /// The smallest stride whose sub-grid (every `stride`-th value of each axis,
@@ -204,13 +204,11 @@ fn combinations(
 
 /// A search round's centres: the three cheapest configurations meeting the
 /// SLO and budget, or while none does, the three with the lowest p95.
-fn centres(dir: &Path, n_axes: usize, budget_usd: Option<f64>) -> anyhow::Result<Vec<usize>> {
-    let ranked = rank(&dir.join("results.csv"), n_axes, budget_usd)?;
+fn centres(t: &SweepTable, budget_usd: Option<f64>) -> anyhow::Result<Vec<usize>> {
+    let ranked = rank(t, budget_usd)?;
     if !ranked.is_empty() {
         return Ok(ranked.iter().take(3).map(|r| r.point).collect());
     }
-    let text = std::fs::read_to_string(dir.join("results.csv"))?;
-    let t = SweepTable::parse(&text, n_axes)?;
     let mut rows: Vec<usize> = (0..t.rows.len()).collect();
     rows.sort_by(|a, b| {
         let p = |r: usize| {

@@ -43,17 +43,25 @@ pub(crate) fn csv_line(fields: &[String]) -> String {
     String::from_utf8(w.into_inner().expect("in-memory CSV")).expect("UTF-8")
 }
 
+/// A sweep's results as written: the table, and the charts' PNG bytes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assembled {
+    pub table: SweepTable,
+    pub pareto_png: Option<Vec<u8>>,
+    pub heatmap_png: Option<Vec<u8>>,
+}
+
 /// Writes `out/results.csv` (and `pareto.csv`, with `charts` `pareto.png` and
 /// for two axes `heatmap.png`, and with the `parquet` feature
 /// `results.parquet`) from the point files found in `dirs`, for `ids` in
-/// index order; every one must be present.
+/// index order; every one must be present. Returns what it wrote.
 pub(crate) fn assemble(
     out: &Path,
     dirs: &[PathBuf],
     id: &SweepId,
     ids: Vec<usize>,
     charts: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Assembled> {
     let axes = &id.axes;
     let mut text = csv_line(&header(axes));
     let mut missing = Vec::new();
@@ -79,6 +87,7 @@ pub(crate) fn assemble(
     std::fs::create_dir_all(out)?;
     let table = SweepTable::parse(&text, axes.len())?;
     write_atomic(&out.join("pareto.csv"), &pareto_csv(&table)?)?;
+    let (mut pareto_png, mut heatmap_png) = (None, None);
     if charts {
         let trace = Path::new(&id.trace)
             .file_stem()
@@ -90,7 +99,9 @@ pub(crate) fn assemble(
             table.rows.len(),
             id.replications
         );
-        write_bytes_atomic(&out.join("pareto.png"), &pareto_png(&table, &title)?)?;
+        let png = pareto_chart(&table, &title)?;
+        write_bytes_atomic(&out.join("pareto.png"), &png)?;
+        pareto_png = Some(png);
         // A heatmap when exactly two axes vary (single-valued axes are fixed settings).
         let varying: Vec<(usize, &Axis)> = axes
             .iter()
@@ -102,16 +113,19 @@ pub(crate) fn assemble(
                 "sweep of {} on {trace}: projected monthly cost by {} and {}",
                 id.scenario, a.key, b.key
             );
-            write_bytes_atomic(
-                &out.join("heatmap.png"),
-                &heatmap_png(&table, [(*ia, &a.values), (*ib, &b.values)], &title)?,
-            )?;
+            let png = heatmap_chart(&table, [(*ia, &a.values), (*ib, &b.values)], &title)?;
+            write_bytes_atomic(&out.join("heatmap.png"), &png)?;
+            heatmap_png = Some(png);
         }
     }
     #[cfg(feature = "parquet")]
     parquet::write(&table, &out.join("results.parquet"))?;
     write_atomic(&out.join("results.csv"), &text)?;
-    Ok(())
+    Ok(Assembled {
+        table,
+        pareto_png,
+        heatmap_png,
+    })
 }
 
 /// `pareto.csv`: the rows of [`SweepTable::pareto`], cheapest first.

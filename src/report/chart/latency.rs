@@ -21,8 +21,8 @@ pub fn latency(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> {
         let p95 = segments(rows, |g| max_opt(g, |r| r.latency_p95_ms));
         let p99 = segments(rows, |g| max_opt(g, |r| r.latency_p99_ms));
         let all = || p50.iter().chain(&p95).chain(&p99).flatten().map(|p| p.1);
-        let lo = all().fold(info.slo_p95_ms, f64::min).max(0.001);
-        let hi = all().fold(info.slo_p95_ms, f64::max);
+        let lo = all().fold(info.slo.p95_ms, f64::min).max(0.001);
+        let hi = all().fold(info.slo.p95_ms, f64::max);
         let y_lo = 10f64.powf(lo.log10().floor());
         // Log axis: a decade of headroom above the data for the legend.
         let y_hi = 10f64.powf(hi.log10().ceil() + 1.0);
@@ -107,13 +107,13 @@ pub fn latency(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> {
         }
         chart
             .draw_series(DashedLineSeries::new(
-                [(0.0, info.slo_p95_ms), (end, info.slo_p95_ms)],
+                [(0.0, info.slo.p95_ms), (end, info.slo.p95_ms)],
                 10,
                 6,
                 DARK.stroke_width(2),
             ))
             .map_err(err(name))?
-            .label(format!("SLO: p95 <= {} ms", fmt_ms(info.slo_p95_ms)))
+            .label(format!("SLO: p95 <= {} ms", fmt_ms(info.slo.p95_ms)))
             .legend(legend_line(DARK));
         if !drew_dropped && !drew_rejected {
             chart

@@ -73,8 +73,10 @@ mod tests {
             trace: "t".into(),
             seed: 1,
             start_epoch_us: start.parse::<jiff::Timestamp>().unwrap().as_microsecond(),
-            slo_p95_ms: 500.0,
-            slo_availability: 0.99,
+            slo: crate::scenario::Slo {
+                p95_ms: 500.0,
+                availability: 0.99,
+            },
             tz: jiff::tz::TimeZone::get(tz).unwrap(),
             budgets: Vec::new(),
             about: Default::default(),

@@ -93,9 +93,9 @@ pub fn chart(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> {
         let lo = all
             .iter()
             .copied()
-            .fold(info.slo_p95_ms, f64::min)
+            .fold(info.slo.p95_ms, f64::min)
             .max(0.001);
-        let hi = all.iter().copied().fold(info.slo_p95_ms, f64::max);
+        let hi = all.iter().copied().fold(info.slo.p95_ms, f64::max);
         let mut c = ChartBuilder::on(&bottom)
             .caption("latency p95 per minute by region", (FONT, 20))
             .margin(12)
@@ -141,13 +141,13 @@ pub fn chart(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> {
             flush(&mut seg, &mut c)?;
         }
         c.draw_series(DashedLineSeries::new(
-            [(0.0, info.slo_p95_ms), (end, info.slo_p95_ms)],
+            [(0.0, info.slo.p95_ms), (end, info.slo.p95_ms)],
             10,
             6,
             BLACK.stroke_width(2),
         ))
         .map_err(err(name))?
-        .label(format!("SLO p95 {} ms", info.slo_p95_ms))
+        .label(format!("SLO p95 {} ms", info.slo.p95_ms))
         .legend(legend_line(RGBColor(0, 0, 0)));
         house_legend(&mut c, SeriesLabelPosition::UpperLeft, 13, name)?;
         Ok(())
