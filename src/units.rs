@@ -1,8 +1,5 @@
 //! Units: simulated time is an integer number of microseconds since the trace's
-//! first timestamp. Money is USD in `f64`; every field name carries its unit.
-
-/// Simulated time, microseconds since the start of the trace.
-pub type SimTime = u64;
+//! first timestamp (a `u64` whose name ends in `_us`; conversions here). Money is USD in `f64`; every field name carries its unit.
 
 pub const US_PER_MS: u64 = 1_000;
 pub const US_PER_SEC: u64 = 1_000_000;

@@ -10,7 +10,7 @@
 //! projected past its end at its average cost rate; alerts in that part are
 //! marked `projected`.
 
-use crate::metrics::{AlertRow, Summary, TimelineRow};
+use crate::metrics::{AlertRow, Summary, Threshold, TimelineRow};
 use crate::units::US_PER_SEC;
 use serde::{Deserialize, Serialize};
 
@@ -170,7 +170,7 @@ pub fn evaluate(
                             }
                         ),
                         name: b.name.clone(),
-                        threshold: *pct,
+                        threshold: Threshold::Percent(*pct),
                         value,
                         projected,
                     });

@@ -6,6 +6,7 @@ use super::env_overrides;
 use crate::billing::{PriceBook, PriceRow};
 use crate::scenario::{self, builtin};
 use crate::trace::{self, TraceKind, r#gen};
+use crate::units::us_to_secs;
 use anyhow::{Context, Result, anyhow, bail};
 use std::io::Write;
 
@@ -123,7 +124,7 @@ pub(super) fn trace_info(args: InfoArgs) -> Result<()> {
         writeln!(
             o,
             "row interval  {} s (median)",
-            m.median_interval_us as f64 / 1e6
+            us_to_secs(m.median_interval_us)
         )?;
     }
     writeln!(o, "requests      {:.0}", m.expected_requests)?;

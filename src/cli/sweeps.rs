@@ -4,6 +4,8 @@ use super::args::*;
 use super::{default_out, env_overrides, names, thread_pool};
 use crate::billing::PriceBook;
 use crate::engine::ArrivalProcess;
+use crate::report::html::{render_html, render_md};
+use crate::report::write_file_atomically;
 use anyhow::{Result, anyhow, bail};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -183,14 +185,11 @@ pub(super) fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
     };
     let mut o = std::io::stdout().lock();
     print_plan(&mut o, &plan, &out)?;
-    std::fs::write(out.join("plan.csv"), plan.csv())?;
+    write_file_atomically(&out.join("plan.csv"), plan.csv())?;
     let (pareto, heatmap) = (results.pareto_png, results.heatmap_png);
     let blocks = plan.blocks(pareto.as_deref(), heatmap.as_deref());
-    std::fs::write(
-        out.join("plan.html"),
-        crate::report::html::render_html(&blocks),
-    )?;
-    std::fs::write(out.join("plan.md"), crate::report::html::render_md(&blocks))?;
+    write_file_atomically(&out.join("plan.html"), render_html(&blocks))?;
+    write_file_atomically(&out.join("plan.md"), render_md(&blocks))?;
     writeln!(
         o,
         "  wrote {}/plan.{{csv,html,md}}, results.csv{}",

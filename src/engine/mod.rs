@@ -38,7 +38,7 @@ use crate::model::service::ServiceDist;
 pub use crate::model::spot::{SPOT_NOTICE_US, SpotPlan};
 use crate::rng::{Stream, stream};
 use crate::trace::{TraceKind, TraceRow};
-use crate::units::{US_PER_MIN, US_PER_SEC};
+use crate::units::{US_PER_MIN, US_PER_MS, US_PER_SEC, us_to_ms};
 pub use arrivals::{Arrival, ArrivalProcess, Arrivals};
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
@@ -375,13 +375,15 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         requests_dropped: e.dropped,
         requests_rejected: e.rejected,
         requests_in_flight: in_flight,
-        latency_mean_ms: (served > 0).then(|| e.latency_sum_us as f64 / served as f64 / 1e3),
+        latency_mean_ms: (served > 0)
+            .then(|| e.latency_sum_us as f64 / served as f64 / US_PER_MS as f64),
         latency_p50_ms: quantile_ms(&e.hist, 0.50),
         latency_p90_ms: quantile_ms(&e.hist, 0.90),
         latency_p95_ms: quantile_ms(&e.hist, 0.95),
         latency_p99_ms: quantile_ms(&e.hist, 0.99),
-        latency_max_ms: (served > 0).then(|| e.latency_max_us as f64 / 1e3),
-        wait_mean_ms: (e.started > 0).then(|| e.wait_sum_us as f64 / e.started as f64 / 1e3),
+        latency_max_ms: (served > 0).then(|| us_to_ms(e.latency_max_us)),
+        wait_mean_ms: (e.started > 0)
+            .then(|| e.wait_sum_us as f64 / e.started as f64 / US_PER_MS as f64),
         wait_probability: (e.started > 0).then(|| e.waited as f64 / e.started as f64),
         requests_started: e.started,
         replica_hours_on_demand: e.meter.replica_us(end) as f64 / crate::units::US_PER_HOUR as f64,

@@ -9,7 +9,7 @@ pub use histogram::{LatencyHistogram, SparseHistogram};
 
 /// A quantile of a latency histogram (µs) in ms, `None` when empty.
 pub fn quantile_ms(h: &LatencyHistogram, q: f64) -> Option<f64> {
-    h.quantile(q).map(|us| us as f64 / 1e3)
+    h.quantile(q).map(crate::units::us_to_ms)
 }
 
 /// Always-on costs by component (cumulative where used in the timeline).
@@ -97,10 +97,27 @@ pub struct AlertRow {
     pub t_us: u64,
     pub kind: String,
     pub name: String,
-    pub threshold: f64,
+    pub threshold: Threshold,
     pub value: f64,
     /// Fired in the part of the budget period past the trace's end (projected).
     pub projected: bool,
+}
+
+/// What an alert compared with: a budget's percentage of its amount, or an
+/// LLM limit in USD.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Threshold {
+    Percent(f64),
+    Usd(f64),
+}
+
+impl Threshold {
+    /// The number, in its own unit (the `threshold` column of `alerts.csv`).
+    pub fn value(self) -> f64 {
+        match self {
+            Threshold::Percent(v) | Threshold::Usd(v) => v,
+        }
+    }
 }
 
 /// The run in one row (`summary.csv`).

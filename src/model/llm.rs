@@ -9,7 +9,7 @@
 //! the same calls would have had without limits is kept alongside, in the same
 //! pass, so a run shows what its limits saved.
 
-use crate::metrics::AlertRow;
+use crate::metrics::{AlertRow, Threshold};
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp1, LogNormal};
 use std::collections::HashMap;
@@ -181,7 +181,7 @@ impl LlmState {
             t_us,
             kind: kind.into(),
             name: "bedrock".into(),
-            threshold: limit,
+            threshold: Threshold::Usd(limit),
             value,
             projected: false,
         });

@@ -1,6 +1,6 @@
 //! Service-time distributions of one request.
 
-use crate::units::ms_to_us;
+use crate::units::{US_PER_MS, ms_to_us};
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, LogNormal};
 use serde::{Deserialize, Serialize};
@@ -52,10 +52,11 @@ impl ServiceDist {
     pub fn from_scenario(st: &ServiceTime) -> ServiceDist {
         match *st {
             ServiceTime::Exponential { mean_ms } => ServiceDist::Exponential {
-                mean_us: mean_ms * 1e3,
+                mean_us: mean_ms * US_PER_MS as f64,
             },
             ServiceTime::Lognormal { mean_ms, cv } => ServiceDist::LogNormal(
-                LogNormal::from_mean_cv(mean_ms * 1e3, cv).expect("validated: mean > 0 and cv > 0"),
+                LogNormal::from_mean_cv(mean_ms * US_PER_MS as f64, cv)
+                    .expect("validated: mean > 0 and cv > 0"),
             ),
             ServiceTime::Constant { mean_ms } => ServiceDist::Constant(ms_to_us(mean_ms)),
             ServiceTime::Trace => ServiceDist::Trace,

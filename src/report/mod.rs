@@ -3,6 +3,7 @@
 //! temporary folder renamed when complete), so that a crash never leaves a
 //! half-written report that looks whole.
 
+pub mod atomic;
 pub mod chart;
 pub mod compare;
 pub mod describe;
@@ -15,8 +16,10 @@ pub mod sweep;
 pub mod text;
 
 use crate::metrics::{RunOutcome, Summary};
+use crate::units::us_to_secs;
+pub use atomic::{write_dir_atomically, write_file_atomically};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What the files say about the run besides the outcome.
 #[derive(Clone, Debug)]
@@ -288,7 +291,7 @@ pub fn write_scaling<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Res
     for e in &o.scaling {
         wr.write_record([
             info.time(e.t_us),
-            format!("{:.3}", e.t_us as f64 / 1e6),
+            format!("{:.3}", us_to_secs(e.t_us)),
             e.autoscaler.clone(),
             e.from.to_string(),
             e.to.to_string(),
@@ -314,10 +317,10 @@ pub fn write_alerts<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Resu
     for a in &o.alerts {
         wr.write_record([
             info.time(a.t_us),
-            format!("{:.3}", a.t_us as f64 / 1e6),
+            format!("{:.3}", us_to_secs(a.t_us)),
             a.kind.clone(),
             a.name.clone(),
-            format!("{}", a.threshold),
+            format!("{}", a.threshold.value()),
             format!("{:.6}", a.value),
             a.projected.to_string(),
         ])?;
@@ -365,35 +368,4 @@ pub fn write_run_files(
     std::fs::write(dir.join("report.html"), html::render_html(&blocks))?;
     std::fs::write(dir.join("report.md"), html::render_md(&blocks))?;
     Ok(())
-}
-
-/// Fills `dir` through `fill`, atomically: the files go to a temporary
-/// sibling folder that replaces `dir` only when `fill` succeeded, so that a
-/// crash or an error never leaves a half-written folder that looks whole.
-pub fn write_dir_atomically(
-    dir: &Path,
-    fill: impl FnOnce(&Path) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "run".into());
-    let tmp: PathBuf = parent.join(format!(".{name}.partial-{}", std::process::id()));
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp)?;
-    }
-    std::fs::create_dir(&tmp)?;
-    if let Err(e) = fill(&tmp) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)?;
-    }
-    std::fs::rename(&tmp, dir)
 }

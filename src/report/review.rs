@@ -5,7 +5,7 @@
 use super::RunInfo;
 use super::chart::{COMPONENTS, RunCharts, fmt_usd};
 use super::html::{Block, Table, int};
-use crate::metrics::RunOutcome;
+use crate::metrics::{RunOutcome, Threshold};
 
 pub(crate) fn ms(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.1} ms"))
@@ -313,10 +313,9 @@ pub fn blocks<'a>(o: &RunOutcome, info: &RunInfo, charts: Option<&'a RunCharts>)
                         ),
                         al.kind.clone(),
                         al.name.clone(),
-                        if al.kind.starts_with("llm_") {
-                            format!("${} limit", al.threshold)
-                        } else {
-                            format!("{} %", al.threshold)
+                        match al.threshold {
+                            Threshold::Usd(v) => format!("${v} limit"),
+                            Threshold::Percent(v) => format!("{v} %"),
                         },
                         format!("${:.2}", al.value),
                     ]

@@ -1,7 +1,7 @@
 //! The terminal summary of a run, as a writer: what `meshsim run` prints.
 
 use super::{RunInfo, month_seconds, projected_month_usd, slo_availability_met, slo_p95_met};
-use crate::metrics::RunOutcome;
+use crate::metrics::{RunOutcome, Threshold};
 use std::io::{Result, Write};
 
 /// A latency for people, `n/a` when there is none.
@@ -151,10 +151,9 @@ fn write_alerts<W: Write>(w: &mut W, o: &RunOutcome, info: &RunInfo) -> Result<(
         )?;
     }
     for a in o.alerts.iter().take(SHOWN_ALERTS) {
-        let threshold = if a.kind.starts_with("llm_") {
-            format!("${} limit", a.threshold)
-        } else {
-            format!("{}%", a.threshold)
+        let threshold = match a.threshold {
+            Threshold::Usd(v) => format!("${v} limit"),
+            Threshold::Percent(v) => format!("{v}%"),
         };
         writeln!(
             w,

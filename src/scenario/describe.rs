@@ -5,6 +5,7 @@ use super::schema::Platform;
 use super::{Scenario, ScenarioFile};
 use crate::model::autoscaler::MetricSource;
 use crate::model::service::ServiceTime;
+use crate::units::us_to_secs;
 
 fn metric(m: &MetricSource) -> &'static str {
     match m {
@@ -119,8 +120,8 @@ fn scaling(sc: &Scenario, f: &ScenarioFile, s: &mut Words) {
             metric(&k.source),
             k.min_replica_count,
             num(k.activation),
-            num(k.polling_us as f64 / 1e6),
-            num(k.cooldown_us as f64 / 1e6)
+            num(us_to_secs(k.polling_us)),
+            num(us_to_secs(k.cooldown_us))
         ));
     }
     if let Some(t) = &f.scaling.target_tracking {

@@ -8,6 +8,7 @@ use crate::model::autoscaler::hpa::spec::{Behavior, HpaSpec, MetricSpec, Target}
 use crate::model::autoscaler::keda::KedaSpec;
 use crate::model::autoscaler::schedule::{ScheduleSpec, parse_cron};
 use crate::model::autoscaler::target_tracking::{TargetTrackingSpec, cooldown_us};
+use crate::units::US_PER_SEC;
 use std::collections::BTreeMap;
 
 /// Checks `[scaling]` and parses its scheduled actions.
@@ -176,8 +177,8 @@ pub(super) fn keda(
         source: q.metric,
         min_replica_count: sc.min,
         activation: q.activation_queue_length,
-        polling_us: (q.polling_interval_s.max(1.0) * 1e6) as u64,
-        cooldown_us: (q.cooldown_period_s.max(0.0) * 1e6) as u64,
+        polling_us: (q.polling_interval_s.max(1.0) * US_PER_SEC as f64) as u64,
+        cooldown_us: (q.cooldown_period_s.max(0.0) * US_PER_SEC as f64) as u64,
     })
 }
 

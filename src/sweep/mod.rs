@@ -24,6 +24,7 @@ use crate::engine::ArrivalProcess;
 use crate::metrics::Summary;
 use crate::metrics::table::SweepTable;
 use crate::report::sweep::{heatmap_png as heatmap_chart, pareto_png as pareto_chart};
+use crate::report::write_file_atomically;
 use crate::rng::mix64;
 use crate::run::{Rows, run_one};
 use crate::scenario;
@@ -168,7 +169,7 @@ pub fn run_with_progress(
     todo.par_iter().try_for_each(|&i| -> anyhow::Result<()> {
         let fields = run_point(spec, mine[i], &scenarios[i], &meta, &rows)?;
         let text = format!("{}{}", csv_line(&head), csv_line(&fields));
-        write_atomic(&point_path(dir, mine[i].id), &text)?;
+        write_file_atomically(&point_path(dir, mine[i].id), &text)?;
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         progress(n, todo.len());
         Ok(())
@@ -206,7 +207,7 @@ fn claim_dir(dir: &Path, id: &SweepId) -> anyhow::Result<()> {
             );
         }
     } else {
-        write_atomic(&id_path, &serde_json::to_string_pretty(id)?)?;
+        write_file_atomically(&id_path, &serde_json::to_string_pretty(id)?)?;
     }
     Ok(())
 }

@@ -27,16 +27,6 @@ pub(crate) fn point_path(dir: &Path, id: usize) -> PathBuf {
     dir.join("points").join(format!("point-{id:06}.csv"))
 }
 
-pub(crate) fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    write_bytes_atomic(path, text.as_bytes())
-}
-
-pub(crate) fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
-}
-
 pub(crate) fn csv_line(fields: &[String]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(fields).expect("in-memory CSV");
@@ -86,7 +76,7 @@ pub(crate) fn assemble(
     }
     std::fs::create_dir_all(out)?;
     let table = SweepTable::parse(&text, axes.len())?;
-    write_atomic(&out.join("pareto.csv"), &pareto_csv(&table)?)?;
+    write_file_atomically(&out.join("pareto.csv"), &pareto_csv(&table)?)?;
     let (mut pareto_png, mut heatmap_png) = (None, None);
     if charts {
         let trace = Path::new(&id.trace)
@@ -100,7 +90,7 @@ pub(crate) fn assemble(
             id.replications
         );
         let png = pareto_chart(&table, &title)?;
-        write_bytes_atomic(&out.join("pareto.png"), &png)?;
+        write_file_atomically(&out.join("pareto.png"), &png)?;
         pareto_png = Some(png);
         // A heatmap when exactly two axes vary (single-valued axes are fixed settings).
         let varying: Vec<(usize, &Axis)> = axes
@@ -114,13 +104,13 @@ pub(crate) fn assemble(
                 id.scenario, a.key, b.key
             );
             let png = heatmap_chart(&table, [(*ia, &a.values), (*ib, &b.values)], &title)?;
-            write_bytes_atomic(&out.join("heatmap.png"), &png)?;
+            write_file_atomically(&out.join("heatmap.png"), &png)?;
             heatmap_png = Some(png);
         }
     }
     #[cfg(feature = "parquet")]
     parquet::write(&table, &out.join("results.parquet"))?;
-    write_atomic(&out.join("results.csv"), &text)?;
+    write_file_atomically(&out.join("results.csv"), &text)?;
     Ok(Assembled {
         table,
         pareto_png,
@@ -163,7 +153,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, charts: bool) -> anyhow::Result<usize
     };
     assemble(out, dirs, &id, (0..id.points).collect(), charts)?;
     if !out.join("sweep.json").exists() {
-        write_atomic(&out.join("sweep.json"), &serde_json::to_string_pretty(&id)?)?;
+        write_file_atomically(&out.join("sweep.json"), &serde_json::to_string_pretty(&id)?)?;
     }
     Ok(id.points)
 }

@@ -8,6 +8,7 @@ use crate::billing::budget::{AlertKind, Scope};
 use crate::metrics::{RunOutcome, TimelineRow};
 use crate::report::RunInfo;
 use crate::report::format::*;
+use crate::units::us_to_secs;
 use plotters::prelude::*;
 
 /// The cost components drawn stacked, bottom first.
@@ -191,7 +192,7 @@ pub fn cost(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> {
             .iter()
             .filter(|a| a.kind.starts_with("budget_"))
             .map(|a| {
-                let t = a.t_us as f64 / 1e6;
+                let t = us_to_secs(a.t_us);
                 (t, total_at(rows, t))
             })
             .collect();
@@ -199,7 +200,7 @@ pub fn cost(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> {
             .iter()
             .filter(|a| a.kind.starts_with("llm_"))
             .map(|a| {
-                let t = a.t_us as f64 / 1e6;
+                let t = us_to_secs(a.t_us);
                 (t, total_at(rows, t))
             })
             .collect();

@@ -7,6 +7,7 @@ use super::time_axis::*;
 use crate::metrics::RunOutcome;
 use crate::report::RunInfo;
 use crate::report::format::*;
+use crate::units::us_to_secs;
 use plotters::prelude::*;
 
 /// `load_replicas.png`: offered requests per second (left axis) and ready and
@@ -96,7 +97,7 @@ pub fn load_replicas(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartErr
             .scaling
             .iter()
             .filter(|e| e.autoscaler.rsplit('/').next() == Some("schedule"))
-            .map(|e| e.t_us as f64 / 1e6)
+            .map(|e| us_to_secs(e.t_us))
             .collect();
         for (i, t) in scheduled.iter().enumerate() {
             let s = chart
@@ -120,7 +121,7 @@ pub fn load_replicas(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartErr
         // multi-region run (whose events are per region) at the regions'
         // desired total at the end of that minute.
         let at = |e: &crate::metrics::ScalingEvent| {
-            let t = e.t_us as f64 / 1e6;
+            let t = us_to_secs(e.t_us);
             let y = if o.regions.is_empty() {
                 f64::from(e.to)
             } else {

@@ -1,6 +1,7 @@
 //! Time axes in the scenario's time zone, ticks on round local clock times.
 
 use crate::report::RunInfo;
+use crate::units::US_PER_SEC;
 use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter};
 
 /// Local clock ticks for a span of `end_s` seconds from the trace start:
@@ -25,7 +26,8 @@ pub fn time_ticks(info: &RunInfo, end_s: f64) -> Vec<f64> {
     let mut ticks = Vec::new();
     let mut push = |dt: jiff::civil::DateTime| {
         if let Ok(z) = dt.to_zoned(info.tz.clone()) {
-            let rel = (z.timestamp().as_microsecond() - info.start_epoch_us) as f64 / 1e6;
+            let rel =
+                (z.timestamp().as_microsecond() - info.start_epoch_us) as f64 / US_PER_SEC as f64;
             if (0.0..=end_s).contains(&rel) {
                 ticks.push(rel);
             }
@@ -62,7 +64,9 @@ pub fn time_ticks(info: &RunInfo, end_s: f64) -> Vec<f64> {
 
 /// A tick's label: `HH:MM`, or the date at local midnight.
 pub fn time_label(info: &RunInfo, t_s: f64) -> String {
-    let Ok(ts) = jiff::Timestamp::from_microsecond(info.start_epoch_us + (t_s * 1e6) as i64) else {
+    let Ok(ts) =
+        jiff::Timestamp::from_microsecond(info.start_epoch_us + (t_s * US_PER_SEC as f64) as i64)
+    else {
         return String::new();
     };
     let z = ts.to_zoned(info.tz.clone());
