@@ -1,6 +1,8 @@
-//! One run: a validated scenario and a trace file in, an outcome out. The
-//! trace is read twice, both times streamed: a validating first pass (nothing
-//! is simulated on a trace that fails to parse) and the simulation pass.
+//! One run: a validated scenario and trace rows in, a whole outcome out
+//! ([`run_one`]: the simulation, or one per region, then always-on costs and
+//! budgets). From a file ([`run_file`]) the trace is read twice, both times
+//! streamed: a validating first pass (nothing is simulated on a trace that
+//! fails to parse) and the simulation pass.
 
 use crate::engine::{ArrivalProcess, PolicySpec, ScalingPlan, SimConfig, simulate};
 use crate::metrics::RunOutcome;
@@ -102,13 +104,15 @@ pub fn scaling_plan(scenario: &Scenario, meta: &TraceMeta) -> (ScalingPlan, u32,
             scenario.min
         );
     }
-    let policy = match (&scenario.hpa, &scenario.target_tracking) {
-        _ if scenario.keda.is_some() => {
-            PolicySpec::Keda(Box::new(scenario.keda.clone().expect("checked")))
-        }
-        (Some(h), _) => PolicySpec::Hpa(Box::new(h.clone())),
-        (None, Some(tt)) => PolicySpec::TargetTracking(tt.clone()),
-        (None, None) => PolicySpec::None,
+    // Validation allows one autoscaler; KEDA's HPA comes first as it did.
+    let policy = if let Some(k) = &scenario.keda {
+        PolicySpec::Keda(Box::new(k.clone()))
+    } else if let Some(h) = &scenario.hpa {
+        PolicySpec::Hpa(Box::new(h.clone()))
+    } else if let Some(tt) = &scenario.target_tracking {
+        PolicySpec::TargetTracking(tt.clone())
+    } else {
+        PolicySpec::None
     };
     (
         ScalingPlan {
