@@ -193,7 +193,9 @@ struct Engine {
 }
 
 impl Engine {
-    fn new(cfg: SimConfig) -> Engine {
+    /// A fresh engine for `cfg`; its random streams derive from the run's `seed`
+    /// (one stream per purpose, see `rng`).
+    fn new(cfg: SimConfig, seed: u64) -> Engine {
         let max_replicas = cfg
             .capacity_steps
             .iter()
@@ -263,14 +265,14 @@ impl Engine {
             control,
             next_control,
             spot_meter: ReplicaMeter::default(),
-            spot_rng: stream(0, Stream::SpotInterruptions),
+            spot_rng: stream(seed, Stream::SpotInterruptions),
             spot_notices: BinaryHeap::new(),
             spot_deadlines: VecDeque::new(),
             spot_live: 0,
             spot_interruptions: 0,
             llm: cfg.llm.clone().map(crate::model::llm::LlmState::new),
-            llm_rng: stream(0, Stream::Llm),
-            session_rng: stream(0, Stream::Sessions),
+            llm_rng: stream(seed, Stream::Llm),
+            session_rng: stream(seed, Stream::Sessions),
             outage_i: 0,
             outage_end_next: false,
             down: false,
@@ -293,11 +295,8 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         stream(seed, Stream::Arrivals),
     );
     let mut service_rng = stream(seed, Stream::ServiceTimes);
-    let mut e = Engine::new(cfg);
+    let mut e = Engine::new(cfg, seed);
     e.next_control = e.next_control.min(e.next_outage());
-    e.spot_rng = stream(seed, Stream::SpotInterruptions);
-    e.llm_rng = stream(seed, Stream::Llm);
-    e.session_rng = stream(seed, Stream::Sessions);
     let mut next_arrival = arrivals.next();
     let mut next_tick = 0u64;
     const NEVER: u64 = u64::MAX;
