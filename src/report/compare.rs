@@ -4,9 +4,9 @@
 //! run's own report.
 
 use super::chart::{
-    BLUE, ChartError, FONT, GREEN, ORANGE, PURPLE, SKY, TimeAxis, VERMILION, YELLOW, end_s, err,
-    fmt_count, fmt_usd, house_legend, house_mesh, legend_line, nice_top, render_sized, steps,
-    time_desc, time_label,
+    BLUE, ChartError, FONT, GREEN, ORANGE, PURPLE, SKY, TimeAxis, VERMILION, YELLOW,
+    cost_over_time, end_s, err, fmt_count, fmt_usd, house_legend, house_mesh, legend_line,
+    nice_top, render_sized, steps, time_label,
 };
 use super::html::{Block, Table};
 use super::{RunInfo, SUMMARY_COLUMNS, projected_month_usd, summary_record};
@@ -196,21 +196,14 @@ pub fn chart(entries: &[Entry<'_>]) -> Result<Vec<u8>, ChartError> {
             .filter_map(|e| e.outcome.timeline.last().map(|r| r.cost_total_usd()))
             .fold(0.0, f64::max);
         let y_top = nice_top((c_max * 1.45).max(1e-6));
-        let mut c = ChartBuilder::on(&bottom)
-            .caption(format!("cumulative cost on {trace}"), (FONT, 20))
-            .margin(12)
-            .margin_right(40)
-            .x_label_area_size(48)
-            .y_label_area_size(64)
-            .build_cartesian_2d(TimeAxis::new(info, end), 0f64..y_top)
-            .map_err(err(name))?;
-        house_mesh(&mut c.configure_mesh(), true)
-            .x_label_formatter(&label)
-            .y_label_formatter(&|v: &f64| fmt_usd(*v))
-            .x_desc(time_desc(info))
-            .y_desc("cumulative cost, USD")
-            .draw()
-            .map_err(err(name))?;
+        let mut c = cost_over_time(
+            &bottom,
+            format!("cumulative cost on {trace}"),
+            true,
+            info,
+            (end, y_top),
+            name,
+        )?;
         for (i, e) in entries.iter().enumerate() {
             let colour = COLOURS[i % COLOURS.len()];
             let mut pts = vec![(0.0, 0.0)];

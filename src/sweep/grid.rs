@@ -1,6 +1,5 @@
 //! The grid: axes (lists and ranges), points and their seeds.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// One axis: a scenario key and its values (TOML value texts).

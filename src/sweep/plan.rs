@@ -1,6 +1,5 @@
 //! The planner: ranking the configurations that meet the SLO, and the coarse-to-fine search.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// One configuration that meets the SLO (and budget), for `meshsim plan`.

@@ -1,6 +1,5 @@
 //! Point files and the assembled results: results.csv, pareto.csv, the charts, merge of shards.
 
-#[allow(unused_imports)]
 use super::*;
 
 pub(crate) fn header(axes: &[Axis]) -> Vec<String> {

@@ -97,10 +97,10 @@ where
 
 /// The house style of a chart's grid and axis text (`small`: the text of the
 /// two-panel charts).
-pub(crate) fn house_mesh<'m, 'a, 'b, X: Ranged, Y: Ranged>(
-    mesh: &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, BitMapBackend<'a>>,
+pub(crate) fn house_mesh<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>,
     small: bool,
-) -> &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, BitMapBackend<'a>> {
+) -> &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB> {
     let (label, desc) = if small { (13, 14) } else { (14, 15) };
     mesh.label_style((FONT, label))
         .axis_desc_style((FONT, desc))
@@ -109,8 +109,8 @@ pub(crate) fn house_mesh<'m, 'a, 'b, X: Ranged, Y: Ranged>(
 }
 
 /// The house legend: a framed, nearly opaque box at `position`.
-pub(crate) fn house_legend<'a, CT: plotters::coord::CoordTranslate>(
-    chart: &mut ChartContext<'a, BitMapBackend<'a>, CT>,
+pub(crate) fn house_legend<'a, 'b: 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, BitMapBackend<'b>, CT>,
     position: SeriesLabelPosition,
     font_px: u32,
     name: &str,

@@ -100,22 +100,14 @@ pub fn cost(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> {
                 .max(1e-6)
                 * 1.45,
         );
-        let label = |x: &f64| time_label(info, *x);
-        let mut chart = ChartBuilder::on(root)
-            .caption(title(info, "cumulative cost"), (FONT, 22))
-            .margin(14)
-            .margin_right(48)
-            .x_label_area_size(48)
-            .y_label_area_size(80)
-            .build_cartesian_2d(TimeAxis::new(info, end), 0f64..y_top)
-            .map_err(err(name))?;
-        house_mesh(&mut chart.configure_mesh(), false)
-            .x_label_formatter(&label)
-            .y_label_formatter(&|v: &f64| fmt_usd(*v))
-            .x_desc(time_desc(info))
-            .y_desc("cumulative cost, USD")
-            .draw()
-            .map_err(err(name))?;
+        let mut chart = cost_over_time(
+            root,
+            title(info, "cumulative cost"),
+            false,
+            info,
+            (end, y_top),
+            name,
+        )?;
         // Stacked: draw the top of each layer from the highest down, so each
         // lower layer paints over the one above it.
         let k = bucket_len(rows.len());
@@ -252,4 +244,45 @@ pub(crate) fn budget_label(name: &str, scope: Scope) -> String {
     } else {
         format!("budget {name}")
     }
+}
+
+/// A chart of cumulative USD over the run's time in the house style: the
+/// full-size one of `cost.png`, or (`small`) a panel such as compare.png's.
+pub(crate) fn cost_over_time<'a, 'b: 'a>(
+    area: &'a DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>,
+    caption: String,
+    small: bool,
+    info: &RunInfo,
+    (end, y_top): (f64, f64),
+    name: &str,
+) -> Result<
+    ChartContext<
+        'a,
+        BitMapBackend<'b>,
+        Cartesian2d<TimeAxis, plotters::coord::types::RangedCoordf64>,
+    >,
+    ChartError,
+> {
+    let (caption_px, margin, margin_right, y_labels) = if small {
+        (20, 12, 40, 64)
+    } else {
+        (22, 14, 48, 80)
+    };
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FONT, caption_px))
+        .margin(margin)
+        .margin_right(margin_right)
+        .x_label_area_size(48)
+        .y_label_area_size(y_labels)
+        .build_cartesian_2d(TimeAxis::new(info, end), 0f64..y_top)
+        .map_err(err(name))?;
+    let label = |x: &f64| time_label(info, *x);
+    house_mesh(&mut chart.configure_mesh(), small)
+        .x_label_formatter(&label)
+        .y_label_formatter(&|v: &f64| fmt_usd(*v))
+        .x_desc(time_desc(info))
+        .y_desc("cumulative cost, USD")
+        .draw()
+        .map_err(err(name))?;
+    Ok(chart)
 }

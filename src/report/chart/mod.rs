@@ -17,6 +17,7 @@ mod time_axis;
 
 pub use super::format::*;
 pub use canvas::*;
+pub(crate) use cost::cost_over_time;
 pub use cost::{COMPONENTS, cost};
 pub use latency::latency;
 pub use load_replicas::load_replicas;

@@ -2,7 +2,6 @@
 //! and behaviour policies, as upstream's `normalizeDesiredReplicas` and
 //! `normalizeDesiredReplicasWithBehaviors` (pkg/controller/podautoscaler/horizontal.go).
 
-#[allow(unused_imports)]
 use super::*;
 
 /// The rate limit or bound applied in normalisation.
