@@ -19,6 +19,12 @@ pub enum Stream {
     Llm = 4,
     Sessions = 5,
     TraceGenerator = 6,
+    /// Node launch-to-Ready delays.
+    NodeProvisioning = 7,
+    /// The cluster autoscaler's random expander (and its tie-breaks).
+    NodeChoice = 8,
+    /// Spot interruption notices of nodes.
+    NodeInterruptions = 9,
 }
 
 /// SplitMix64 finaliser: a bijective mix of 64 bits.

@@ -210,6 +210,8 @@ mod tests {
                 cost_compute_spot_usd: 0.0,
                 fixed: FixedCost::default(),
                 cost_llm_usd: 0.0,
+                cost_control_plane_usd: 0.0,
+                nodes: None,
             })
             .collect()
     }

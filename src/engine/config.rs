@@ -39,6 +39,9 @@ pub struct SimConfig {
     /// Keep each minute's latency histogram (sparse) in the outcome, so that
     /// the timelines of several runs (regions) can be merged exactly.
     pub keep_minute_histograms: bool,
+    /// The nodes under the replicas (`kubernetes`, `ecs-ec2`): pods wait for
+    /// room on a node, nodes are billed instead of replicas.
+    pub cluster: Option<crate::model::cluster::ClusterPlan>,
 }
 
 impl SimConfig {
@@ -76,6 +79,7 @@ impl SimConfig {
             metrics_window_s: 900,
             outages: Vec::new(),
             keep_minute_histograms: false,
+            cluster: None,
         }
     }
 }

@@ -24,7 +24,7 @@ impl Engine {
         for id in 0..self.replicas.len() {
             match self.replicas[id].state {
                 ReplicaState::Gone => {}
-                ReplicaState::Pending => self.stop_replica(id as u32),
+                ReplicaState::Pending | ReplicaState::Unschedulable => self.stop_replica(id as u32),
                 ReplicaState::Ready | ReplicaState::Draining => {
                     if self.replicas[id].state == ReplicaState::Ready {
                         self.ready_replicas -= 1;
@@ -122,6 +122,8 @@ impl Engine {
             for _ in current..n {
                 self.create_replica(initial);
             }
+        } else if self.nodes.is_some() {
+            self.scale_in_pods(current - n);
         } else {
             let mut remove = current - n;
             for id in (0..self.replicas.len()).rev() {
@@ -290,11 +292,46 @@ impl Engine {
             self.control.policy = Some(policy);
             self.control.views = views;
         }
+        if self.nodes.is_some() {
+            self.run_nodes();
+        }
         self.next_control = self
             .control
             .next_time()
             .min(self.spot_notices.peek().map_or(u64::MAX, |r| r.0.0))
             .min(self.spot_deadlines.front().map_or(u64::MAX, |d| d.0))
-            .min(self.next_outage());
+            .min(self.next_outage())
+            .min(self.nodes.as_ref().map_or(u64::MAX, |n| n.next_time()));
+    }
+
+    /// Scale-in on nodes, in the ReplicaSet controller's deletion order
+    /// (pkg/controller/replicaset `getPodsToDelete`, ranked by
+    /// `ActivePodsWithRanks`): unschedulable pods, then pending, newest first;
+    /// then ready pods on the node with the most pods of the service, newest
+    /// first. A removed ready pod drains.
+    fn scale_in_pods(&mut self, mut remove: u32) {
+        for state in [ReplicaState::Unschedulable, ReplicaState::Pending] {
+            for id in (0..self.replicas.len()).rev() {
+                if remove == 0 {
+                    return;
+                }
+                if self.replicas[id].state == state {
+                    self.stop_replica(id as u32);
+                    remove -= 1;
+                }
+            }
+        }
+        while remove > 0 {
+            let ns = self.nodes.as_ref().expect("node layer");
+            let pick = (0..self.replicas.len())
+                .filter(|&id| self.replicas[id].state == ReplicaState::Ready)
+                .max_by_key(|&id| {
+                    let n = self.replicas[id].node;
+                    (ns.nodes[n as usize].service_pods, id)
+                });
+            let Some(id) = pick else { return };
+            self.begin_drain(id);
+            remove -= 1;
+        }
     }
 }

@@ -19,6 +19,8 @@
 pub mod arrivals;
 mod config;
 mod control;
+mod node_scaling;
+mod nodes;
 mod pool;
 mod record;
 
@@ -73,6 +75,8 @@ impl Control {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ReplicaState {
+    /// On nodes: no node has room for its requests yet.
+    Unschedulable,
     Pending,
     Ready,
     Draining,
@@ -88,6 +92,8 @@ struct Replica {
     spot: bool,
     /// False for a spot replica waiting for spot capacity (not billed, never ready).
     placed: bool,
+    /// The node it is bound to (`nodes::NO_NODE`: none, or no node layer).
+    node: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,6 +196,8 @@ struct Engine {
     /// Desired replicas when the current outage began.
     desired_before_outage: u32,
     minute_hists: Vec<crate::metrics::SparseHistogram>,
+    /// The node layer (platforms `kubernetes` and `ecs-ec2`).
+    nodes: Option<Box<nodes::Nodes>>,
 }
 
 impl Engine {
@@ -278,6 +286,10 @@ impl Engine {
             down: false,
             desired_before_outage: 0,
             minute_hists: Vec::new(),
+            nodes: cfg
+                .cluster
+                .clone()
+                .map(|plan| Box::new(nodes::Nodes::new(plan, seed))),
             cfg,
         }
     }
@@ -285,6 +297,7 @@ impl Engine {
 
 /// Runs one simulation. Same config, rows and seed give the same outcome.
 pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64) -> RunOutcome {
+    const NEVER: u64 = u64::MAX;
     assert!(cfg.concurrency > 0, "invariant: concurrency >= 1");
     let end = cfg.end_us;
     let mut arrivals = Arrivals::new(
@@ -296,10 +309,14 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
     );
     let mut service_rng = stream(seed, Stream::ServiceTimes);
     let mut e = Engine::new(cfg, seed);
+    if e.nodes.is_some() {
+        e.start_nodes();
+        let t = e.nodes.as_ref().map_or(NEVER, |n| n.next_time());
+        e.next_control = e.next_control.min(t);
+    }
     e.next_control = e.next_control.min(e.next_outage());
     let mut next_arrival = arrivals.next();
     let mut next_tick = 0u64;
-    const NEVER: u64 = u64::MAX;
     loop {
         let t_tick = next_tick;
         let t_ready = e.pending.front().map_or(NEVER, |p| p.0);
@@ -357,8 +374,25 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         e.served + e.dropped + e.rejected + in_flight,
         "invariant: arrived = served + dropped + rejected + in flight"
     );
-    let compute_spot = e.spot_meter.accrued_usd(end);
-    let compute = e.meter.accrued_usd(end) + compute_spot;
+    if let Some(ns) = &mut e.nodes {
+        ns.touch(end);
+    }
+    let pod_hours = e.meter.replica_us(end) as f64 / crate::units::US_PER_HOUR as f64;
+    let node_summary = e.nodes.as_ref().map(|ns| {
+        let mut s = ns.summary(end);
+        s.pod_hours = pod_hours;
+        s.fargate_equivalent = ns
+            .plan
+            .fargate_usd_per_pod_hour
+            .as_ref()
+            .map(|(rate, size)| (rate * pod_hours, size.clone()));
+        s
+    });
+    let compute_spot = e.spot_meter.accrued_usd(end)
+        + node_summary.as_ref().map_or(0.0, |n| n.cost_nodes_spot_usd);
+    let compute = e.meter.accrued_usd(end)
+        + e.spot_meter.accrued_usd(end)
+        + node_summary.as_ref().map_or(0.0, |n| n.cost_nodes_usd);
     if let Some(last) = e.timeline.last() {
         assert!(
             (last.cost_compute_usd - compute).abs() <= 1e-9 * compute.max(1.0),
@@ -414,7 +448,9 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         }),
         budget_alerts_fired: 0,
         budget_alerts_projected: 0,
+        nodes: node_summary,
     };
+    let nodes = e.nodes.as_ref().map_or(Vec::new(), |ns| ns.records());
     RunOutcome {
         summary,
         timeline: e.timeline,
@@ -423,5 +459,6 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         latency: e.hist,
         minute_latency: e.minute_hists,
         regions: Vec::new(),
+        nodes,
     }
 }

@@ -108,7 +108,7 @@ impl Engine {
                     self.stop_replica(c.replica);
                 }
             }
-            ReplicaState::Pending | ReplicaState::Gone => {
+            ReplicaState::Unschedulable | ReplicaState::Pending | ReplicaState::Gone => {
                 panic!("invariant: a completion on a replica that was never ready")
             }
         }
@@ -178,6 +178,7 @@ impl Engine {
     pub(super) fn stop_replica(&mut self, id: u32) {
         let r = &mut self.replicas[id as usize];
         let was_draining = r.state == ReplicaState::Draining;
+        let was_unschedulable = r.state == ReplicaState::Unschedulable;
         r.state = ReplicaState::Gone;
         self.live_replicas -= 1;
         if r.placed {
@@ -191,6 +192,9 @@ impl Engine {
                 self.meter
                     .stop(self.cfg.usd_per_hour, r.created_us, self.now);
             }
+        }
+        if self.nodes.is_some() {
+            self.pod_gone(id, was_unschedulable);
         }
     }
 
@@ -246,6 +250,7 @@ impl Engine {
             busy: 0,
             spot,
             placed,
+            node: nodes::NO_NODE,
         });
         self.live_replicas += 1;
         if !placed {
@@ -265,6 +270,10 @@ impl Engine {
             }
         } else {
             self.meter.start(self.cfg.usd_per_hour, self.now);
+        }
+        if self.nodes.is_some() {
+            self.schedule_pod(id, initial);
+            return;
         }
         if initial {
             self.make_ready(id);

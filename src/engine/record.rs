@@ -50,8 +50,17 @@ impl Engine {
         let slots = snap.ready_slot_us - start.ready_slot_us;
         let m = &self.minute;
         let h = &self.minute_hist;
-        let compute_spot = self.spot_meter.accrued_usd(self.now);
-        let compute = self.meter.accrued_usd(self.now) + compute_spot;
+        let mut compute_spot = self.spot_meter.accrued_usd(self.now);
+        let mut compute = self.meter.accrued_usd(self.now) + compute_spot;
+        let mut control_plane = 0.0;
+        let nodes = self.nodes.as_ref().map(|ns| {
+            let node_spot = ns.spot_meter.accrued_usd(self.now);
+            compute += ns.od_meter.accrued_usd(self.now) + node_spot;
+            compute_spot += node_spot;
+            control_plane =
+                ns.plan.control_plane_usd_per_hour * crate::units::us_to_hours(self.now);
+            ns.timeline()
+        });
         self.timeline.push(TimelineRow {
             t_s: start.t_us / US_PER_SEC,
             len_s: len_us as f64 / US_PER_SEC as f64,
@@ -76,6 +85,8 @@ impl Engine {
             cost_compute_spot_usd: compute_spot,
             fixed: Default::default(),
             cost_llm_usd: self.llm.as_ref().map_or(0.0, |l| l.cost_usd),
+            cost_control_plane_usd: control_plane,
+            nodes,
         });
         self.minute = Minute {
             start: snap,

@@ -69,6 +69,64 @@ pub struct TimelineRow {
     pub cost_compute_spot_usd: f64,
     pub fixed: FixedCost,
     pub cost_llm_usd: f64,
+    /// Cumulative EKS control-plane cost (0 without a cluster).
+    pub cost_control_plane_usd: f64,
+    /// The node layer at the end of the minute (runs on nodes only).
+    pub nodes: Option<NodeTimeline>,
+}
+
+/// The node columns of one timeline row (DESIGN §9).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct NodeTimeline {
+    pub nodes_ready: u32,
+    /// Launching, ready and being removed (billed).
+    pub nodes_total: u32,
+    pub pods_unschedulable: u32,
+    /// Requests on Ready nodes / their allocatable, %.
+    pub node_cpu_requested_pct: f64,
+    pub node_memory_requested_pct: f64,
+    /// Nodes per (group, purchase option): index `group × 2 + spot`, the
+    /// last pair Karpenter's (see [`NodeSummary::groups`]).
+    pub by_group_purchase: Vec<u32>,
+}
+
+/// The node columns of the summary (DESIGN §9).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct NodeSummary {
+    pub nodes_mean: f64,
+    pub nodes_max: u32,
+    pub node_hours_on_demand: f64,
+    pub node_hours_spot: f64,
+    pub cost_nodes_usd: f64,
+    pub cost_nodes_spot_usd: f64,
+    pub cost_control_plane_usd: f64,
+    pub pods_unschedulable_seconds: f64,
+    /// max(CPU, memory) of requested / allocatable over node-time.
+    pub request_utilization_mean: f64,
+    pub request_utilization_cpu: f64,
+    pub request_utilization_memory: f64,
+    pub node_interruptions: u64,
+    /// Names of the groups, in [`NodeTimeline::by_group_purchase`] order.
+    pub groups: Vec<String>,
+    /// Pod-hours of the service (created to stopped).
+    pub pod_hours: f64,
+    /// The same pod-hours as Fargate tasks: cost and task size.
+    pub fargate_equivalent: Option<(f64, String)>,
+}
+
+/// One node of a run (`nodes.csv`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeRecord {
+    pub node: u32,
+    pub group: String,
+    pub instance_type: String,
+    pub purchase_option: String,
+    pub launched_us: u64,
+    /// None: it never became Ready.
+    pub ready_us: Option<u64>,
+    pub removed_us: Option<u64>,
+    pub reason: String,
+    pub usd_per_hour: f64,
 }
 
 impl TimelineRow {
@@ -76,8 +134,17 @@ impl TimelineRow {
         self.fixed.total()
     }
     pub fn cost_total_usd(&self) -> f64 {
-        self.cost_compute_usd + self.fixed.total() + self.cost_llm_usd
+        self.cost_compute_usd + self.fixed.total() + self.cost_llm_usd + self.cost_control_plane_usd
     }
+}
+
+/// Whether a `scaling.csv` autoscaler is a node autoscaler (its `from` and
+/// `to` count nodes, not replicas). Multi-region names (`region/kind`) too.
+pub fn is_node_layer(autoscaler: &str) -> bool {
+    matches!(
+        autoscaler.rsplit('/').next(),
+        Some("cluster-autoscaler" | "karpenter" | "ecs-managed-scaling")
+    )
 }
 
 /// One scaling decision.
@@ -163,6 +230,8 @@ pub struct Summary {
     pub budget_alerts_fired: u64,
     /// Alerts that fire in the projected part of the budget month.
     pub budget_alerts_projected: u64,
+    /// The node layer's columns (runs on nodes only).
+    pub nodes: Option<NodeSummary>,
 }
 
 impl Summary {
@@ -171,7 +240,13 @@ impl Summary {
     }
 
     pub fn cost_total_usd(&self) -> f64 {
-        self.cost_compute_usd + self.fixed.total() + self.cost_llm_usd
+        self.cost_compute_usd
+            + self.fixed.total()
+            + self.cost_llm_usd
+            + self
+                .nodes
+                .as_ref()
+                .map_or(0.0, |n| n.cost_control_plane_usd)
     }
 
     /// Served / (served + dropped + rejected): the share of requests whose fate
@@ -200,6 +275,8 @@ pub struct RunOutcome {
     pub minute_latency: Vec<SparseHistogram>,
     /// A multi-region run's regions, each a run of its own.
     pub regions: Vec<RegionOutcome>,
+    /// Every node of the run (runs on nodes only).
+    pub nodes: Vec<NodeRecord>,
 }
 
 /// One region of a multi-region run.

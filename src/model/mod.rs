@@ -2,6 +2,7 @@
 //! and small functions. Knows nothing about files.
 
 pub mod autoscaler;
+pub mod cluster;
 pub mod llm;
 pub mod metrics;
 pub mod service;

@@ -10,6 +10,7 @@ pub mod describe;
 pub mod format;
 pub mod gallery;
 pub mod html;
+pub mod nodes;
 pub mod regions;
 pub mod review;
 pub mod sweep;
@@ -136,6 +137,15 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "llm_cost_unlimited_usd",
     "llm_saved_usd",
     "llm_cost_by_model",
+    // DESIGN §9: the node layer (empty unless the run is on nodes).
+    "nodes_mean",
+    "nodes_max",
+    "node_hours_on_demand",
+    "node_hours_spot",
+    "cost_nodes_usd",
+    "cost_control_plane_usd",
+    "pods_unschedulable_seconds",
+    "request_utilization_mean",
 ];
 
 /// The `summary.csv` row of a run (columns [`SUMMARY_COLUMNS`]).
@@ -199,6 +209,26 @@ pub fn summary_record(o: &RunOutcome, info: &RunInfo) -> Vec<String> {
             .collect::<Vec<_>>()
             .join(";"),
     ]
+    .into_iter()
+    .chain(node_summary_fields(s.nodes.as_ref()))
+    .collect()
+}
+
+/// The summary's node columns (empty strings for a run without nodes).
+fn node_summary_fields(n: Option<&crate::metrics::NodeSummary>) -> Vec<String> {
+    match n {
+        None => vec![String::new(); 8],
+        Some(n) => vec![
+            format!("{:.4}", n.nodes_mean),
+            n.nodes_max.to_string(),
+            format!("{:.6}", n.node_hours_on_demand),
+            format!("{:.6}", n.node_hours_spot),
+            format!("{:.6}", n.cost_nodes_usd),
+            format!("{:.6}", n.cost_control_plane_usd),
+            format!("{:.3}", n.pods_unschedulable_seconds),
+            format!("{:.6}", n.request_utilization_mean),
+        ],
+    }
 }
 
 pub fn write_summary<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
@@ -237,41 +267,62 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "cost_storage_usd",
     "cost_compute_on_demand_usd",
     "cost_compute_spot_usd",
+    // DESIGN §9: the node layer (empty unless the run is on nodes).
+    "nodes_ready",
+    "nodes_total",
+    "pods_unschedulable",
+    "node_cpu_requested_pct",
+    "node_memory_requested_pct",
+    "cost_control_plane_usd",
 ];
 
 pub fn write_timeline<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
     let mut wr = csv::Writer::from_writer(w);
     wr.write_record(TIMELINE_COLUMNS)?;
     for r in &o.timeline {
-        wr.write_record([
-            info.time(r.t_s * 1_000_000),
-            r.t_s.to_string(),
-            format!("{:.4}", r.arrived as f64 / r.len_s),
-            r.served.to_string(),
-            r.dropped.to_string(),
-            r.rejected.to_string(),
-            r.replicas_ready.to_string(),
-            r.replicas_total.to_string(),
-            r.replicas_desired.to_string(),
-            r.replicas_spot.to_string(),
-            format!("{:.4}", r.cpu_util),
-            format!("{:.3}", r.queue_depth),
-            opt(r.latency_p50_ms, 3),
-            opt(r.latency_p95_ms, 3),
-            opt(r.latency_p99_ms, 3),
-            format!("{:.6}", r.cost_compute_usd),
-            format!("{:.6}", r.cost_fixed_usd()),
-            format!("{:.6}", r.cost_llm_usd),
-            format!("{:.6}", r.cost_total_usd()),
-            r.arrived.to_string(),
-            format!("{:.6}", r.fixed.database_usd),
-            format!("{:.6}", r.fixed.cache_usd),
-            format!("{:.6}", r.fixed.network_usd),
-            format!("{:.6}", r.fixed.load_balancer_usd),
-            format!("{:.6}", r.fixed.storage_usd),
-            format!("{:.6}", r.cost_compute_usd - r.cost_compute_spot_usd),
-            format!("{:.6}", r.cost_compute_spot_usd),
-        ])?;
+        wr.write_record(
+            [
+                info.time(r.t_s * 1_000_000),
+                r.t_s.to_string(),
+                format!("{:.4}", r.arrived as f64 / r.len_s),
+                r.served.to_string(),
+                r.dropped.to_string(),
+                r.rejected.to_string(),
+                r.replicas_ready.to_string(),
+                r.replicas_total.to_string(),
+                r.replicas_desired.to_string(),
+                r.replicas_spot.to_string(),
+                format!("{:.4}", r.cpu_util),
+                format!("{:.3}", r.queue_depth),
+                opt(r.latency_p50_ms, 3),
+                opt(r.latency_p95_ms, 3),
+                opt(r.latency_p99_ms, 3),
+                format!("{:.6}", r.cost_compute_usd),
+                format!("{:.6}", r.cost_fixed_usd()),
+                format!("{:.6}", r.cost_llm_usd),
+                format!("{:.6}", r.cost_total_usd()),
+                r.arrived.to_string(),
+                format!("{:.6}", r.fixed.database_usd),
+                format!("{:.6}", r.fixed.cache_usd),
+                format!("{:.6}", r.fixed.network_usd),
+                format!("{:.6}", r.fixed.load_balancer_usd),
+                format!("{:.6}", r.fixed.storage_usd),
+                format!("{:.6}", r.cost_compute_usd - r.cost_compute_spot_usd),
+                format!("{:.6}", r.cost_compute_spot_usd),
+            ]
+            .into_iter()
+            .chain(match &r.nodes {
+                None => vec![String::new(); 6],
+                Some(n) => vec![
+                    n.nodes_ready.to_string(),
+                    n.nodes_total.to_string(),
+                    n.pods_unschedulable.to_string(),
+                    format!("{:.2}", n.node_cpu_requested_pct),
+                    format!("{:.2}", n.node_memory_requested_pct),
+                    format!("{:.6}", r.cost_control_plane_usd),
+                ],
+            }),
+        )?;
     }
     wr.flush()?;
     Ok(())
@@ -297,6 +348,53 @@ pub fn write_scaling<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Res
             e.to.to_string(),
             e.recommendation.to_string(),
             e.reason.clone(),
+        ])?;
+    }
+    wr.flush()?;
+    Ok(())
+}
+
+pub const NODES_COLUMNS: &[&str] = &[
+    "node",
+    "group",
+    "instance_type",
+    "purchase_option",
+    "launched_t_s",
+    "ready_t_s",
+    "removed_t_s",
+    "reason",
+    "usd_per_hour",
+    "cost_usd",
+];
+
+/// `nodes.csv`: one row per node (DESIGN §9); `ready_t_s` empty for a node
+/// that never became Ready, `removed_t_s` for one still running at the end.
+pub fn write_nodes<W: Write>(w: W, o: &RunOutcome) -> csv::Result<()> {
+    let mut wr = csv::Writer::from_writer(w);
+    wr.write_record(NODES_COLUMNS)?;
+    let end = (o.summary.sim_seconds * 1e6).round() as u64;
+    let secs = |us: Option<u64>| {
+        us.map(|t| format!("{:.3}", us_to_secs(t)))
+            .unwrap_or_default()
+    };
+    for n in &o.nodes {
+        let cost = crate::billing::meter::billed_usd(
+            n.usd_per_hour,
+            n.launched_us,
+            n.removed_us.unwrap_or(end),
+            n.removed_us.is_some(),
+        );
+        wr.write_record([
+            n.node.to_string(),
+            n.group.clone(),
+            n.instance_type.clone(),
+            n.purchase_option.clone(),
+            secs(Some(n.launched_us)),
+            secs(n.ready_us),
+            secs(n.removed_us),
+            n.reason.clone(),
+            format!("{}", n.usd_per_hour),
+            format!("{cost:.6}"),
         ])?;
     }
     wr.flush()?;
@@ -359,6 +457,9 @@ pub fn write_run_files(
         for (name, png, _) in c.files() {
             std::fs::write(dir.join(name), png)?;
         }
+    }
+    if o.summary.nodes.is_some() {
+        write_nodes(file("nodes.csv")?, o).map_err(io)?;
     }
     if !o.regions.is_empty() {
         regions::write_regions(file("regions.csv")?, o).map_err(io)?;

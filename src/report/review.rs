@@ -158,16 +158,28 @@ pub fn blocks<'a>(o: &RunOutcome, info: &RunInfo, charts: Option<&'a RunCharts>)
 
     if let Some(c) = charts {
         b.push(Block::Heading("Charts".into()));
-        let captions = [
-            "Offered load (left axis) against ready and desired replicas (right axis); spot replicas shaded; triangles are scaling decisions, dashed vertical lines scheduled actions.",
-            "Latency percentiles per minute against the p95 SLO (log scale); bars are requests dropped by timeout or rejected per minute.",
-            "Cumulative cost by component, stacked; dashed lines are each budget pro rata over the month and its alert thresholds; diamonds mark alerts as they fired.",
-            "Offered load and p95 of each region; shaded: the region's outage (its traffic moves to the others).",
-        ];
-        for ((file, png, size), caption) in c.files().into_iter().zip(captions) {
+        let caption = |file: &str| match file {
+            "load_replicas.png" => {
+                "Offered load (left axis) against ready and desired replicas (right axis); spot replicas shaded; triangles are scaling decisions, dashed vertical lines scheduled actions."
+            }
+            "latency.png" => {
+                "Latency percentiles per minute against the p95 SLO (log scale); bars are requests dropped by timeout or rejected per minute."
+            }
+            "cost.png" => {
+                "Cumulative cost by component, stacked; dashed lines are each budget pro rata over the month and its alert thresholds; diamonds mark alerts as they fired."
+            }
+            "regions.png" => {
+                "Offered load and p95 of each region; shaded: the region's outage (its traffic moves to the others)."
+            }
+            "nodes.png" => {
+                "Nodes by group and purchase option, stacked (left axis), and pods waiting for a node with room (right axis)."
+            }
+            _ => "",
+        };
+        for (file, png, size) in c.files() {
             b.push(Block::Image {
                 file,
-                caption: caption.into(),
+                caption: caption(file).into(),
                 png,
                 size,
             });
@@ -181,6 +193,9 @@ pub fn blocks<'a>(o: &RunOutcome, info: &RunInfo, charts: Option<&'a RunCharts>)
             o.regions.len()
         )));
         b.push(Block::Table(regions_table(o)));
+    }
+    if let Some(n) = &s.nodes {
+        super::nodes::blocks(&mut b, o, n);
     }
     b.push(Block::Heading("Cost breakdown".into()));
     let total = s.cost_total_usd();

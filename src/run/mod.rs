@@ -70,6 +70,7 @@ pub fn sim_config(
         metrics_window_s: METRICS_HISTORY_S,
         outages: Vec::new(),
         keep_minute_histograms: false,
+        cluster: scenario.cluster.clone(),
     })
 }
 

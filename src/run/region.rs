@@ -372,6 +372,9 @@ pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>) -> RunOutcome {
             cost_compute_spot_usd: present.iter().map(|r| r.cost_compute_spot_usd).sum(),
             fixed,
             cost_llm_usd: present.iter().map(|r| r.cost_llm_usd).sum(),
+            // Multi-region scenarios on nodes are refused at validation.
+            cost_control_plane_usd: 0.0,
+            nodes: None,
         });
     }
     let s: Vec<&Summary> = runs.iter().map(|r| &r.summary).collect();
@@ -420,6 +423,7 @@ pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>) -> RunOutcome {
         llm_cost_by_model: by_model,
         budget_alerts_fired: 0,
         budget_alerts_projected: 0,
+        nodes: None,
     };
     let mut scaling = Vec::new();
     let mut alerts: Vec<AlertRow> = Vec::new();
@@ -459,6 +463,7 @@ pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>) -> RunOutcome {
         latency,
         minute_latency: Vec::new(),
         regions: region_outcomes,
+        nodes: Vec::new(),
     }
 }
 

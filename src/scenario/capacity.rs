@@ -20,6 +20,22 @@ const FARGATE_SIZES: &[(f64, f64, f64, f64)] = &[
     (16.0, 32.0, 120.0, 8.0),
 ];
 
+/// The smallest Fargate task size holding `vcpu` and `gb` (Fargate bills the
+/// size of the task, so a pod's requests round up to one), if any.
+pub fn fargate_size_for(vcpu: f64, gb: f64) -> Option<(f64, f64)> {
+    FARGATE_SIZES.iter().find_map(|&(c, lo, hi, step)| {
+        if c + 1e-9 < vcpu || hi + 1e-9 < gb {
+            return None;
+        }
+        let steps = ((gb - lo) / step).max(0.0).ceil();
+        let mut m = lo + steps * step;
+        if c == 0.25 && (m - 1.5).abs() < 1e-9 {
+            m = 2.0;
+        }
+        (m <= hi + 1e-9).then_some((c, m))
+    })
+}
+
 pub fn fargate_memory_ok(vcpu: f64, gb: f64) -> Result<(), String> {
     let Some(&(_, lo, hi, step)) = FARGATE_SIZES.iter().find(|s| s.0 == vcpu) else {
         return Err(format!(
@@ -89,6 +105,13 @@ pub(super) fn compute(f: &ScenarioFile, book: &PriceBook, p: &mut Problems) -> O
             compute = Some(ComputeRate {
                 usd_per_hour: 0.0,
                 explanation: "local (outside AWS): no compute billed".into(),
+            });
+        }
+        Platform::Kubernetes | Platform::EcsEc2 => {
+            // Pods and tasks are billed through their nodes (`[cluster]`).
+            compute = Some(ComputeRate {
+                usd_per_hour: 0.0,
+                explanation: "replicas billed through their nodes (see [cluster])".into(),
             });
         }
         Platform::Ec2 => match &c.instance_type {
@@ -283,7 +306,9 @@ fn spot_price(
                 },
             }
         }
-        Platform::Local => (0.0, "local: nothing billed".into()),
+        Platform::Local | Platform::Kubernetes | Platform::EcsEc2 => {
+            (0.0, "not billed per replica".into())
+        }
         Platform::Fargate => {
             let arch = cap.arch.as_str();
             let c = book.get("Fargate", &format!("vcpu-{arch}"), region, "spot");

@@ -64,15 +64,19 @@ fn compute_and_service(sc: &Scenario, f: &ScenarioFile, s: &mut Words) {
         Platform::Fargate => "ECS on Fargate",
         Platform::Ec2 => "EC2",
         Platform::Local => "a local machine (no compute billed)",
+        Platform::Kubernetes | Platform::EcsEc2 => "",
     };
-    add(
-        s,
-        "compute",
-        format!(
-            "{platform} in {}; one replica costs ${:.6}/h ({})",
-            f.region, sc.compute.usd_per_hour, sc.compute.explanation
+    match &sc.cluster {
+        Some(c) => add(s, "compute", cluster_words(c, &f.region)),
+        None => add(
+            s,
+            "compute",
+            format!(
+                "{platform} in {}; one replica costs ${:.6}/h ({})",
+                f.region, sc.compute.usd_per_hour, sc.compute.explanation
+            ),
         ),
-    );
+    }
     let service_time = match &f.service.service_time {
         ServiceTime::Exponential { mean_ms } => {
             format!("exponential, mean {} ms", num(*mean_ms))
@@ -287,4 +291,109 @@ fn regions(sc: &Scenario, f: &ScenarioFile, s: &mut Words) {
         }
         add(s, "regions", text);
     }
+}
+
+/// The node layer in words: what it is, its groups, its autoscaler, its prices.
+fn cluster_words(c: &crate::model::cluster::ClusterPlan, region: &str) -> String {
+    use crate::model::cluster::{CapacityType, ConsolidationPolicy, NodeAutoscaler};
+    let what = if c.ecs {
+        "ECS on EC2 container instances"
+    } else {
+        "EKS"
+    };
+    let unit = if c.ecs { "task" } else { "pod" };
+    let groups: Vec<String> = c
+        .groups
+        .iter()
+        .map(|g| {
+            let types: Vec<&str> = g.types.iter().map(|&t| c.types[t].name.as_str()).collect();
+            let purchase = match g.capacity_type {
+                CapacityType::OnDemand => "on-demand".to_string(),
+                CapacityType::Spot => "spot".to_string(),
+                CapacityType::Mixed => format!(
+                    "mixed: {} on-demand base, {} % on-demand above",
+                    g.on_demand_base, g.on_demand_percentage_above_base
+                ),
+            };
+            format!(
+                "{} ({}, {}–{} nodes, {} at start, {purchase}{})",
+                g.name,
+                types.join("/"),
+                g.min,
+                g.max,
+                g.desired,
+                if g.hosts_service {
+                    ""
+                } else {
+                    "; not for this service"
+                }
+            )
+        })
+        .collect();
+    let scaler = match &c.autoscaler {
+        NodeAutoscaler::None => "no node autoscaler (fixed node counts)".to_string(),
+        NodeAutoscaler::ClusterAutoscaler(ca) => format!(
+            "the cluster autoscaler (expander {}, scan every {} s, scale-down below {} % requested after {} s unneeded and {} s after a scale-up{})",
+            ca.expander.as_str(),
+            ca.scan_interval_us / 1_000_000,
+            num(ca.utilization_threshold * 100.0),
+            num(ca.unneeded_time_us as f64 / 1e6),
+            num(ca.delay_after_add_us as f64 / 1e6),
+            if ca.balance_similar_node_groups {
+                ", balancing similar node groups"
+            } else {
+                ""
+            }
+        ),
+        NodeAutoscaler::Karpenter(k) => {
+            let types: Vec<&str> = k.types.iter().map(|&t| c.types[t].name.as_str()).collect();
+            format!(
+                "Karpenter (one NodePool: {}; {}; consolidation {} after {} s, budget {} % of nodes)",
+                types.join(", "),
+                match (k.spot, k.on_demand) {
+                    (true, true) => "spot, else on-demand",
+                    (true, false) => "spot only",
+                    _ => "on-demand only",
+                },
+                match k.consolidation {
+                    ConsolidationPolicy::WhenEmpty => "WhenEmpty",
+                    ConsolidationPolicy::WhenEmptyOrUnderutilized => "WhenEmptyOrUnderutilized",
+                },
+                num(k.consolidate_after_us as f64 / 1e6),
+                k.budget_nodes_pct
+            )
+        }
+        NodeAutoscaler::EcsManagedScaling(e) => format!(
+            "ECS managed scaling (target capacity {} %, steps {}–{}, warm-up {} s)",
+            e.target_capacity_pct,
+            e.min_step,
+            e.max_step,
+            num(e.warmup_us as f64 / 1e6)
+        ),
+    };
+    format!(
+        "{what} in {region}: {unit}s request {} vCPU and {} GiB; {} {}; {}; nodes ready {} after launch; nodes billed per second at their instance price{}",
+        num(c.pod.cpu_milli as f64 / 1000.0),
+        num(c.pod.mem_mib as f64 / 1024.0),
+        if c.groups.len() == 1 {
+            "node group"
+        } else {
+            "node groups"
+        },
+        if groups.is_empty() {
+            "none".to_string()
+        } else {
+            groups.join(", ")
+        },
+        scaler,
+        c.provisioning.describe(),
+        if c.control_plane_usd_per_hour > 0.0 {
+            format!(
+                ", plus the control plane at ${}/h",
+                c.control_plane_usd_per_hour
+            )
+        } else {
+            String::new()
+        }
+    )
 }

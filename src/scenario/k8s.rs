@@ -170,7 +170,9 @@ pub(super) fn resolve_hpa(loaded: &mut Loaded) -> Result<Option<HpaPolicySpec>, 
     let cpu_request_milli = cfg
         .cpu_request_milli
         .unwrap_or_else(|| match (c.platform, c.cpu) {
-            (Platform::Fargate, Some(cpu)) => (cpu * 1000.0).round() as i64,
+            (Platform::Fargate | Platform::Kubernetes | Platform::EcsEc2, Some(cpu)) => {
+                (cpu * 1000.0).round() as i64
+            }
             _ => 1000,
         });
     Ok(Some(HpaPolicySpec {

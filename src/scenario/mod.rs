@@ -8,6 +8,7 @@
 mod budget;
 pub mod builtin;
 mod capacity;
+mod cluster;
 pub(crate) mod describe;
 mod diff;
 mod fixed;
@@ -83,6 +84,8 @@ pub struct Scenario {
     /// A multi-region scenario's regions, each a scenario of its own (empty:
     /// one region).
     pub regions: Vec<RegionPlan>,
+    /// The nodes under the replicas (`kubernetes`, `ecs-ec2`), resolved.
+    pub cluster: Option<crate::model::cluster::ClusterPlan>,
 }
 
 /// One region of a multi-region scenario, resolved.
@@ -229,6 +232,7 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
     let spot = capacity::spot(f, compute.as_ref(), book, &mut p);
     let fixed = fixed::resolve(f, book, &mut p);
     let keda = scaling::keda(f, &loaded.name, so_behavior, &mut p);
+    let cluster = cluster::resolve(f, book, &mut p);
     if !p.list.is_empty() {
         return Err(Diagnostics(p.list));
     }
@@ -271,6 +275,7 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
         budgets,
         budget_interval_h,
         regions,
+        cluster,
     };
     sc.words = describe::in_words(&sc, &sc.file);
     Ok(sc)

@@ -49,6 +49,9 @@ pub struct ScenarioFile {
     /// Cross-region replication of written data (multi-region scenarios).
     #[serde(default)]
     pub replication: Option<Replication>,
+    /// The machines under the replicas (DESIGN §9), for `kubernetes` and `ecs-ec2`.
+    #[serde(default)]
+    pub cluster: Option<Cluster>,
 }
 
 /// `[[regions]]`: one region of a multi-region scenario.
@@ -165,6 +168,18 @@ pub enum Platform {
     Ec2,
     /// The service runs outside AWS (a developer's machine): no compute is billed.
     Local,
+    /// Pods on EKS nodes (`[cluster]` gives the node groups).
+    Kubernetes,
+    /// ECS tasks on EC2 container instances (`[cluster]` gives the group).
+    #[serde(rename = "ecs-ec2")]
+    EcsEc2,
+}
+
+impl Platform {
+    /// Replicas run on nodes the scenario's `[cluster]` describes.
+    pub fn has_nodes(self) -> bool {
+        matches!(self, Platform::Kubernetes | Platform::EcsEc2)
+    }
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Default)]
@@ -203,6 +218,10 @@ pub struct Capacity {
     pub instance_type: Option<String>,
     #[serde(default)]
     pub spot: Option<Spot>,
+    /// A Kubernetes Deployment manifest: its containers' requests (summed) are
+    /// the pod's, its `replicas` the initial count.
+    #[serde(default)]
+    pub deployment: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -558,4 +577,221 @@ impl Default for Slo {
             availability: default_availability(),
         }
     }
+}
+
+pub use crate::model::cluster::{CapacityType, Delay, Expander, Placement, Reserved};
+
+/// `[cluster]`: nodes, their groups and the node autoscaler (DESIGN §9).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    /// `eks` (billed per cluster-hour) or `none` (default: `eks` on
+    /// Kubernetes, `none` on ECS, which has no control-plane fee).
+    #[serde(default)]
+    pub control_plane: Option<String>,
+    /// cluster-autoscaler | karpenter | ecs-managed-scaling | none.
+    #[serde(default = "default_node_autoscaler")]
+    pub autoscaler: String,
+    /// Instance launch to node Ready.
+    #[serde(default = "default_provisioning")]
+    pub provisioning_s: Delay,
+    /// Requested on every node besides the service's pods.
+    #[serde(default)]
+    pub daemonset: Option<PodSize>,
+    /// Other workloads' pods, static.
+    #[serde(default)]
+    pub other_pods: Vec<OtherPods>,
+    /// `eks` (default on Kubernetes), `ecs` (default on ECS) or `none`.
+    #[serde(default)]
+    pub reserved: Option<Reserved>,
+    #[serde(default)]
+    pub placement: Option<Placement>,
+    #[serde(default)]
+    pub node_groups: Vec<NodeGroup>,
+    #[serde(default)]
+    pub cluster_autoscaler: Option<ClusterAutoscaler>,
+    #[serde(default)]
+    pub karpenter: Option<Karpenter>,
+    #[serde(default)]
+    pub ecs_managed_scaling: Option<EcsManagedScaling>,
+}
+
+fn default_node_autoscaler() -> String {
+    "cluster-autoscaler".into()
+}
+fn default_provisioning() -> Delay {
+    // assumed: EC2 launch + EKS bootstrap + node Ready, about 75 s (DESIGN §9's example).
+    Delay::Dist(crate::model::cluster::DelayDist::Lognormal {
+        mean_s: 75.0,
+        cv: 0.3,
+    })
+}
+
+/// Requests of a pod (or of a node's daemonset pods together).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PodSize {
+    pub cpu: f64,
+    pub memory_gb: f64,
+    /// Pods it counts against the node's max pods (daemonset: default 2,
+    /// aws-node and kube-proxy).
+    #[serde(default)]
+    pub pods: Option<u32>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OtherPods {
+    pub cpu: f64,
+    pub memory_gb: f64,
+    pub count: u32,
+    /// The node group they run in (default: any group).
+    #[serde(default)]
+    pub group: Option<String>,
+}
+
+/// `[[cluster.node_groups]]`: an EKS managed node group / an Auto Scaling group.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NodeGroup {
+    pub name: String,
+    pub instance_types: Vec<String>,
+    pub min: u32,
+    pub max: u32,
+    #[serde(default)]
+    pub desired: Option<u32>,
+    #[serde(default)]
+    pub capacity_type: CapacityType,
+    #[serde(default)]
+    pub on_demand_base: u32,
+    #[serde(default = "hundred")]
+    pub on_demand_percentage_above_base: u32,
+    /// Whether the service's pods may run here (false: the group is tainted
+    /// for other workloads).
+    #[serde(default = "yes")]
+    pub service: bool,
+    /// The priority expander's priority (higher wins).
+    #[serde(default)]
+    pub priority: i32,
+    /// Spot interruption notices per node-hour (default: the Spot Advisor's
+    /// bucket for the type and region, else 5 % a month).
+    #[serde(default)]
+    pub interruptions_per_hour: Option<f64>,
+}
+
+fn hundred() -> u32 {
+    100
+}
+fn yes() -> bool {
+    true
+}
+
+/// `[cluster.cluster_autoscaler]`: flags as the cluster autoscaler names them
+/// (seconds instead of durations); defaults are upstream's.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterAutoscaler {
+    #[serde(default = "ten")]
+    pub scan_interval_s: f64,
+    #[serde(default)]
+    pub expander: Option<String>,
+    #[serde(default = "half")]
+    pub scale_down_utilization_threshold: f64,
+    #[serde(default = "six_hundred")]
+    pub scale_down_unneeded_time_s: f64,
+    #[serde(default = "six_hundred")]
+    pub scale_down_delay_after_add_s: f64,
+    #[serde(default)]
+    pub scale_down_delay_after_delete_s: Option<f64>,
+    #[serde(default = "one_eighty")]
+    pub scale_down_delay_after_failure_s: f64,
+    #[serde(default = "nine_hundred")]
+    pub max_node_provision_time_s: f64,
+    #[serde(default)]
+    pub balance_similar_node_groups: bool,
+    #[serde(default = "ten_u")]
+    pub max_empty_bulk_delete: u32,
+    #[serde(default = "true_")]
+    pub scale_down_enabled: bool,
+}
+
+impl Default for ClusterAutoscaler {
+    fn default() -> Self {
+        toml::from_str("").expect("defaults")
+    }
+}
+
+fn ten() -> f64 {
+    10.0
+}
+fn ten_u() -> u32 {
+    10
+}
+fn half() -> f64 {
+    0.5
+}
+fn six_hundred() -> f64 {
+    600.0
+}
+fn one_eighty() -> f64 {
+    180.0
+}
+fn nine_hundred() -> f64 {
+    900.0
+}
+fn true_() -> bool {
+    true
+}
+
+/// `[cluster.karpenter]`: one NodePool.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Karpenter {
+    pub instance_types: Vec<String>,
+    #[serde(default = "default_capacity_types")]
+    pub capacity_types: Vec<String>,
+    #[serde(default = "default_consolidation")]
+    pub consolidation_policy: String,
+    #[serde(default)]
+    pub consolidate_after_s: f64,
+    #[serde(default = "ten_pct")]
+    pub disruption_budget_nodes_pct: u32,
+    #[serde(default = "one_f")]
+    pub batch_idle_s: f64,
+    #[serde(default = "ten")]
+    pub batch_max_s: f64,
+}
+
+fn default_capacity_types() -> Vec<String> {
+    vec!["on_demand".into()]
+}
+fn default_consolidation() -> String {
+    "WhenEmptyOrUnderutilized".into()
+}
+fn ten_pct() -> u32 {
+    10
+}
+fn one_f() -> f64 {
+    1.0
+}
+
+/// `[cluster.ecs_managed_scaling]`: an ECS capacity provider's managed scaling.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EcsManagedScaling {
+    #[serde(default = "hundred")]
+    pub target_capacity_pct: u32,
+    #[serde(default = "one")]
+    pub minimum_scaling_step_size: u32,
+    #[serde(default = "ten_thousand")]
+    pub maximum_scaling_step_size: u32,
+    #[serde(default = "three_hundred")]
+    pub instance_warmup_s: f64,
+}
+
+fn ten_thousand() -> u32 {
+    10_000
+}
+fn three_hundred() -> f64 {
+    300.0
 }

@@ -24,6 +24,9 @@ pub const COMPONENTS: &[(&str, RGBColor, fn(&TimelineRow) -> f64)] = &[
     ("load balancer", GREY, |r| r.fixed.load_balancer_usd),
     ("storage", DARK, |r| r.fixed.storage_usd),
     ("LLM (Bedrock)", PURPLE, |r| r.cost_llm_usd),
+    ("control plane (EKS)", VERMILION, |r| {
+        r.cost_control_plane_usd
+    }),
 ];
 
 /// Total cost at `t_s` (interpolated within its minute).

@@ -28,7 +28,12 @@ pub fn load_replicas(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartErr
         let rep_max = rows
             .iter()
             .map(|r| r.replicas_total.max(r.replicas_desired))
-            .chain(o.scaling.iter().map(|e| e.to))
+            .chain(
+                o.scaling
+                    .iter()
+                    .filter(|e| !crate::metrics::is_node_layer(&e.autoscaler))
+                    .map(|e| e.to),
+            )
             .max()
             .unwrap_or(0);
         // Headroom above the data keeps the legend off it.
@@ -115,7 +120,10 @@ pub fn load_replicas(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartErr
         let decisions = o.scaling.iter().filter(|e| {
             // Multi-region events are named `region/autoscaler`.
             let kind = e.autoscaler.rsplit('/').next().unwrap_or("");
-            kind != "schedule" && kind != "fixed" && e.from != e.to
+            kind != "schedule"
+                && kind != "fixed"
+                && !crate::metrics::is_node_layer(kind)
+                && e.from != e.to
         });
         // A decision's marker sits at the replica count it set; in a
         // multi-region run (whose events are per region) at the regions'

@@ -11,6 +11,7 @@ mod canvas;
 mod cost;
 mod latency;
 mod load_replicas;
+mod nodes;
 pub mod regions;
 mod series;
 mod time_axis;
@@ -21,6 +22,7 @@ pub(crate) use cost::cost_over_time;
 pub use cost::{COMPONENTS, cost};
 pub use latency::latency;
 pub use load_replicas::load_replicas;
+pub use nodes::nodes;
 pub(crate) use series::*;
 pub use time_axis::*;
 
@@ -34,6 +36,8 @@ pub struct RunCharts {
     pub cost: Vec<u8>,
     /// Multi-region runs: offered load and p95 by region.
     pub regions: Option<Vec<u8>>,
+    /// Runs on nodes: nodes by group and purchase option, pods unschedulable.
+    pub nodes: Option<Vec<u8>>,
 }
 
 impl RunCharts {
@@ -46,6 +50,9 @@ impl RunCharts {
         ];
         if let Some(r) = &self.regions {
             v.push(("regions.png", r, (regions::WIDTH, regions::HEIGHT)));
+        }
+        if let Some(n) = &self.nodes {
+            v.push(("nodes.png", n, (WIDTH, HEIGHT)));
         }
         v
     }
@@ -60,6 +67,11 @@ pub fn render_all(o: &RunOutcome, info: &RunInfo) -> Result<RunCharts, ChartErro
             None
         } else {
             Some(regions::chart(o, info)?)
+        },
+        nodes: if o.summary.nodes.is_some() {
+            Some(nodes(o, info)?)
+        } else {
+            None
         },
     })
 }
