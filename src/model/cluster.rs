@@ -75,13 +75,17 @@ impl Res {
             .min(u64::from(u32::MAX)) as u32
     }
 
-    /// `1.93 vCPU, 6.74 GiB, 29 pods`.
+    /// `1.93 vCPU, 6.74 GiB, 29 pods` (no pod count when pods are not limited).
     pub fn describe(self) -> String {
+        let pods = if self.pods >= UNLIMITED_PODS {
+            String::new()
+        } else {
+            format!(", {} pods", self.pods)
+        };
         format!(
-            "{} vCPU, {} GiB, {} pods",
+            "{} vCPU, {} GiB{pods}",
             trim(self.cpu_milli as f64 / 1000.0),
             trim(self.mem_mib as f64 / 1024.0),
-            self.pods
         )
     }
 }
@@ -205,7 +209,7 @@ pub fn allocatable(it: &InstanceSpec, reserved: Reserved) -> Res {
         Reserved::Ecs => Res {
             cpu_milli: u64::from(it.vcpu) * 1000,
             mem_mib: nominal_mib - (nominal_mib as f64 * VM_MEMORY_OVERHEAD).ceil() as u64,
-            pods: 1000,
+            pods: UNLIMITED_PODS,
         },
         Reserved::Eks => {
             let overhead = (nominal_mib as f64 * VM_MEMORY_OVERHEAD).ceil() as u64;
@@ -218,6 +222,9 @@ pub fn allocatable(it: &InstanceSpec, reserved: Reserved) -> Res {
         }
     }
 }
+
+/// The pod limit of an ECS container instance (bridge networking: none).
+pub const UNLIMITED_PODS: u32 = 1000;
 
 /// A delay (instance launch to node Ready): a constant number of seconds or a
 /// distribution.

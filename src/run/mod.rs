@@ -95,6 +95,16 @@ pub fn scaling_plan(scenario: &Scenario, meta: &TraceMeta) -> (ScalingPlan, u32,
             "initial replicas: state of the latest scheduled action before the trace ({}): bounds {min}..{max}",
             a.name
         );
+    } else if let Some(r) = scenario.initial_replicas {
+        replicas = r.clamp(min, max.max(min));
+        reason = format!(
+            "initial replicas: the Deployment's spec.replicas = {r}{}",
+            if replicas == r {
+                String::new()
+            } else {
+                format!(", within scaling bounds {min}..{max}: {replicas}")
+            }
+        );
     } else if scenario.target_tracking.is_none()
         && scenario.hpa.is_none()
         && scenario.keda.is_none()

@@ -20,6 +20,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../scenarios/i2s-production.toml"),
     ),
     (
+        "i2s-production-karpenter",
+        include_str!("../../scenarios/i2s-production-karpenter.toml"),
+    ),
+    (
+        "i2s-staging-fargate",
+        include_str!("../../scenarios/i2s-staging-fargate.toml"),
+    ),
+    (
+        "i2s-production-fargate",
+        include_str!("../../scenarios/i2s-production-fargate.toml"),
+    ),
+    (
         "development",
         include_str!("../../scenarios/development.toml"),
     ),
@@ -97,6 +109,10 @@ pub const MANIFESTS: &[(&str, &str)] = &[
     (
         "k8s/i2s-staging-conductor-hpa.yaml",
         include_str!("../../scenarios/k8s/i2s-staging-conductor-hpa.yaml"),
+    ),
+    (
+        "k8s/i2s-staging-conductor-deployment.yaml",
+        include_str!("../../scenarios/k8s/i2s-staging-conductor-deployment.yaml"),
     ),
     (
         "k8s/i2s-production-custom-metrics-hpa.yaml",

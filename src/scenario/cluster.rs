@@ -123,6 +123,20 @@ fn type_index(
     {
         return Some(i);
     }
+    if let Some(spec) = instance(name)
+        && spec.arch != f.capacity.arch.as_str()
+    {
+        p.bad(
+            key,
+            format!(
+                "`{name}` is an {} instance, but the service's images are {} (capacity.arch)",
+                spec.arch,
+                f.capacity.arch.as_str()
+            ),
+            Some("use an instance type of the service's architecture, or set capacity.arch".into()),
+        );
+        return None;
+    }
     match node_type(name, &f.region, reserved, book, interruptions) {
         Ok(t) => {
             types.push(t);
@@ -152,8 +166,47 @@ fn pod_words(pod: Res) -> String {
     )
 }
 
+/// Sections of `[cluster]` the chosen node autoscaler does not read.
+fn unused(c: &Cluster, warnings: &mut Vec<String>) {
+    let a = c.autoscaler.as_str();
+    for (present, section, owner) in [
+        (
+            c.cluster_autoscaler.is_some(),
+            "cluster.cluster_autoscaler",
+            "cluster-autoscaler",
+        ),
+        (c.karpenter.is_some(), "cluster.karpenter", "karpenter"),
+        (
+            c.ecs_managed_scaling.is_some(),
+            "cluster.ecs_managed_scaling",
+            "ecs-managed-scaling",
+        ),
+    ] {
+        if present && a != owner {
+            warnings.push(format!(
+                "[{section}] is not simulated: the node autoscaler is `{a}` (set cluster.autoscaler = \"{owner}\" to use it)"
+            ));
+        }
+    }
+    let priority = c
+        .cluster_autoscaler
+        .as_ref()
+        .and_then(|ca| ca.expander.as_deref())
+        == Some("priority");
+    if !priority && c.node_groups.iter().any(|g| g.priority != 0) {
+        warnings.push(
+            "node group `priority` is read only by the priority expander (cluster.cluster_autoscaler.expander = \"priority\")".into(),
+        );
+    }
+}
+
 /// Checks `[cluster]` against the platform and resolves it.
-pub(super) fn resolve(f: &ScenarioFile, book: &PriceBook, p: &mut Problems) -> Option<ClusterPlan> {
+pub(super) fn resolve(
+    f: &ScenarioFile,
+    book: &PriceBook,
+    p: &mut Problems,
+    warnings: &mut Vec<String>,
+) -> Option<ClusterPlan> {
     let platform = f.capacity.platform;
     let Some(c) = &f.cluster else {
         if platform.has_nodes() {
@@ -183,6 +236,7 @@ pub(super) fn resolve(f: &ScenarioFile, book: &PriceBook, p: &mut Problems) -> O
         return None;
     }
     let ecs = platform == Platform::EcsEc2;
+    unused(c, warnings);
     if f.capacity.spot.is_some() {
         p.bad(
             "capacity.spot",
@@ -387,7 +441,7 @@ fn groups(
 ) -> Vec<GroupPlan> {
     let mut out = Vec::new();
     for (i, g) in c.node_groups.iter().enumerate() {
-        let key = |k: &str| format!("cluster.node_groups.{i}.{k}");
+        let key = |k: &str| format!("cluster.node_groups[{i}].{k}");
         if c.node_groups[..i].iter().any(|o| o.name == g.name) {
             p.bad(
                 &key("name"),
@@ -411,7 +465,7 @@ fn groups(
             );
         }
         let desired = g.desired.unwrap_or(g.min);
-        if desired < g.min || desired > g.max {
+        if g.min <= g.max && (desired < g.min || desired > g.max) {
             p.bad(
                 &key("desired"),
                 format!(
@@ -447,7 +501,7 @@ fn groups(
                 types,
                 name,
                 g.interruptions_per_hour,
-                &format!("cluster.node_groups.{i}.instance_types.{j}"),
+                &format!("cluster.node_groups[{i}].instance_types[{j}]"),
                 p,
             ) {
                 idx.push(t);
@@ -485,7 +539,7 @@ fn groups(
                     "Auto Scaling group"
                 };
                 p.bad(
-                    "capacity.cpu",
+                    &key("instance_types"),
                     format!(
                         "a {} requesting {} fits no instance type of {what} `{}` ({}: {} allocatable{})",
                         if f.capacity.platform == Platform::EcsEc2 { "task" } else { "pod" },
@@ -667,8 +721,8 @@ fn karpenter(
             &TypeCtx { f, reserved, book },
             types,
             name,
-            None,
-            &format!("cluster.karpenter.instance_types.{j}"),
+            k.interruptions_per_hour,
+            &format!("cluster.karpenter.instance_types[{j}]"),
             p,
         ) {
             idx.push(t);
@@ -722,7 +776,7 @@ fn karpenter(
             .max_by_key(|t| (t.allocatable.cpu_milli, t.allocatable.mem_mib))
             .expect("non-empty");
         p.bad(
-            "capacity.cpu",
+            "cluster.karpenter.instance_types",
             format!(
                 "a pod requesting {} fits no instance type of the Karpenter NodePool ({}: {} allocatable)",
                 pod_words(pod),
@@ -799,7 +853,7 @@ fn other(c: &Cluster, groups: &[GroupPlan], p: &mut Problems) -> Vec<OtherPods> 
     for (i, o) in c.other_pods.iter().enumerate() {
         if !(non_negative(o.cpu) && non_negative(o.memory_gb)) {
             p.bad(
-                &format!("cluster.other_pods.{i}.cpu"),
+                &format!("cluster.other_pods[{i}].cpu"),
                 "requests must be >= 0".into(),
                 None,
             );
@@ -811,7 +865,7 @@ fn other(c: &Cluster, groups: &[GroupPlan], p: &mut Problems) -> Vec<OtherPods> 
                 Some(i) => Some(i),
                 None => {
                     p.bad(
-                        &format!("cluster.other_pods.{i}.group"),
+                        &format!("cluster.other_pods[{i}].group"),
                         format!("no node group is named `{g}`"),
                         nearest(g, groups.iter().map(|x| x.name.as_str()))
                             .map(|n| format!("did you mean `{n}`?")),

@@ -241,3 +241,165 @@ fn check_sources(
     }
     Ok(())
 }
+
+/// A Kubernetes quantity of CPU in cores: `250m`, `0.5`, `2`.
+pub(super) fn cpu_quantity(q: &str) -> Result<f64, String> {
+    let q = q.trim();
+    let v = match q.strip_suffix('m') {
+        Some(m) => m.parse::<f64>().map(|v| v / 1000.0),
+        None => q.parse::<f64>(),
+    };
+    v.ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .ok_or_else(|| format!("`{q}` is not a CPU quantity (such as `250m` or `0.5`)"))
+}
+
+/// A Kubernetes quantity of memory in GiB: `512Mi`, `1Gi`, `1G`, `500M`, bytes.
+pub(super) fn memory_quantity(q: &str) -> Result<f64, String> {
+    let q = q.trim();
+    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+    let units: &[(&str, f64)] = &[
+        ("Ki", 1024.0),
+        ("Mi", 1024.0 * 1024.0),
+        ("Gi", GIB),
+        ("Ti", GIB * 1024.0),
+        ("k", 1e3),
+        ("K", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+    ];
+    let (num, mult) = units
+        .iter()
+        .find_map(|(s, m)| q.strip_suffix(s).map(|n| (n, *m)))
+        .unwrap_or((q, 1.0));
+    num.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .map(|v| v * mult / GIB)
+        .ok_or_else(|| format!("`{q}` is not a memory quantity (such as `512Mi` or `1Gi`)"))
+}
+
+/// Resolves `capacity.deployment` (an apps/v1 Deployment): the pod's requests
+/// are its containers' requests summed (init containers and sidecars the
+/// manifest does not list are not counted); its `replicas` is the initial
+/// replica count. Returns that count.
+pub(super) fn resolve_deployment(loaded: &mut Loaded) -> Result<Option<u32>, Diagnostic> {
+    const KEY: &str = "capacity.deployment";
+    let Some(path) = loaded.file.capacity.deployment.clone() else {
+        return Ok(None);
+    };
+    if loaded.file.capacity.cpu.is_some() || loaded.file.capacity.memory_gb.is_some() {
+        return Err(hpa_error(
+            loaded,
+            KEY,
+            "give the pod's requests either as `cpu` and `memory_gb` or by `deployment`, not both"
+                .into(),
+        ));
+    }
+    let text = read_manifest(loaded, KEY, &path)?;
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text)
+        .map_err(|e| hpa_error(loaded, KEY, format!("{path}: not valid YAML: {e}")))?;
+    let deployments: Vec<&serde_json::Value> = docs
+        .iter()
+        .filter(|d| d.get("kind").and_then(|k| k.as_str()) == Some("Deployment"))
+        .collect();
+    let d = match deployments.as_slice() {
+        [d] => *d,
+        [] => {
+            return Err(hpa_error(
+                loaded,
+                KEY,
+                format!("{path} holds no Deployment (kind: Deployment)"),
+            ));
+        }
+        _ => {
+            return Err(hpa_error(
+                loaded,
+                KEY,
+                format!(
+                    "{path} holds {} Deployments; give a file with one",
+                    deployments.len()
+                ),
+            ));
+        }
+    };
+    let containers = d
+        .pointer("/spec/template/spec/containers")
+        .and_then(|c| c.as_array())
+        .ok_or_else(|| {
+            hpa_error(
+                loaded,
+                KEY,
+                format!("{path}: the Deployment has no spec.template.spec.containers"),
+            )
+        })?;
+    let (mut cpu, mut mem) = (0.0, 0.0);
+    for (i, c) in containers.iter().enumerate() {
+        let name = c
+            .get("name")
+            .and_then(|n| n.as_str())
+            .map_or(format!("container {}", i + 1), |n| {
+                format!("container `{n}`")
+            });
+        let req = c.pointer("/resources/requests");
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let get = |k: &str| req.and_then(|r| r.get(k)).map(text);
+        let (Some(c_q), Some(m_q)) = (get("cpu"), get("memory")) else {
+            return Err(hpa_error(
+                loaded,
+                KEY,
+                format!(
+                    "{path}: {name} requests no {}; the node layer places pods by their requests",
+                    if get("cpu").is_none() {
+                        "cpu"
+                    } else {
+                        "memory"
+                    }
+                ),
+            ));
+        };
+        cpu += cpu_quantity(&c_q)
+            .map_err(|e| hpa_error(loaded, KEY, format!("{path}: {name}: {e}")))?;
+        mem += memory_quantity(&m_q)
+            .map_err(|e| hpa_error(loaded, KEY, format!("{path}: {name}: {e}")))?;
+    }
+    let replicas = d
+        .pointer("/spec/replicas")
+        .map(|r| {
+            r.as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| {
+                    hpa_error(
+                        loaded,
+                        KEY,
+                        format!("{path}: spec.replicas `{r}` is not a count"),
+                    )
+                })
+        })
+        .transpose()?;
+    let c = &mut loaded.file.capacity;
+    c.cpu = Some(cpu);
+    c.memory_gb = Some(mem);
+    Ok(Some(replicas.unwrap_or(1)))
+}
+
+#[cfg(test)]
+mod quantity_tests {
+    use super::*;
+
+    #[test]
+    fn kubernetes_quantities() {
+        assert_eq!(cpu_quantity("250m").unwrap(), 0.25);
+        assert_eq!(cpu_quantity("2").unwrap(), 2.0);
+        assert_eq!(memory_quantity("512Mi").unwrap(), 0.5);
+        assert_eq!(memory_quantity("1Gi").unwrap(), 1.0);
+        // 1G = 10^9 bytes = 0.931 GiB.
+        assert!((memory_quantity("1G").unwrap() - 1e9 / 1073741824.0).abs() < 1e-12);
+        assert!(cpu_quantity("lots").is_err());
+        assert!(memory_quantity("1Zi").is_err());
+    }
+}

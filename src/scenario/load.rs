@@ -362,6 +362,22 @@ pub fn locate_key(layers: &[Layer], key: &str) -> Diagnostic {
             };
         }
     }
+    // A default inside an element of an array of tables (a node group's
+    // `desired`): the element the file wrote is where to look.
+    if let Some(n) = segments.iter().rposition(|s| matches!(s, Seg::Index(_))) {
+        let element = &segments[..=n];
+        for l in layers.iter().rev() {
+            if table_has(&l.table, element) {
+                return Diagnostic {
+                    origin: l.origin.clone(),
+                    line: l.text.as_deref().and_then(|t| path_line(t, element)),
+                    key: key.into(),
+                    message: String::new(),
+                    hint: None,
+                };
+            }
+        }
+    }
     Diagnostic {
         origin: layers
             .last()

@@ -86,6 +86,9 @@ pub struct Scenario {
     pub regions: Vec<RegionPlan>,
     /// The nodes under the replicas (`kubernetes`, `ecs-ec2`), resolved.
     pub cluster: Option<crate::model::cluster::ClusterPlan>,
+    /// Replicas at the start from `capacity.deployment`'s `spec.replicas`
+    /// (kept within the scaling bounds).
+    pub initial_replicas: Option<u32>,
 }
 
 /// One region of a multi-region scenario, resolved.
@@ -211,6 +214,8 @@ fn check_slo(f: &ScenarioFile, p: &mut Problems) {
 pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagnostics> {
     let own_book = own_price_book(&loaded, book)?;
     let book = own_book.as_ref().unwrap_or(book);
+    let initial_replicas =
+        k8s::resolve_deployment(&mut loaded).map_err(|d| Diagnostics(vec![d]))?;
     let (hpa, so_behavior) = match k8s::resolve_hpa(&mut loaded)
         .and_then(|h| k8s::resolve_scaled_object(&mut loaded).map(|b| (h, b)))
     {
@@ -232,7 +237,7 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
     let spot = capacity::spot(f, compute.as_ref(), book, &mut p);
     let fixed = fixed::resolve(f, book, &mut p);
     let keda = scaling::keda(f, &loaded.name, so_behavior, &mut p);
-    let cluster = cluster::resolve(f, book, &mut p);
+    let cluster = cluster::resolve(f, book, &mut p, &mut warnings);
     if !p.list.is_empty() {
         return Err(Diagnostics(p.list));
     }
@@ -276,6 +281,7 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
         budget_interval_h,
         regions,
         cluster,
+        initial_replicas,
     };
     sc.words = describe::in_words(&sc, &sc.file);
     Ok(sc)

@@ -760,6 +760,10 @@ pub struct Karpenter {
     pub batch_idle_s: f64,
     #[serde(default = "ten")]
     pub batch_max_s: f64,
+    /// Spot interruption notices per node-hour (default: the Spot Advisor's
+    /// bucket for each type and region, else 5 % a month).
+    #[serde(default)]
+    pub interruptions_per_hour: Option<f64>,
 }
 
 fn default_capacity_types() -> Vec<String> {

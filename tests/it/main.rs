@@ -8,6 +8,7 @@ mod hpa;
 mod layers;
 mod lifecycle;
 mod llm;
+mod nodes;
 mod parquet;
 mod queueing;
 mod regions;

@@ -290,11 +290,13 @@ fn diagnyx_month_costs_by_hand_and_the_production_budget_alert() {
             .0
     };
     // Production: db.t4g.small Multi-AZ $0.065/h × 720 h = $46.80, plus 50 GB gp3
-    // Multi-AZ $0.23/GB-month × 50 × 720/730 = $11.3425; one t4g.small all month
-    // (the load never reaches the CPU target) $0.0168 × 720 = $12.096.
+    // Multi-AZ $0.23/GB-month × 50 × 720/730 = $11.3425; one task on one
+    // t4g.small container instance all month (the load never reaches the CPU
+    // target; CapacityProviderReservation stays 1/1 = 100 %) $0.0168 × 720 = $12.096.
     let p = run("diagnyx-production");
     assert!((p.summary.fixed.database_usd - (46.80 + 0.23 * 50.0 * 720.0 / 730.0)).abs() < 1e-6);
     assert!((p.summary.cost_compute_usd - 0.0168 * 720.0).abs() < 1e-6);
+    assert_eq!(p.nodes.len(), 1);
     // $70.2385 a month against an $80 budget: 80 % ($64) is crossed after
     // 64 / (70.2385 / 720) = 656.1 h; the next 8-hourly evaluation is at 664 h.
     assert_eq!(p.alerts.len(), 1, "{:?}", p.alerts);
@@ -312,17 +314,27 @@ fn diagnyx_month_costs_by_hand_and_the_production_budget_alert() {
     );
     assert!((u.summary.cost_compute_usd - 0.0084 * 720.0).abs() < 1e-6);
     assert!(u.alerts.is_empty());
-    // Dev: the instance runs 08:00-20:00 on the 20 weekdays of November 2025:
-    // 240 h × $0.0042 = $1.008, plus at most one started second per stop (20
-    // stops): a stopping replica drains its in-flight requests first and is
-    // billed per started second.
+    // Dev: the task is wanted 08:00-20:00 on the 20 weekdays of November 2025.
+    // At 08:00 it is PROVISIONING (no instance), CapacityProviderReservation
+    // is 200 % and managed scaling launches a t4g.micro at once (it evaluates
+    // each minute); at 20:00 the task stops, the instance is empty, and the
+    // scale-in alarm (15 minutes below target) removes it at 20:15. So
+    // 20 × 12.25 h × $0.0084 = $2.058.
     let d = run("diagnyx-dev");
-    let extra = d.summary.cost_compute_usd - 240.0 * 0.0042;
     assert!(
-        (0.0..=20.0 * 0.0042 / 3600.0).contains(&extra),
+        (d.summary.cost_compute_usd - 20.0 * 12.25 * 0.0084).abs() < 1e-6,
         "{}",
         d.summary.cost_compute_usd
     );
+    assert_eq!(d.nodes.len(), 20);
+    for n in &d.nodes {
+        let h = |us: u64| (us / 3_600_000_000) % 24;
+        assert_eq!(h(n.launched_us), 8, "{n:?}");
+        assert_eq!(
+            n.removed_us.unwrap() - n.launched_us,
+            12 * 3_600_000_000 + 15 * 60_000_000
+        );
+    }
 }
 
 #[test]
