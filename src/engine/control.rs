@@ -170,6 +170,11 @@ impl Engine {
     /// actions, then the policy's periodic evaluation.
     pub(super) fn run_control(&mut self) {
         let now = self.now;
+        if self.nodes.is_some() {
+            // A per-minute metric (ECS managed scaling) describes the minute
+            // that just ended: it is read before this instant's actions.
+            self.node_metric_alarm();
+        }
         while self.next_outage() <= now {
             if self.outage_end_next {
                 self.outage_i += 1;

@@ -51,13 +51,22 @@ impl Engine {
                     self.karpenter_disrupt(&k);
                 }
             }
-            NodeAutoscaler::EcsManagedScaling(e) => {
-                let ns = self.nodes.as_mut().expect("node layer");
-                if ns.next_scan <= now {
-                    ns.next_scan = now + US_PER_MIN;
-                    self.ecs_scale(&e);
-                }
-            }
+            // Evaluated before the instant's other actions (node_metric_alarm).
+            NodeAutoscaler::EcsManagedScaling(_) => {}
+        }
+    }
+
+    /// ECS managed scaling's alarms, once a minute, on the state the minute
+    /// ended with (before the scheduled actions and policies of this instant:
+    /// CloudWatch publishes each minute's datapoint after the minute).
+    pub(super) fn node_metric_alarm(&mut self) {
+        let now = self.now;
+        let ns = self.nodes.as_mut().expect("node layer");
+        if let NodeAutoscaler::EcsManagedScaling(e) = ns.plan.autoscaler.clone()
+            && ns.next_scan <= now
+        {
+            ns.next_scan = now + US_PER_MIN;
+            self.ecs_scale(&e);
         }
     }
 

@@ -315,14 +315,15 @@ fn diagnyx_month_costs_by_hand_and_the_production_budget_alert() {
     assert!((u.summary.cost_compute_usd - 0.0084 * 720.0).abs() < 1e-6);
     assert!(u.alerts.is_empty());
     // Dev: the task is wanted 08:00-20:00 on the 20 weekdays of November 2025.
-    // At 08:00 it is PROVISIONING (no instance), CapacityProviderReservation
-    // is 200 % and managed scaling launches a t4g.micro at once (it evaluates
-    // each minute); at 20:00 the task stops, the instance is empty, and the
-    // scale-in alarm (15 minutes below target) removes it at 20:15. So
-    // 20 × 12.25 h × $0.0084 = $2.058.
+    // From 08:00 it is PROVISIONING (no instance). Managed scaling reads each
+    // minute's CapacityProviderReservation after the minute: 08:00-08:01
+    // ends at 200 % (N = 0, M = 1), so a t4g.micro is launched at 08:01. At
+    // 20:00 the task stops; the minutes ending 20:01 ... 20:15 are at 0 %,
+    // and the 15th below target removes the empty instance at 20:15. So
+    // 20 × 12 h 14 min × $0.0084 = $2.0552.
     let d = run("diagnyx-dev");
     assert!(
-        (d.summary.cost_compute_usd - 20.0 * 12.25 * 0.0084).abs() < 1e-6,
+        (d.summary.cost_compute_usd - 20.0 * (12.0 + 14.0 / 60.0) * 0.0084).abs() < 1e-6,
         "{}",
         d.summary.cost_compute_usd
     );
@@ -330,9 +331,10 @@ fn diagnyx_month_costs_by_hand_and_the_production_budget_alert() {
     for n in &d.nodes {
         let h = |us: u64| (us / 3_600_000_000) % 24;
         assert_eq!(h(n.launched_us), 8, "{n:?}");
+        assert_eq!(n.launched_us % 3_600_000_000, 60_000_000, "{n:?}");
         assert_eq!(
             n.removed_us.unwrap() - n.launched_us,
-            12 * 3_600_000_000 + 15 * 60_000_000
+            12 * 3_600_000_000 + 14 * 60_000_000
         );
     }
 }
