@@ -7,6 +7,10 @@
 //!   `workloads/peak.csv` (a 24 h peak business day, ~3.46 M requests), which
 //!   now runs target tracking and scheduled actions.
 //! - `mmc_hpa`: the `mmc` model under an HPA reconciling every 15 s.
+//! - `i2s_production_nodes` / `i2s_production_fargate`: the same HPA (3-20
+//!   pods on four metrics) over the peak day, on EKS node groups under the
+//!   cluster autoscaler and priced as Fargate pods: the node layer's cost per
+//!   simulated request (it acts per pod and per scan, never per request).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use meshsim::billing::PriceBook;
@@ -85,6 +89,27 @@ fn bench(c: &mut Criterion) {
             )
         })
     });
+
+    for (name, scenario) in [
+        ("i2s_production_nodes", "i2s-production"),
+        ("i2s_production_fargate", "i2s-production-fargate"),
+    ] {
+        let sc = meshsim::scenario::resolve(scenario, &[], &[], &PriceBook::builtin()).unwrap();
+        let cfg = meshsim::run::sim_config(&sc, &meta, ArrivalProcess::Poisson).unwrap();
+        let n = simulate(cfg.clone(), rows.iter().copied(), 1)
+            .summary
+            .requests_arrived;
+        g.throughput(Throughput::Elements(n));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(
+                    simulate(cfg.clone(), rows.iter().copied(), 1)
+                        .summary
+                        .requests_served,
+                )
+            })
+        });
+    }
     g.finish();
 }
 

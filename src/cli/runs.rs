@@ -54,18 +54,26 @@ pub(super) fn run(args: RunArgs, book: &PriceBook) -> Result<()> {
     report::write_run_dir(&out, &outcome, &info, charts.as_ref())
         .with_context(|| format!("cannot write the run directory {}", out.display()))?;
     if !args.run.quiet {
-        let mut pricing = vec![sc.compute.explanation.clone()];
+        let mut pricing = match &sc.cluster {
+            Some(c) => c.price_lines(),
+            None => vec![sc.compute.explanation.clone()],
+        };
         pricing.extend(sc.spot.as_ref().map(|(_, how)| how.clone()));
         let mut w = std::io::stdout().lock();
         report::text::write_run_summary(&mut w, &outcome, &info, &pricing)?;
         writeln!(
             w,
-            "  wrote {}/{{summary,timeline,scaling,alerts}}.csv{}, report.html, report.md{}",
+            "  wrote {}/{{summary,timeline,scaling,alerts}}.csv{}{}, report.html, report.md{}",
             out.display(),
             if outcome.regions.is_empty() {
                 ""
             } else {
                 ", regions.csv, timeline_regions.csv"
+            },
+            if outcome.summary.nodes.is_some() {
+                ", nodes.csv"
+            } else {
+                ""
             },
             if charts.is_some() { " and charts" } else { "" }
         )?;

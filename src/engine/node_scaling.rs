@@ -17,7 +17,8 @@ struct ScaleUpOption {
     group: usize,
     nodes: u32,
     pods: u32,
-    /// least-waste: unused CPU share + unused memory share of the new nodes.
+    /// least-waste: unused CPU share + unused memory share of the new nodes'
+    /// capacity.
     waste: f64,
     /// price: cost per hour of the new nodes per pod they take.
     usd_per_pod_hour: f64,
@@ -142,8 +143,11 @@ impl Engine {
             }
             let nodes = need.div_ceil(per).min(gp.max - size);
             let pods = need.min(nodes * per);
-            let alloc = t.allocatable.times(nodes);
-            let used = ds.times(nodes).plus(pod.times(pods));
+            // expander/waste/waste.go: the template nodes' capacity (not
+            // allocatable) against the scheduled pods' requests.
+            let cap_cpu = u64::from(t.vcpu) * 1000 * u64::from(nodes);
+            let cap_mem = (t.memory_gib * 1024.0).round() as u64 * u64::from(nodes);
+            let used = pod.times(pods);
             let share = |u: u64, a: u64| {
                 if a == 0 {
                     0.0
@@ -155,7 +159,7 @@ impl Engine {
                 group: g,
                 nodes,
                 pods,
-                waste: share(used.cpu_milli, alloc.cpu_milli) + share(used.mem_mib, alloc.mem_mib),
+                waste: share(used.cpu_milli, cap_cpu) + share(used.mem_mib, cap_mem),
                 usd_per_pod_hour: t.price(p) * f64::from(nodes) / f64::from(pods),
             });
         }
@@ -564,6 +568,8 @@ impl Engine {
                 (n.state == NodeState::Deleting && !n.interrupted) || n.replaced_by.is_some()
             })
             .count() as u64;
+        // pkg/apis/v1/nodepool.go `Budget.GetAllowedDisruptions`: a
+        // percentage of the NodePool's nodes, rounded up.
         let allowed = (total * u64::from(k.budget_nodes_pct)).div_ceil(100);
         if disrupting >= allowed || ns.unsched_count > 0 {
             return;

@@ -515,6 +515,34 @@ pub struct ClusterPlan {
     pub fargate_usd_per_pod_hour: Option<(f64, String)>,
 }
 
+impl ClusterPlan {
+    /// The node prices in words: one line per instance type, then the control plane.
+    pub fn price_lines(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .types
+            .iter()
+            .map(|t| {
+                format!(
+                    "{}: ${}/h on demand{}; allocatable {}",
+                    t.name,
+                    t.on_demand_usd,
+                    t.spot_usd
+                        .map(|s| format!(", ${s}/h spot"))
+                        .unwrap_or_default(),
+                    t.allocatable.describe()
+                )
+            })
+            .collect();
+        if self.control_plane_usd_per_hour > 0.0 {
+            v.push(format!(
+                "EKS control plane: ${}/h per cluster",
+                self.control_plane_usd_per_hour
+            ));
+        }
+        v
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -65,6 +65,11 @@ pub fn table(entries: &[Entry<'_>]) -> Vec<(String, Vec<String>)> {
         ("LLM cost", |e| {
             format!("${:.4}", e.outcome.summary.cost_llm_usd)
         }),
+        // Shown only when a run is on nodes (EKS bills its control plane).
+        ("control plane cost", |e| {
+            let n = e.outcome.summary.nodes.as_ref();
+            format!("${:.4}", n.map_or(0.0, |n| n.cost_control_plane_usd))
+        }),
         ("total cost", |e| {
             format!("${:.4}", e.outcome.summary.cost_total_usd())
         }),
@@ -89,7 +94,9 @@ pub fn table(entries: &[Entry<'_>]) -> Vec<(String, Vec<String>)> {
             e.outcome.summary.budget_alerts_fired.to_string()
         }),
     ];
+    let on_nodes = entries.iter().any(|e| e.outcome.summary.nodes.is_some());
     rows.iter()
+        .filter(|(label, _)| on_nodes || *label != "control plane cost")
         .map(|(label, f)| (label.to_string(), entries.iter().map(f).collect()))
         .collect()
 }

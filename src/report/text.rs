@@ -57,15 +57,36 @@ fn write_traffic<W: Write>(w: &mut W, o: &RunOutcome, info: &RunInfo) -> Result<
         ms(s.latency_max_ms)
     )?;
     writeln!(w, "  availability {:.4} %", s.availability() * 100.0)?;
-    writeln!(
-        w,
-        "  replicas     mean {:.2}, max {}, {:.2} replica-hours on demand, {:.2} spot, {} spot interruptions",
-        s.replicas_mean,
-        s.replicas_max,
-        s.replica_hours_on_demand,
-        s.replica_hours_spot,
-        s.spot_interruptions
-    )?;
+    if s.nodes.is_some() {
+        writeln!(
+            w,
+            "  replicas     mean {:.2}, max {}, {:.2} pod-hours (billed through their nodes)",
+            s.replicas_mean, s.replicas_max, s.replica_hours_on_demand
+        )?;
+    } else {
+        writeln!(
+            w,
+            "  replicas     mean {:.2}, max {}, {:.2} replica-hours on demand, {:.2} spot, {} spot interruptions",
+            s.replicas_mean,
+            s.replicas_max,
+            s.replica_hours_on_demand,
+            s.replica_hours_spot,
+            s.spot_interruptions
+        )?;
+    }
+    if let Some(n) = &s.nodes {
+        writeln!(
+            w,
+            "  nodes        mean {:.2}, max {}, {:.2} node-hours on demand, {:.2} spot, {} spot interruptions; requests {:.1} % of allocatable; pods waited {:.0} pod-s for room",
+            n.nodes_mean,
+            n.nodes_max,
+            n.node_hours_on_demand,
+            n.node_hours_spot,
+            n.node_interruptions,
+            n.request_utilization_mean * 100.0,
+            n.pods_unschedulable_seconds
+        )?;
+    }
     Ok(())
 }
 
@@ -76,14 +97,25 @@ fn write_costs<W: Write>(
     pricing: &[String],
 ) -> Result<()> {
     let s = &o.summary;
-    writeln!(
-        w,
-        "  cost         compute ${:.4}, fixed ${:.4}, LLM ${:.4}, total ${:.4}",
-        s.cost_compute_usd,
-        s.cost_fixed_usd(),
-        s.cost_llm_usd,
-        s.cost_total_usd()
-    )?;
+    match &s.nodes {
+        Some(n) => writeln!(
+            w,
+            "  cost         nodes ${:.4}, control plane ${:.4}, fixed ${:.4}, LLM ${:.4}, total ${:.4}",
+            s.cost_compute_usd,
+            n.cost_control_plane_usd,
+            s.cost_fixed_usd(),
+            s.cost_llm_usd,
+            s.cost_total_usd()
+        )?,
+        None => writeln!(
+            w,
+            "  cost         compute ${:.4}, fixed ${:.4}, LLM ${:.4}, total ${:.4}",
+            s.cost_compute_usd,
+            s.cost_fixed_usd(),
+            s.cost_llm_usd,
+            s.cost_total_usd()
+        )?,
+    }
     for p in pricing {
         writeln!(w, "               ({p})")?;
     }

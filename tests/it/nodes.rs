@@ -277,13 +277,14 @@ scale_down_delay_after_add_s = 300
 
 #[test]
 fn least_waste_picks_the_group_a_hand_computation_picks() {
-    // Two groups, 3 pods (1 vCPU, 3 GiB) pending at the first scan:
-    //  small (m5.large, 1930m / 6903Mi): 1 pod per node → 3 nodes; waste =
-    //    unused CPU (5790 − 3000) / 5790 = 0.4819 + unused memory
-    //    (20709 − 9216) / 20709 = 0.5550 → 1.0369.
-    //  large (m5.xlarge, 4000 − 80 = 3920m; 16384 − 1229 − (255 + 11 × 58) −
-    //    100 = 14162Mi): 3 pods by CPU, 4 by memory → 1 node; waste
-    //    (3920 − 3000) / 3920 = 0.2347 + (14162 − 9216) / 14162 = 0.3492 → 0.5839.
+    // Two groups, 3 pods (1 vCPU, 3 GiB) pending at the scan. Pods per node
+    // by allocatable: m5.large (1930m, 6903 MiB) 1; m5.xlarge (3920m, 14162
+    // MiB) 3. Waste as expander/waste/waste.go `BestOption` computes it:
+    // unused share of the new nodes' capacity (CPU + memory) after the pods'
+    // requests.
+    //  small: 3 × m5.large = 6000m, 24576 MiB: (6000 − 3000) / 6000 = 0.5
+    //    + (24576 − 9216) / 24576 = 0.625 → 1.125.
+    //  large: 1 × m5.xlarge = 4000m, 16384 MiB: 0.25 + 0.4375 → 0.6875.
     // least-waste takes `large`.
     let sc = r#"[service]
 concurrency = 10
@@ -333,7 +334,7 @@ expander = "least-waste"
         ca[0]["reason"]
     );
     assert!(
-        ca[0]["reason"].contains("waste 0.584"),
+        ca[0]["reason"].contains("waste 0.688"),
         "{}",
         ca[0]["reason"]
     );
@@ -526,4 +527,83 @@ fn spot_nodes_are_reclaimed_two_minutes_after_the_notice_and_replaced() {
             + n("requests_in_flight")
     );
     assert_eq!(s["node_hours_on_demand"], "0.000000");
+}
+
+#[test]
+fn karpenter_replaces_an_underutilized_node_by_a_cheaper_one() {
+    // On-demand NodePool of m5.xlarge ($0.192) and m5.large ($0.096); pods
+    // of 1 vCPU / 1 GiB (m5.large holds 1, m5.xlarge 3). No pod at the start;
+    // 3 wanted from 00:01 (one batch → one bin of 3 → m5.xlarge, launched at
+    // 61 s after the 1 s batch window, Ready at 121 s), 1 from 00:10.
+    // At 600 s two pods go; the last one's node has not changed for
+    // consolidate_after (30 s) at the 630 s poll. Its pod fits on no other
+    // node, so WhenEmptyOrUnderutilized replaces the node: the cheapest type
+    // holding the pod, m5.large at $0.096 < $0.192, is launched at 630 and,
+    // Ready at 690, the m5.xlarge is deleted (its pod re-created there).
+    let sc = r#"[service]
+concurrency = 10
+service_time = { dist = "constant", mean_ms = 100 }
+startup_s = 5
+[capacity]
+platform = "kubernetes"
+cpu = 1.0
+memory_gb = 1.0
+[scaling]
+min = 0
+max = 3
+[[scaling.schedule]]
+name = "none"
+cron = "30 23 * * *"
+desired = 0
+[[scaling.schedule]]
+name = "three"
+cron = "1 0 * * *"
+desired = 3
+[[scaling.schedule]]
+name = "one"
+cron = "10 0 * * *"
+desired = 1
+[cluster]
+autoscaler = "karpenter"
+provisioning_s = 60
+[cluster.karpenter]
+instance_types = ["m5.xlarge", "m5.large"]
+capacity_types = ["on-demand"]
+consolidation_policy = "WhenEmptyOrUnderutilized"
+consolidate_after_s = 30
+"#;
+    let (_t, out) = run(
+        sc,
+        "timestamp,rps\n2025-01-01T00:00:00Z,1\n2025-01-01T00:20:00Z,1\n",
+        &[],
+    );
+    let nodes = rows(&out.join("nodes.csv"));
+    let got: Vec<(&str, &str, &str, &str)> = nodes
+        .iter()
+        .map(|r| {
+            (
+                r["instance_type"].as_str(),
+                r["launched_t_s"].as_str(),
+                r["ready_t_s"].as_str(),
+                r["removed_t_s"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("m5.xlarge", "61.000", "121.000", "690.000"),
+            ("m5.large", "630.000", "690.000", ""),
+        ]
+    );
+    assert!(nodes[0]["reason"].ends_with("removed: consolidation: replaced by a cheaper node"));
+    let s = summary(&out);
+    // Billed: m5.xlarge 629 s × $0.192/h + m5.large (2400 − 630) s × $0.096/h
+    // (still running at the end of the 40-minute trace: no minimum applies).
+    let expect = 629.0 * 0.192 / 3600.0 + 1770.0 * 0.096 / 3600.0;
+    assert!(
+        (f(&s, "cost_nodes_usd") - expect).abs() < 1e-6,
+        "{}",
+        s["cost_nodes_usd"]
+    );
 }
