@@ -802,6 +802,8 @@ impl Engine {
         if node.fails {
             let g = node.group;
             let ns = self.nodes_mut();
+            // The group's size with this node, before it goes.
+            let size = ns.group_size(g as usize);
             ns.nodes[n as usize].state = NodeState::Deleting;
             ns.nodes[n as usize].removal_reason =
                 "did not become Ready within max_node_provision_time".into();
@@ -814,7 +816,6 @@ impl Engine {
                 ns.backoff_until[g as usize] = now + backoff;
             }
             let name = self.group_name(g);
-            let size = self.nodes_mut().group_size(g as usize);
             self.terminate_node(n);
             self.record_scaling(
                 "cluster-autoscaler",

@@ -227,16 +227,86 @@ pub fn allocatable(it: &InstanceSpec, reserved: Reserved) -> Res {
 pub const UNLIMITED_PODS: u32 = 1000;
 
 /// A delay (instance launch to node Ready): a constant number of seconds or a
-/// distribution.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+/// distribution (`{ dist = "constant" | "lognormal" | "uniform", ... }`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(untagged)]
 pub enum Delay {
     Seconds(f64),
     Dist(DelayDist),
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+/// Read by hand so that a wrong key names the distribution's keys (an
+/// untagged enum would only say that nothing matched).
+impl<'de> Deserialize<'de> for Delay {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Delay, D::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Val {
+            Num(f64),
+            Text(String),
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Num(f64),
+            Table(std::collections::BTreeMap<String, Val>),
+        }
+        let table = match Raw::deserialize(d)? {
+            Raw::Num(s) => return Ok(Delay::Seconds(s)),
+            Raw::Table(t) => t,
+        };
+        let dist = match table.get("dist") {
+            Some(Val::Text(s)) => s.clone(),
+            _ => {
+                return Err(D::Error::custom(
+                    "expected seconds, or a table with `dist = \"constant\" | \"lognormal\" | \"uniform\"`",
+                ));
+            }
+        };
+        let keys: &[&str] = match dist.as_str() {
+            "constant" => &["mean_s"],
+            "lognormal" => &["mean_s", "cv"],
+            "uniform" => &["min_s", "max_s"],
+            other => {
+                return Err(D::Error::custom(format!(
+                    "unknown dist `{other}`: expected constant, lognormal or uniform"
+                )));
+            }
+        };
+        for k in table.keys().filter(|k| *k != "dist") {
+            if !keys.contains(&k.as_str()) {
+                return Err(D::Error::custom(format!(
+                    "`{k}` is not a key of dist = \"{dist}\" (its keys: {})",
+                    keys.join(", ")
+                )));
+            }
+        }
+        let num = |k: &str| match table.get(k) {
+            Some(Val::Num(v)) => Ok(*v),
+            _ => Err(D::Error::custom(format!(
+                "dist = \"{dist}\" needs `{k}` (a number); its keys: {}",
+                keys.join(", ")
+            ))),
+        };
+        Ok(Delay::Dist(match dist.as_str() {
+            "constant" => DelayDist::Constant {
+                mean_s: num("mean_s")?,
+            },
+            "lognormal" => DelayDist::Lognormal {
+                mean_s: num("mean_s")?,
+                cv: num("cv")?,
+            },
+            _ => DelayDist::Uniform {
+                min_s: num("min_s")?,
+                max_s: num("max_s")?,
+            },
+        }))
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(tag = "dist", rename_all = "lowercase")]
 pub enum DelayDist {
     Constant { mean_s: f64 },
     Lognormal { mean_s: f64, cv: f64 },
@@ -581,6 +651,34 @@ mod tests {
         assert_eq!(allocatable(m5, Reserved::Eks).fit_count(pod), 3);
         assert_eq!(10u32.div_ceil(3), 4);
         assert_eq!(allocatable(m5, Reserved::None).fit_count(pod), 4);
+    }
+
+    #[test]
+    fn delays_read_as_seconds_or_a_distribution_with_clear_errors() {
+        #[derive(Deserialize)]
+        struct T {
+            d: Delay,
+        }
+        let d = |s: &str| {
+            toml::from_str::<T>(s)
+                .map(|t| t.d)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(d("d = 60").unwrap(), Delay::Seconds(60.0));
+        assert_eq!(
+            d("d = { dist = \"uniform\", min_s = 0, max_s = 2000 }").unwrap(),
+            Delay::Dist(DelayDist::Uniform {
+                min_s: 0.0,
+                max_s: 2000.0
+            })
+        );
+        let e = d("d = { dist = \"uniform\", mean_s = 75, min_s = 0, max_s = 1 }").unwrap_err();
+        assert!(
+            e.contains("`mean_s` is not a key of dist = \"uniform\" (its keys: min_s, max_s)"),
+            "{e}"
+        );
+        let e = d("d = { dist = \"gamma\", mean_s = 1 }").unwrap_err();
+        assert!(e.contains("unknown dist `gamma`"), "{e}");
     }
 
     #[test]

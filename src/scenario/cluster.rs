@@ -369,7 +369,7 @@ pub(super) fn resolve(
             Some("add a node group (with `service = true`, the default)".into()),
         );
     }
-    let other_pods = other(c, &groups, p);
+    let other_pods = other(c, &groups, &types, daemonset, p);
     let arch = f.capacity.arch.as_str();
     let fargate_usd_per_pod_hour = super::capacity::fargate_size_for(
         pod.cpu_milli as f64 / 1000.0,
@@ -848,7 +848,13 @@ fn ecs_plan(c: &Cluster, p: &mut Problems) -> EcsPlan {
     }
 }
 
-fn other(c: &Cluster, groups: &[GroupPlan], p: &mut Problems) -> Vec<OtherPods> {
+fn other(
+    c: &Cluster,
+    groups: &[GroupPlan],
+    types: &[NodeType],
+    daemonset: Res,
+    p: &mut Problems,
+) -> Vec<OtherPods> {
     let mut out = Vec::new();
     for (i, o) in c.other_pods.iter().enumerate() {
         if !(non_negative(o.cpu) && non_negative(o.memory_gb)) {
@@ -874,8 +880,31 @@ fn other(c: &Cluster, groups: &[GroupPlan], p: &mut Problems) -> Vec<OtherPods> 
                 }
             },
         };
+        let request = Res::pod(o.cpu, o.memory_gb);
+        let fits_somewhere = groups
+            .iter()
+            .enumerate()
+            .filter(|(g, _)| group.is_none_or(|x| x == *g))
+            .flat_map(|(_, gp)| gp.types.iter())
+            .any(|&t| types[t].allocatable.holds(request.plus(daemonset)));
+        if !fits_somewhere {
+            p.bad(
+                &format!("cluster.other_pods[{i}].cpu"),
+                format!(
+                    "another workload's pod requesting {} fits no instance type of {}",
+                    pod_words(request),
+                    o.group
+                        .as_ref()
+                        .map_or("any node group".to_string(), |g| format!(
+                            "node group `{g}`"
+                        ))
+                ),
+                Some("smaller requests, or a node group of a larger type".into()),
+            );
+            continue;
+        }
         out.push(OtherPods {
-            request: Res::pod(o.cpu, o.memory_gb),
+            request,
             count: o.count,
             group,
         });
