@@ -92,14 +92,18 @@ pub fn nodes(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> {
             let pts = steps(rows, |g| {
                 max_of(g, |r| below.iter().map(|&j| count(r, j)).sum::<f64>())
             });
-            let colour = COLOURS[i % COLOURS.len()];
+            // Opaque (a pastel of the palette): each lower band, drawn
+            // later, covers the lower part of the ones above it.
+            let c = COLOURS[i % COLOURS.len()];
+            let pastel = |v: u8| (f64::from(v) * 0.6 + 255.0 * 0.4).round() as u8;
+            let colour = RGBColor(pastel(c.0), pastel(c.1), pastel(c.2));
             let group = groups.get(k / 2).cloned().unwrap_or_default();
             let purchase = if k % 2 == 1 { "spot" } else { "on-demand" };
             chart
-                .draw_series(AreaSeries::new(pts, 0.0, colour.mix(0.55)).border_style(colour))
+                .draw_series(AreaSeries::new(pts, 0.0, colour.filled()).border_style(c))
                 .map_err(err(name))?
                 .label(format!("{group} {purchase}"))
-                .legend(legend_box(colour.mix(0.55)));
+                .legend(legend_box(colour.to_rgba()));
         }
         let unsched = steps(rows, |g| {
             max_of(g, |r| {
