@@ -607,3 +607,52 @@ consolidate_after_s = 30
         s["cost_nodes_usd"]
     );
 }
+
+#[test]
+fn a_deployment_manifest_gives_the_pods_requests_and_initial_replicas() {
+    use meshsim::billing::PriceBook;
+    use meshsim::model::cluster::Res;
+    // The document's conductor Deployment: requests 250m / 512Mi, replicas 2.
+    let st = meshsim::scenario::resolve("i2s-staging", &[], &[], &PriceBook::builtin()).unwrap();
+    let c = st.cluster.as_ref().unwrap();
+    assert_eq!(c.pod, Res::pod(0.25, 0.5));
+    assert_eq!(st.initial_replicas, Some(2));
+    // Two containers (an app and a sidecar) are summed: 250m + 100m, 512Mi + 128Mi.
+    let tmp = tempfile::tempdir().unwrap();
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: 4\n  template:\n    spec:\n      containers:\n      - name: app\n        resources:\n          requests:\n            cpu: 250m\n            memory: 512Mi\n      - name: proxy\n        resources:\n          requests:\n            cpu: \"0.1\"\n            memory: 128Mi\n";
+    std::fs::write(tmp.path().join("d.yaml"), deploy).unwrap();
+    let sc = "[capacity]\nplatform = \"kubernetes\"\ndeployment = \"d.yaml\"\n[scaling]\nmin = 1\nmax = 10\n[cluster]\nautoscaler = \"none\"\n[[cluster.node_groups]]\nname = \"w\"\ninstance_types = [\"m5.large\"]\nmin = 1\nmax = 3\n";
+    std::fs::write(tmp.path().join("s.toml"), sc).unwrap();
+    let path = tmp.path().join("s.toml");
+    let s = meshsim::scenario::resolve(path.to_str().unwrap(), &[], &[], &PriceBook::builtin())
+        .unwrap();
+    assert_eq!(s.cluster.as_ref().unwrap().pod, Res::pod(0.35, 0.625));
+    assert_eq!(s.initial_replicas, Some(4));
+    // A container without requests is an error naming it.
+    std::fs::write(
+        tmp.path().join("d.yaml"),
+        deploy.replace("            cpu: \"0.1\"\n", ""),
+    )
+    .unwrap();
+    let e = meshsim::scenario::resolve(path.to_str().unwrap(), &[], &[], &PriceBook::builtin())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("key `capacity.deployment`") && e.contains("container `proxy` requests no cpu"),
+        "{e}"
+    );
+    // Requests given twice are an error.
+    std::fs::write(tmp.path().join("d.yaml"), deploy).unwrap();
+    std::fs::write(
+        &path,
+        sc.replace(
+            "deployment = \"d.yaml\"",
+            "deployment = \"d.yaml\"\ncpu = 1.0",
+        ),
+    )
+    .unwrap();
+    let e = meshsim::scenario::resolve(path.to_str().unwrap(), &[], &[], &PriceBook::builtin())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not both"), "{e}");
+}
