@@ -76,13 +76,14 @@ impl Engine {
     }
 
     /// Pods the launching nodes will take when Ready (the cluster autoscaler
-    /// and Karpenter count in-flight capacity before adding more).
+    /// and Karpenter count in-flight capacity before adding more; neither
+    /// knows a node will fail to register until it times out).
     fn upcoming_room(&self) -> u32 {
         let ns = self.nodes.as_ref().expect("node layer");
         let pod = ns.plan.pod;
         ns.nodes
             .iter()
-            .filter(|n| n.state == NodeState::Launching && !n.fails && ns.hosts_service(n))
+            .filter(|n| n.state == NodeState::Launching && ns.hosts_service(n))
             .map(|n| n.free().fit_count(pod))
             .sum()
     }

@@ -656,3 +656,69 @@ fn a_deployment_manifest_gives_the_pods_requests_and_initial_replicas() {
         .to_string();
     assert!(e.contains("not both"), "{e}");
 }
+
+#[test]
+fn a_node_that_never_registers_is_removed_at_the_max_provision_time_and_its_group_backs_off() {
+    // Nodes take 1000 s to be Ready, the cluster autoscaler waits 900 s
+    // (max_node_provision_time_s). The second pod (from 00:01 = 60 s) is
+    // unschedulable; the scan at 60 s launches node 1; it never registers
+    // and is removed at 60 + 900 = 960 s, billed for those 900 s; its group
+    // backs off for 5 minutes (upstream's initial backoff), so the next
+    // launch is at the scan at 960 + 300 = 1260 s, removed in turn at 2160 s.
+    let sc = r#"[service]
+concurrency = 10
+service_time = { dist = "constant", mean_ms = 100 }
+[capacity]
+platform = "kubernetes"
+cpu = 1.0
+memory_gb = 1.0
+[scaling]
+min = 1
+max = 2
+[[scaling.schedule]]
+name = "one"
+cron = "30 23 * * *"
+desired = 1
+[[scaling.schedule]]
+name = "two"
+cron = "1 0 * * *"
+desired = 2
+[cluster]
+provisioning_s = 1000
+[[cluster.node_groups]]
+name = "w"
+instance_types = ["m5.large"]
+min = 1
+max = 5
+desired = 1
+[cluster.cluster_autoscaler]
+max_node_provision_time_s = 900
+"#;
+    let (_t, out) = run(
+        sc,
+        "timestamp,rps\n2025-01-01T00:00:00Z,1\n2025-01-01T00:20:00Z,1\n",
+        &[],
+    );
+    assert_eq!(
+        node_times(&out),
+        [
+            (0.0, Some(0.0), None),
+            (60.0, None, Some(960.0)),
+            (1260.0, None, Some(2160.0)),
+        ]
+    );
+    let nodes = rows(&out.join("nodes.csv"));
+    assert!(
+        nodes[1]["reason"]
+            .ends_with("removed: did not become Ready within max_node_provision_time")
+    );
+    // Billed 900 s at $0.096/h each, plus node 0 all 2400 s.
+    let s = summary(&out);
+    let expect = 2.0 * 900.0 * 0.096 / 3600.0 + 2400.0 * 0.096 / 3600.0;
+    assert!(
+        (f(&s, "cost_nodes_usd") - expect).abs() < 1e-9,
+        "{}",
+        s["cost_nodes_usd"]
+    );
+    assert_eq!(f(&s, "pods_unschedulable_seconds"), 2400.0 - 60.0);
+}
