@@ -706,10 +706,11 @@ impl Engine {
             ns.ecs_low_minutes = 0;
             // Instances in warm-up already count toward N; do not add again
             // until the newest has warmed up.
-            let warming = ns
-                .nodes
-                .iter()
-                .any(|n| n.group == 0 && n.live() && now < n.launched_us + e.warmup_us);
+            let warming = ns.nodes.iter().any(|n| {
+                // Nodes running when the trace begins are not warming up.
+                let launched_in_run = n.ready_us > n.launched_us;
+                n.group == 0 && n.live() && launched_in_run && now < n.launched_us + e.warmup_us
+            });
             if warming && pending == 0 {
                 return;
             }

@@ -722,3 +722,40 @@ max_node_provision_time_s = 900
     );
     assert_eq!(f(&s, "pods_unschedulable_seconds"), 2400.0 - 60.0);
 }
+
+#[test]
+fn ecs_managed_scaling_keeps_headroom_below_a_target_capacity_of_50_percent() {
+    // One task on one t4g.small (desired 1). CapacityProviderReservation =
+    // M / N × 100 = 1 / 1 = 100 % > 50 %: the minute ending at 60 s scales
+    // out to ⌈M × 100 / 50⌉ = 2 instances; then 1 / 2 = 50 % = target, and
+    // nothing changes (the empty instance is the headroom the target asks for).
+    let sc = r#"extends = "diagnyx-production"
+[cluster.ecs_managed_scaling]
+target_capacity_pct = 50
+"#;
+    let (_t, out) = run(sc, "timestamp,rps\n0,0.5\n1800,0.5\n", &[]);
+    assert_eq!(
+        node_times(&out),
+        [
+            (0.0, Some(0.0), None),
+            (60.0, Some(node_ready_at(&out, 1)), None)
+        ]
+    );
+    let ecs: Vec<_> = rows(&out.join("scaling.csv"))
+        .into_iter()
+        .filter(|r| r["autoscaler"] == "ecs-managed-scaling")
+        .collect();
+    assert_eq!(ecs.len(), 1, "{ecs:?}");
+    assert!(
+        ecs[0]["reason"].contains("CapacityProviderReservation 100 % > target 50 % (M = 1, N = 1)"),
+        "{}",
+        ecs[0]["reason"]
+    );
+}
+
+/// The Ready time nodes.csv gives node `i` (provisioning delays are drawn).
+fn node_ready_at(out: &Path, i: usize) -> f64 {
+    rows(&out.join("nodes.csv"))[i]["ready_t_s"]
+        .parse()
+        .unwrap()
+}
