@@ -7,6 +7,7 @@
 //!   `workloads/peak.csv` (a 24 h peak business day, ~3.46 M requests), which
 //!   now runs target tracking and scheduled actions.
 //! - `mmc_hpa`: the `mmc` model under an HPA reconciling every 15 s.
+//! - `mmc_hpa_nodes`: `mmc_hpa` on EKS nodes under the cluster autoscaler.
 //! - `i2s_production_nodes` / `i2s_production_fargate`: the same HPA (3-20
 //!   pods on four metrics) over the peak day, on EKS node groups under the
 //!   cluster autoscaler and priced as Fargate pods: the node layer's cost per
@@ -61,6 +62,20 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             black_box(
                 simulate(hpa_cfg(), std::iter::once(row), 1)
+                    .summary
+                    .requests_served,
+            )
+        })
+    });
+
+    // The same under the HPA on EKS nodes (one pod per m5.large, the
+    // cluster autoscaler scanning every 10 s): the node layer acts per pod
+    // and per scan, so its requests per second should stay within a few %.
+    let nodes_cfg = || hpa_cfg().with_nodes(16);
+    g.bench_function("mmc_hpa_nodes", |b| {
+        b.iter(|| {
+            black_box(
+                simulate(nodes_cfg(), std::iter::once(row), 1)
                     .summary
                     .requests_served,
             )

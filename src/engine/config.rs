@@ -117,6 +117,64 @@ impl SimConfig {
     }
 }
 
+impl SimConfig {
+    /// The same pool on EKS nodes: each replica a pod of 1 vCPU / 1 GiB on an
+    /// m5.large node group (1930m allocatable: one pod per node) sized for
+    /// `nodes` at the start, under the cluster autoscaler with its defaults and
+    /// a constant 60 s provisioning delay; billed per node. The HPA
+    /// benchmark's node-layer variant.
+    pub fn with_nodes(mut self, nodes: u32) -> SimConfig {
+        use crate::model::cluster::*;
+        let spec = instance("m5.large").expect("m5.large is in the catalogue");
+        self.cluster = Some(ClusterPlan {
+            pod: Res::pod(1.0, 1.0),
+            daemonset: Res::ZERO,
+            other_pods: Vec::new(),
+            placement: Placement::LeastAllocated,
+            types: vec![NodeType {
+                name: spec.name.clone(),
+                allocatable: allocatable(spec, Reserved::Eks),
+                vcpu: spec.vcpu,
+                memory_gib: spec.memory_gib,
+                on_demand_usd: spec.on_demand_usd.unwrap_or(0.0),
+                spot_usd: spec.spot_usd,
+                interruptions_per_hour: 0.0,
+            }],
+            groups: vec![GroupPlan {
+                name: "workers".into(),
+                types: vec![0],
+                min: 1,
+                max: nodes.max(1) * 2,
+                desired: nodes,
+                capacity_type: CapacityType::OnDemand,
+                on_demand_base: 0,
+                on_demand_percentage_above_base: 100,
+                hosts_service: true,
+                priority: 0,
+            }],
+            autoscaler: NodeAutoscaler::ClusterAutoscaler(CaPlan {
+                scan_interval_us: 10 * US_PER_SEC,
+                expander: Expander::Random,
+                utilization_threshold: 0.5,
+                unneeded_time_us: 600 * US_PER_SEC,
+                delay_after_add_us: 600 * US_PER_SEC,
+                delay_after_delete_us: 10 * US_PER_SEC,
+                delay_after_failure_us: 180 * US_PER_SEC,
+                max_node_provision_time_us: 900 * US_PER_SEC,
+                balance_similar_node_groups: false,
+                max_empty_bulk_delete: 10,
+                initial_backoff_us: 300 * US_PER_SEC,
+            }),
+            provisioning: Delay::Seconds(60.0),
+            control_plane_usd_per_hour: 0.10,
+            ecs: false,
+            fargate_usd_per_pod_hour: None,
+        });
+        self.usd_per_hour = 0.0;
+        self
+    }
+}
+
 /// How capacity is controlled during a run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScalingPlan {
