@@ -539,6 +539,10 @@ impl Engine {
         ns.touch(now);
         let pod = ns.plan.pod;
         let node = &mut ns.nodes[n as usize];
+        assert!(
+            node.state == NodeState::Ready && node.free().holds(pod),
+            "invariant: a pod is bound only to a Ready node with room for it"
+        );
         node.used = node.used.plus(pod);
         node.service_pods += 1;
         node.pods_changed_us = now;

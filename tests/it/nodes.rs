@@ -759,3 +759,177 @@ fn node_ready_at(out: &Path, i: usize) -> f64 {
         .parse()
         .unwrap()
 }
+
+mod random {
+    //! Random clusters under the HPA: the run ends, requests are conserved
+    //! (the engine asserts it, and that no pod is bound where it does not
+    //! fit), nodes.csv adds up to the summary and times are ordered.
+    use meshsim::engine::{SimConfig, simulate};
+    use meshsim::model::cluster::*;
+    use meshsim::model::service::ServiceDist;
+    use meshsim::trace::TraceRow;
+    use meshsim::units::US_PER_SEC;
+    use proptest::prelude::*;
+
+    fn node_type(name: &str) -> NodeType {
+        let spec = instance(name).unwrap();
+        NodeType {
+            name: name.into(),
+            allocatable: allocatable(spec, Reserved::Eks),
+            vcpu: spec.vcpu,
+            memory_gib: spec.memory_gib,
+            on_demand_usd: spec.on_demand_usd.unwrap(),
+            spot_usd: spec.spot_usd,
+            interruptions_per_hour: 0.0,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+        #[test]
+        fn random_clusters_conserve_requests_and_bill_every_node(
+            cpu_milli in prop_oneof![Just(250u64), Just(500), Just(1000), Just(1500)],
+            mem_gib in prop_oneof![Just(0.5f64), Just(1.0), Just(2.0), Just(3.0)],
+            type_mask in 1u8..16,
+            groups in 1usize..3,
+            capacity in 0u8..3,
+            max_nodes in 1u32..8,
+            desired in 0u32..3,
+            scaler in 0u8..4,
+            provisioning_s in 0.0f64..200.0,
+            interruptions in prop_oneof![Just(0.0f64), 0.1f64..6.0],
+            hpa_max in 1u32..12,
+            rates in proptest::collection::vec(0.0f64..120.0, 2..12),
+            seed in any::<u64>(),
+        ) {
+            let names = ["t3.large", "m5.large", "m5.xlarge", "c5.large"];
+            let mut types: Vec<NodeType> = names
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| type_mask & (1 << i) != 0)
+                .map(|(_, n)| node_type(n))
+                .collect();
+            for t in &mut types {
+                t.interruptions_per_hour = interruptions;
+            }
+            let pod = Res { cpu_milli, mem_mib: (mem_gib * 1024.0) as u64, pods: 1 };
+            // Only pods some type holds (validation refuses the others).
+            prop_assume!(types.iter().any(|t| t.allocatable.holds(pod)));
+            let capacity_type = [CapacityType::OnDemand, CapacityType::Spot, CapacityType::Mixed][capacity as usize];
+            let idx: Vec<usize> = (0..types.len()).collect();
+            let group_plans: Vec<GroupPlan> = (0..groups)
+                .map(|g| GroupPlan {
+                    name: format!("g{g}"),
+                    types: idx.clone(),
+                    min: 0,
+                    max: max_nodes,
+                    desired: desired.min(max_nodes),
+                    capacity_type,
+                    on_demand_base: 1,
+                    on_demand_percentage_above_base: 30,
+                    hosts_service: true,
+                    priority: g as i32,
+                })
+                .collect();
+            let autoscaler = match scaler {
+                0 => NodeAutoscaler::None,
+                1 => NodeAutoscaler::ClusterAutoscaler(CaPlan {
+                    scan_interval_us: 10 * US_PER_SEC,
+                    expander: Expander::LeastWaste,
+                    utilization_threshold: 0.5,
+                    unneeded_time_us: 60 * US_PER_SEC,
+                    delay_after_add_us: 60 * US_PER_SEC,
+                    delay_after_delete_us: 10 * US_PER_SEC,
+                    delay_after_failure_us: 180 * US_PER_SEC,
+                    max_node_provision_time_us: 150 * US_PER_SEC,
+                    balance_similar_node_groups: true,
+                    max_empty_bulk_delete: 10,
+                    initial_backoff_us: 300 * US_PER_SEC,
+                }),
+                2 => NodeAutoscaler::Karpenter(KarpenterPlan {
+                    types: idx.clone(),
+                    spot: capacity_type != CapacityType::OnDemand,
+                    on_demand: true,
+                    consolidation: ConsolidationPolicy::WhenEmptyOrUnderutilized,
+                    consolidate_after_us: 30 * US_PER_SEC,
+                    budget_nodes_pct: 20,
+                    batch_idle_us: US_PER_SEC,
+                    batch_max_us: 10 * US_PER_SEC,
+                    disruption_poll_us: 10 * US_PER_SEC,
+                }),
+                _ => NodeAutoscaler::EcsManagedScaling(EcsPlan {
+                    target_capacity_pct: 80,
+                    min_step: 1,
+                    max_step: 3,
+                    warmup_us: 120 * US_PER_SEC,
+                }),
+            };
+            let groups = if matches!(autoscaler, NodeAutoscaler::EcsManagedScaling(_)) {
+                group_plans.into_iter().take(1).collect()
+            } else {
+                group_plans
+            };
+            let interval_s = 300u64;
+            let span_s = interval_s * rates.len() as u64;
+            let mut cfg = SimConfig::fixed_pool(1, 4, ServiceDist::Exponential { mean_us: 80_000.0 }, span_s)
+                .with_cpu_hpa(1, hpa_max, 60);
+            cfg.capacity_steps = vec![(0, 1)];
+            cfg.usd_per_hour = 0.0;
+            cfg.startup_us = 10 * US_PER_SEC;
+            cfg.timeout_us = 20 * US_PER_SEC;
+            cfg.cluster = Some(ClusterPlan {
+                pod,
+                daemonset: Res { cpu_milli: 100, mem_mib: 128, pods: 2 },
+                other_pods: Vec::new(),
+                placement: if seed % 2 == 0 { Placement::LeastAllocated } else { Placement::MostAllocated },
+                types,
+                groups,
+                autoscaler,
+                provisioning: Delay::Dist(DelayDist::Uniform { min_s: 0.0, max_s: provisioning_s }),
+                control_plane_usd_per_hour: 0.1,
+                ecs: false,
+                fargate_usd_per_pod_hour: None,
+            });
+            let rows: Vec<TraceRow> = rates
+                .iter()
+                .enumerate()
+                .map(|(i, r)| crate::rate_row((i as u64 * interval_s) as f64, *r))
+                .collect();
+            let out = simulate(cfg, rows.into_iter(), seed);
+            let s = &out.summary;
+            prop_assert_eq!(
+                s.requests_arrived,
+                s.requests_served + s.requests_dropped + s.requests_rejected + s.requests_in_flight
+            );
+            let n = s.nodes.as_ref().unwrap();
+            let end = span_s * US_PER_SEC;
+            let billed: f64 = out
+                .nodes
+                .iter()
+                .map(|r| meshsim::billing::meter::billed_usd(
+                    r.usd_per_hour,
+                    r.launched_us,
+                    r.removed_us.unwrap_or(end),
+                    r.removed_us.is_some(),
+                ))
+                .sum();
+            prop_assert!((billed - n.cost_nodes_usd).abs() < 1e-9 * billed.max(1.0), "{} vs {}", billed, n.cost_nodes_usd);
+            prop_assert!((s.cost_compute_usd - n.cost_nodes_usd).abs() < 1e-9 * billed.max(1.0));
+            for r in &out.nodes {
+                if let Some(ready) = r.ready_us {
+                    prop_assert!(ready >= r.launched_us);
+                }
+                if let Some(gone) = r.removed_us {
+                    prop_assert!(gone >= r.launched_us && gone <= end);
+                }
+            }
+            // Ready nodes are among the billed ones at every minute.
+            for row in &out.timeline {
+                let t = row.nodes.as_ref().unwrap();
+                prop_assert!(t.nodes_ready <= t.nodes_total);
+            }
+            prop_assert!(n.request_utilization_mean <= 1.0 + 1e-9);
+        }
+    }
+}
