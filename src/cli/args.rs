@@ -148,7 +148,8 @@ pub struct PlanArgs {
 pub enum HpaCommand {
     /// Print, as JSON, what the Kubernetes HPA controller decides in one
     /// reconcile of a real autoscaling/v2 manifest on a snapshot of pods,
-    /// metrics and history (schema: DESIGN §5, docs/hpa.md).
+    /// metrics and history (the state file's schema and an example:
+    /// docs/autoscaling.md, "meshsim hpa explain").
     Explain(ExplainArgs),
 }
 
