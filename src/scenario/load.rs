@@ -215,11 +215,18 @@ fn file_layers(located: Located, chain: &mut Vec<String>) -> Result<Vec<Layer>, 
     Ok(layers)
 }
 
-/// Deep merge: tables merge key by key, anything else is replaced.
+/// Deep merge: tables merge key by key (except a table naming its `dist`,
+/// which replaces the one below whole); anything else is replaced.
 pub fn merge(base: &mut toml::Table, over: &toml::Table) {
     for (k, v) in over {
         match (base.get_mut(k), v) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            // A table that names its distribution (`{ dist = "uniform", ... }`:
+            // service times, provisioning delays, token counts) is complete:
+            // it replaces the one below instead of inheriting its keys (a
+            // lognormal's `cv` would be a stray key of a uniform).
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) if !o.contains_key("dist") => {
+                merge(b, o)
+            }
             _ => {
                 base.insert(k.clone(), v.clone());
             }

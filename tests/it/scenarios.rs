@@ -539,3 +539,45 @@ fn each_documents_numbers_are_in_its_scenarios() {
     assert!(!r("pattern-schedule").schedules.is_empty());
     assert_eq!(r("tier-minimal").file.capacity.cpu, Some(0.25));
 }
+
+#[test]
+fn a_child_naming_another_distribution_replaces_the_parents_table() {
+    // i2s-staging's service time is lognormal (mean_ms, cv) and its nodes'
+    // provisioning a lognormal (mean_s, cv): a child switching either to
+    // another `dist` gets exactly what it wrote, not a uniform with a stray
+    // `cv`. A table without `dist` still merges key by key.
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("child.toml");
+    std::fs::write(
+        &p,
+        "extends = \"i2s-staging\"\n[service]\nservice_time = { dist = \"constant\", mean_ms = 50 }\n[cluster]\nprovisioning_s = { dist = \"uniform\", min_s = 30, max_s = 90 }\n",
+    )
+    .unwrap();
+    let book = PriceBook::builtin();
+    let s = scenario::resolve(p.to_str().unwrap(), &[], &[], &book).unwrap();
+    assert_eq!(
+        s.file.service.service_time,
+        meshsim::model::service::ServiceTime::Constant { mean_ms: 50.0 }
+    );
+    assert_eq!(
+        s.cluster.unwrap().provisioning,
+        meshsim::model::cluster::Delay::Dist(meshsim::model::cluster::DelayDist::Uniform {
+            min_s: 30.0,
+            max_s: 90.0
+        })
+    );
+    let s = scenario::resolve(
+        "i2s-staging",
+        &[],
+        &["service.service_time.cv=2.0".into()],
+        &book,
+    )
+    .unwrap();
+    assert_eq!(
+        s.file.service.service_time,
+        meshsim::model::service::ServiceTime::Lognormal {
+            mean_ms: 150.0,
+            cv: 2.0
+        }
+    );
+}
