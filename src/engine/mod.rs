@@ -450,7 +450,7 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         budget_alerts_projected: 0,
         nodes: node_summary,
     };
-    let nodes = e.nodes.as_ref().map_or(Vec::new(), |ns| ns.records());
+    let nodes = e.nodes.as_ref().map_or(Vec::new(), |ns| ns.records(end));
     RunOutcome {
         summary,
         timeline: e.timeline,

@@ -202,16 +202,7 @@ impl Engine {
             }
             let from = self.nodes.as_ref().expect("node layer").group_size(g);
             for _ in 0..adds[i] {
-                let ns = self.nodes.as_ref().expect("node layer");
-                let p = ns.next_purchase(g);
-                let ty = ns.group_type(g, p);
-                self.launch_node(
-                    g as u32,
-                    ty,
-                    p,
-                    false,
-                    "scale-up: pods unschedulable".into(),
-                );
+                self.launch_in_group(g, false, "scale-up: pods unschedulable");
             }
             let name = self.group_name(g as u32);
             let to = from + adds[i];
@@ -232,43 +223,20 @@ impl Engine {
 
     /// The expander's choice among the options, and why.
     fn expand(&mut self, e: Expander, options: &[ScaleUpOption]) -> (usize, String) {
+        // Every expander keeps the options scoring best (lowest key here).
+        let best = |key: &dyn Fn(&ScaleUpOption) -> f64| -> Vec<usize> {
+            let m = options.iter().map(key).fold(f64::INFINITY, f64::min);
+            (0..options.len())
+                .filter(|&i| key(&options[i]) <= m + 1e-12)
+                .collect()
+        };
+        let groups = &self.nodes.as_ref().expect("node layer").plan.groups;
         let best: Vec<usize> = match e {
             Expander::Random => (0..options.len()).collect(),
-            Expander::MostPods => {
-                let m = options.iter().map(|o| o.pods).max().expect("non-empty");
-                (0..options.len())
-                    .filter(|&i| options[i].pods == m)
-                    .collect()
-            }
-            Expander::LeastWaste => {
-                let m = options
-                    .iter()
-                    .map(|o| o.waste)
-                    .fold(f64::INFINITY, f64::min);
-                (0..options.len())
-                    .filter(|&i| options[i].waste <= m + 1e-12)
-                    .collect()
-            }
-            Expander::Price => {
-                let m = options
-                    .iter()
-                    .map(|o| o.usd_per_pod_hour)
-                    .fold(f64::INFINITY, f64::min);
-                (0..options.len())
-                    .filter(|&i| options[i].usd_per_pod_hour <= m + 1e-12)
-                    .collect()
-            }
-            Expander::Priority => {
-                let ns = self.nodes.as_ref().expect("node layer");
-                let m = options
-                    .iter()
-                    .map(|o| ns.plan.groups[o.group].priority)
-                    .max()
-                    .expect("non-empty");
-                (0..options.len())
-                    .filter(|&i| ns.plan.groups[options[i].group].priority == m)
-                    .collect()
-            }
+            Expander::MostPods => best(&|o| -f64::from(o.pods)),
+            Expander::LeastWaste => best(&|o| o.waste),
+            Expander::Price => best(&|o| o.usd_per_pod_hour),
+            Expander::Priority => best(&|o| -f64::from(groups[o.group].priority)),
         };
         // Ties (and the random expander) are broken at random, as upstream's
         // fallback to `random` does; seeded, so runs repeat.
@@ -717,13 +685,10 @@ impl Engine {
             let step = wanted
                 .saturating_sub(n_running)
                 .clamp(e.min_step, e.max_step);
-            let to = (n_running + step).min(gp_max(ns, g));
+            let to = (n_running + step).min(ns.plan.groups[g].max);
             if to > n_running {
                 for _ in n_running..to {
-                    let ns = self.nodes.as_ref().expect("node layer");
-                    let p = ns.next_purchase(g);
-                    let ty = ns.group_type(g, p);
-                    self.launch_node(0, ty, p, false, "managed scaling: scale-out".into());
+                    self.launch_in_group(g, false, "managed scaling: scale-out");
                 }
                 self.record_scaling(
                     "ecs-managed-scaling",
@@ -772,8 +737,4 @@ impl Engine {
             ns.ecs_low_minutes = 0;
         }
     }
-}
-
-fn gp_max(ns: &super::nodes::Nodes, g: usize) -> u32 {
-    ns.plan.groups[g].max
 }

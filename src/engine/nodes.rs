@@ -398,7 +398,7 @@ impl Nodes {
         }
     }
 
-    pub fn records(&self) -> Vec<NodeRecord> {
+    pub fn records(&self, end: u64) -> Vec<NodeRecord> {
         self.nodes
             .iter()
             .enumerate()
@@ -420,6 +420,12 @@ impl Nodes {
                     format!("{}; removed: {}", n.launch_reason, n.removal_reason)
                 },
                 usd_per_hour: n.price,
+                cost_usd: crate::billing::meter::billed_usd(
+                    n.price,
+                    n.launched_us,
+                    n.removed_us.unwrap_or(end),
+                    n.removed_us.is_some(),
+                ),
             })
             .collect()
     }
@@ -508,6 +514,15 @@ impl Engine {
             ns.ready_heap.push(Reverse((at, id)));
         }
         id
+    }
+
+    /// Launches the next node of group `g`: its purchase option (the group's
+    /// capacity type) and instance type chosen as the group does.
+    pub(super) fn launch_in_group(&mut self, g: usize, ready_now: bool, reason: &str) -> u32 {
+        let ns = self.nodes_mut();
+        let p = ns.next_purchase(g);
+        let ty = ns.group_type(g, p);
+        self.launch_node(g as u32, ty, p, ready_now, reason.into())
     }
 
     /// Ends a node's life: billing stops, its requests leave the totals.
@@ -645,15 +660,7 @@ impl Engine {
         let g = (0..ns.plan.groups.len())
             .find(|&g| ns.plan.groups[g].hosts_service && ns.group_size(g) < ns.plan.groups[g].max);
         if let Some(g) = g {
-            let p = ns.next_purchase(g);
-            let ty = ns.group_type(g, p);
-            self.launch_node(
-                g as u32,
-                ty,
-                p,
-                true,
-                "initial (raised so that the initial pods fit)".into(),
-            );
+            self.launch_in_group(g, true, "initial (raised so that the initial pods fit)");
         } else if let NodeAutoscaler::Karpenter(_) = ns.plan.autoscaler {
             let need = ns.plan.pod.plus(ns.plan.daemonset);
             if let Some((ty, p)) = self.karpenter_type(need) {
@@ -669,10 +676,7 @@ impl Engine {
         for g in 0..groups {
             let desired = self.nodes_mut().plan.groups[g].desired;
             for _ in 0..desired {
-                let ns = self.nodes_mut();
-                let p = ns.next_purchase(g);
-                let ty = ns.group_type(g, p);
-                self.launch_node(g as u32, ty, p, true, "initial (desired)".into());
+                self.launch_in_group(g, true, "initial (desired)");
             }
         }
         let others = self.nodes_mut().plan.other_pods.clone();
@@ -709,14 +713,10 @@ impl Engine {
                 });
                 match g {
                     Some(g) if ns.group_size(g) < ns.plan.groups[g].max => {
-                        let p = ns.next_purchase(g);
-                        let ty = ns.group_type(g, p);
-                        let id = self.launch_node(
-                            g as u32,
-                            ty,
-                            p,
+                        let id = self.launch_in_group(
+                            g,
                             true,
-                            "initial (raised so that the other pods fit)".into(),
+                            "initial (raised so that the other pods fit)",
                         );
                         let ns = self.nodes_mut();
                         ns.nodes[id as usize]
@@ -909,33 +909,17 @@ impl Engine {
     /// to keep its desired count.
     fn node_deadline(&mut self, n: u32) {
         let on_node: Vec<u32> = (0..self.replicas.len() as u32)
-            .filter(|&id| {
-                let r = &self.replicas[id as usize];
-                r.node == n && r.state == ReplicaState::Draining
-            })
+            .filter(|&id| self.replicas[id as usize].node == n)
             .collect();
         for id in on_node {
-            let r = &mut self.replicas[id as usize];
-            let busy = u64::from(r.busy);
-            r.busy = 0;
-            self.dropped += busy;
-            self.minute.dropped += busy;
-            self.busy_all -= busy;
-            self.stop_replica(id);
+            // The same end as a spot replica's notice: in-flight work dropped.
+            self.spot_deadline(id);
         }
         let g = self.nodes_mut().nodes[n as usize].group;
         self.terminate_node(n);
         let ns = self.nodes_mut();
         if g != NO_GROUP && !matches!(ns.plan.autoscaler, NodeAutoscaler::Karpenter(_)) {
-            let p = ns.next_purchase(g as usize);
-            let ty = ns.group_type(g as usize, p);
-            self.launch_node(
-                g,
-                ty,
-                p,
-                false,
-                "replacement of an interrupted spot node".into(),
-            );
+            self.launch_in_group(g as usize, false, "replacement of an interrupted spot node");
         }
         // Other workloads' pods that found no room are placed again.
         let others = std::mem::take(&mut self.nodes_mut().nodes[n as usize].others);

@@ -127,6 +127,9 @@ pub struct NodeRecord {
     pub removed_us: Option<u64>,
     pub reason: String,
     pub usd_per_hour: f64,
+    /// Billed for the run: per second, 60 s minimum once removed; a node still
+    /// running at the end for its time inside the run (the meter's rule).
+    pub cost_usd: f64,
 }
 
 impl TimelineRow {

@@ -372,18 +372,11 @@ pub const NODES_COLUMNS: &[&str] = &[
 pub fn write_nodes<W: Write>(w: W, o: &RunOutcome) -> csv::Result<()> {
     let mut wr = csv::Writer::from_writer(w);
     wr.write_record(NODES_COLUMNS)?;
-    let end = (o.summary.sim_seconds * 1e6).round() as u64;
     let secs = |us: Option<u64>| {
         us.map(|t| format!("{:.3}", us_to_secs(t)))
             .unwrap_or_default()
     };
     for n in &o.nodes {
-        let cost = crate::billing::meter::billed_usd(
-            n.usd_per_hour,
-            n.launched_us,
-            n.removed_us.unwrap_or(end),
-            n.removed_us.is_some(),
-        );
         wr.write_record([
             n.node.to_string(),
             n.group.clone(),
@@ -394,7 +387,7 @@ pub fn write_nodes<W: Write>(w: W, o: &RunOutcome) -> csv::Result<()> {
             secs(n.removed_us),
             n.reason.clone(),
             format!("{}", n.usd_per_hour),
-            format!("{cost:.6}"),
+            format!("{:.6}", n.cost_usd),
         ])?;
     }
     wr.flush()?;

@@ -57,12 +57,7 @@ pub fn blocks(b: &mut Vec<Block<'_>>, o: &RunOutcome, n: &NodeSummary) {
     for r in &o.nodes {
         let until = r.removed_us.unwrap_or(end);
         let hours = us_to_secs(until - r.launched_us) / 3600.0;
-        let cost = crate::billing::meter::billed_usd(
-            r.usd_per_hour,
-            r.launched_us,
-            until,
-            r.removed_us.is_some(),
-        );
+        let cost = r.cost_usd;
         match rows
             .iter_mut()
             .find(|x| x.0 == r.group && x.1 == r.instance_type && x.2 == r.purchase_option)

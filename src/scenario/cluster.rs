@@ -100,16 +100,37 @@ fn node_type(
     })
 }
 
-/// What resolving a node type needs from the scenario.
-struct TypeCtx<'a> {
+/// What resolving node types and checking the pod against them needs.
+struct Cx<'a> {
     f: &'a ScenarioFile,
     reserved: Reserved,
     book: &'a PriceBook,
+    pod: Res,
+    daemonset: Res,
+}
+
+impl Cx<'_> {
+    /// The largest of `idx`'s types when the pod (with the daemonset) fits
+    /// none of them, for the "fits no instance type" problem.
+    fn none_fits<'t>(&self, idx: &[usize], types: &'t [NodeType]) -> Option<&'t NodeType> {
+        let need = self.pod.plus(self.daemonset);
+        if idx.is_empty() || idx.iter().any(|&t| types[t].allocatable.holds(need)) {
+            return None;
+        }
+        idx.iter()
+            .map(|&t| &types[t])
+            .max_by_key(|t| (t.allocatable.cpu_milli, t.allocatable.mem_mib))
+    }
+
+    /// The smallest change that makes the pod fit, next to `largest`.
+    fn fix(&self, largest: &NodeType) -> String {
+        smallest_fix(self.pod, self.daemonset, self.reserved, &largest.name)
+    }
 }
 
 /// Index of `name` in `types`, adding it when new.
 fn type_index(
-    cx: &TypeCtx,
+    cx: &Cx,
     types: &mut Vec<NodeType>,
     name: &str,
     interruptions: Option<f64>,
@@ -151,11 +172,6 @@ fn type_index(
             None
         }
     }
-}
-
-/// What a pod of the service with the daemonset needs on a node.
-fn too_big(pod: Res, daemonset: Res, t: &NodeType) -> bool {
-    !t.allocatable.holds(pod.plus(daemonset))
 }
 
 fn pod_words(pod: Res) -> String {
@@ -314,7 +330,14 @@ pub(super) fn resolve(
         _ => {}
     }
     let mut types = Vec::new();
-    let groups = groups(c, f, pod, daemonset, reserved, book, &mut types, p);
+    let cx = Cx {
+        f,
+        reserved,
+        book,
+        pod,
+        daemonset,
+    };
+    let groups = groups(c, &cx, &mut types, p);
     let autoscaler = match autoscaler_name {
         "cluster-autoscaler" => {
             if ecs {
@@ -334,8 +357,7 @@ pub(super) fn resolve(
                     None,
                 );
             }
-            karpenter(c, f, pod, daemonset, reserved, book, &mut types, p)
-                .map(NodeAutoscaler::Karpenter)
+            karpenter(c, &cx, &mut types, p).map(NodeAutoscaler::Karpenter)
         }
         "ecs-managed-scaling" => {
             if !ecs {
@@ -428,17 +450,8 @@ fn control_plane(c: &Cluster, ecs: bool, region: &str, book: &PriceBook, p: &mut
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn groups(
-    c: &Cluster,
-    f: &ScenarioFile,
-    pod: Res,
-    daemonset: Res,
-    reserved: Reserved,
-    book: &PriceBook,
-    types: &mut Vec<NodeType>,
-    p: &mut Problems,
-) -> Vec<GroupPlan> {
+fn groups(c: &Cluster, cx: &Cx, types: &mut Vec<NodeType>, p: &mut Problems) -> Vec<GroupPlan> {
+    let (f, pod, daemonset) = (cx.f, cx.pod, cx.daemonset);
     let mut out = Vec::new();
     for (i, g) in c.node_groups.iter().enumerate() {
         let key = |k: &str| format!("cluster.node_groups[{i}].{k}");
@@ -497,7 +510,7 @@ fn groups(
         let mut idx = Vec::new();
         for (j, name) in g.instance_types.iter().enumerate() {
             if let Some(t) = type_index(
-                &TypeCtx { f, reserved, book },
+                cx,
                 types,
                 name,
                 g.interruptions_per_hour,
@@ -525,37 +538,31 @@ fn groups(
                 Some("add a spot row for it in a `pricing` CSV, or use capacity_type = \"on_demand\"".into()),
             );
         }
-        if g.service {
-            let largest = idx
-                .iter()
-                .map(|&t| &types[t])
-                .max_by_key(|t| (t.allocatable.cpu_milli, t.allocatable.mem_mib))
-                .expect("non-empty");
-            if idx.iter().all(|&t| too_big(pod, daemonset, &types[t])) {
-                let what = if c.node_groups.len() > 1 || f.capacity.platform == Platform::Kubernetes
-                {
-                    "node group"
-                } else {
-                    "Auto Scaling group"
-                };
-                p.bad(
-                    &key("instance_types"),
-                    format!(
-                        "a {} requesting {} fits no instance type of {what} `{}` ({}: {} allocatable{})",
-                        if f.capacity.platform == Platform::EcsEc2 { "task" } else { "pod" },
-                        pod_words(pod),
-                        g.name,
-                        largest.name,
-                        largest.allocatable.describe(),
-                        if daemonset == Res::ZERO {
-                            String::new()
-                        } else {
-                            format!(", of which the daemonset takes {}", daemonset.describe())
-                        }
-                    ),
-                    Some(smallest_fix(pod, daemonset, reserved, &largest.name)),
-                );
-            }
+        if g.service
+            && let Some(largest) = cx.none_fits(&idx, types)
+        {
+            let what = if c.node_groups.len() > 1 || f.capacity.platform == Platform::Kubernetes {
+                "node group"
+            } else {
+                "Auto Scaling group"
+            };
+            p.bad(
+                &key("instance_types"),
+                format!(
+                    "a {} requesting {} fits no instance type of {what} `{}` ({}: {} allocatable{})",
+                    if f.capacity.platform == Platform::EcsEc2 { "task" } else { "pod" },
+                    pod_words(pod),
+                    g.name,
+                    largest.name,
+                    largest.allocatable.describe(),
+                    if daemonset == Res::ZERO {
+                        String::new()
+                    } else {
+                        format!(", of which the daemonset takes {}", daemonset.describe())
+                    }
+                ),
+                Some(cx.fix(largest)),
+            );
         }
         out.push(GroupPlan {
             name: g.name.clone(),
@@ -696,17 +703,13 @@ fn ca(c: &Cluster, p: &mut Problems) -> Option<CaPlan> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 fn karpenter(
     c: &Cluster,
-    f: &ScenarioFile,
-    pod: Res,
-    daemonset: Res,
-    reserved: Reserved,
-    book: &PriceBook,
+    cx: &Cx,
     types: &mut Vec<NodeType>,
     p: &mut Problems,
 ) -> Option<KarpenterPlan> {
+    let pod = cx.pod;
     let Some(k) = &c.karpenter else {
         p.bad(
             "cluster.autoscaler",
@@ -718,7 +721,7 @@ fn karpenter(
     let mut idx = Vec::new();
     for (j, name) in k.instance_types.iter().enumerate() {
         if let Some(t) = type_index(
-            &TypeCtx { f, reserved, book },
+            cx,
             types,
             name,
             k.interruptions_per_hour,
@@ -768,13 +771,8 @@ fn karpenter(
         }
     };
     if idx.len() == k.instance_types.len()
-        && idx.iter().all(|&t| too_big(pod, daemonset, &types[t]))
+        && let Some(largest) = cx.none_fits(&idx, types)
     {
-        let largest = idx
-            .iter()
-            .map(|&t| &types[t])
-            .max_by_key(|t| (t.allocatable.cpu_milli, t.allocatable.mem_mib))
-            .expect("non-empty");
         p.bad(
             "cluster.karpenter.instance_types",
             format!(
@@ -783,7 +781,7 @@ fn karpenter(
                 largest.name,
                 largest.allocatable.describe()
             ),
-            Some(smallest_fix(pod, daemonset, reserved, &largest.name)),
+            Some(cx.fix(largest)),
         );
     }
     for (key, v) in [

@@ -49,6 +49,18 @@ fn summary(out: &Path) -> std::collections::HashMap<String, String> {
     rows(&out.join("summary.csv")).remove(0)
 }
 
+/// arrived = served + dropped + rejected + in flight, as summary.csv says.
+fn assert_conserved(s: &std::collections::HashMap<String, String>) {
+    let n = |k: &str| s[k].parse::<u64>().unwrap();
+    assert_eq!(
+        n("requests_arrived"),
+        n("requests_served")
+            + n("requests_dropped")
+            + n("requests_rejected")
+            + n("requests_in_flight")
+    );
+}
+
 fn f(m: &std::collections::HashMap<String, String>, k: &str) -> f64 {
     m[k].parse().unwrap_or_else(|_| panic!("{k} = {:?}", m[k]))
 }
@@ -263,15 +275,7 @@ scale_down_delay_after_add_s = 300
     assert!(on_nodes > 2.0 * on_fargate, "{on_nodes} vs {on_fargate}");
     // Both served every request or still hold it: conservation.
     for o in [&out, &fout] {
-        let s = summary(o);
-        let n = |k: &str| s[k].parse::<u64>().unwrap();
-        assert_eq!(
-            n("requests_arrived"),
-            n("requests_served")
-                + n("requests_dropped")
-                + n("requests_rejected")
-                + n("requests_in_flight")
-        );
+        assert_conserved(&summary(o));
     }
 }
 
@@ -294,7 +298,7 @@ platform = "kubernetes"
 cpu = 1.0
 memory_gb = 3.0
 [scaling]
-min = 3
+min = 0
 max = 3
 [cluster]
 provisioning_s = 30
@@ -315,7 +319,7 @@ expander = "least-waste"
 "#;
     // The 3 pods appear at 00:01 (a scheduled action; the 23:30 action before
     // the trace keeps none at the start), so the scan at 60 s sees them.
-    let sc = sc.replace("min = 3\nmax = 3", "min = 0\nmax = 3")
+    let sc = sc.to_string()
         + "[[scaling.schedule]]\nname = \"none\"\ncron = \"30 23 * * *\"\ndesired = 0\n"
         + "[[scaling.schedule]]\nname = \"three\"\ncron = \"1 0 * * *\"\ndesired = 3\n";
     let (_t, out) = run(
@@ -518,14 +522,7 @@ fn spot_nodes_are_reclaimed_two_minutes_after_the_notice_and_replaced() {
         );
     }
     let s = summary(&out);
-    let n = |k: &str| s[k].parse::<u64>().unwrap();
-    assert_eq!(
-        n("requests_arrived"),
-        n("requests_served")
-            + n("requests_dropped")
-            + n("requests_rejected")
-            + n("requests_in_flight")
-    );
+    assert_conserved(&s);
     assert_eq!(s["node_hours_on_demand"], "0.000000");
 }
 
