@@ -38,6 +38,8 @@ fn bench(c: &mut Criterion) {
         seed: 1,
         arrivals: ArrivalProcess::Poisson,
         shard: None,
+        judge: None,
+        force: false,
         subset: None,
         charts: false,
     };

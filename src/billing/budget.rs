@@ -197,6 +197,7 @@ mod tests {
                 served: 0,
                 dropped: 0,
                 rejected: 0,
+                served_within_slo: 0,
                 replicas_ready: 1,
                 replicas_total: 1,
                 replicas_desired: 1,

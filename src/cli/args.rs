@@ -96,11 +96,16 @@ pub struct SweepArgs {
     pub no_charts: bool,
     #[arg(long)]
     pub quiet: bool,
+    /// Replace an output folder that holds a different sweep (its finished
+    /// points are deleted).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
-    /// Two or more scenario names or paths.
+    /// Two or more scenario names or paths; with --markdown the first is the
+    /// base and the others the heads.
     #[arg(required = true, num_args = 2..)]
     pub scenarios: Vec<String>,
     #[command(flatten)]
@@ -111,6 +116,25 @@ pub struct CompareArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Names for the scenarios, in order, comma-separated (e.g. base,head:
+    /// two versions of one scenario file share a name).
+    #[arg(long, value_delimiter = ',', value_name = "NAME,NAME")]
+    pub label: Vec<String>,
+    /// Print a pull-request comment (Markdown: base → head with the change)
+    /// instead of the table; also written as compare.pr.md.
+    #[arg(long)]
+    pub markdown: bool,
+    /// The full report's address for the comment's link line (default: the
+    /// path of compare.html).
+    #[arg(long, value_name = "URL")]
+    pub report_url: Option<String>,
+    /// Exit with status 3 when a head misses the SLO the base meets.
+    #[arg(long)]
+    pub check: bool,
+    /// With --check: also exit with status 3 when a head's monthly cost is
+    /// more than PCT % above the base's.
+    #[arg(long, value_name = "PCT")]
+    pub max_cost_increase: Option<f64>,
 }
 
 #[derive(Args, Debug)]
@@ -142,6 +166,11 @@ pub struct PlanArgs {
     /// Skip pareto.png and heatmap.png (plan.html then has no images).
     #[arg(long)]
     pub no_charts: bool,
+    /// Replace an output folder that holds a different grid (its finished
+    /// points are deleted). A different --slo-p95-ms or --budget-usd is the
+    /// same grid: its points are reused, nothing is replaced.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -162,6 +191,16 @@ pub struct RunArgs {
     /// Override a scenario key, e.g. --set scaling.min=2 (repeatable).
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     pub set: Vec<String>,
+    /// What to print: text (the summary in words) or json (summary.json).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `--format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
 }
 
 /// The flags of every command that simulates scenarios on a trace (`run`,
@@ -185,6 +224,10 @@ pub struct RunFlags {
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Replace an output folder made by other settings (another scenario,
+    /// other --set values, seed or trace) or not by meshsim.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Subcommand, Debug)]

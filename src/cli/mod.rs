@@ -19,13 +19,23 @@ use runs::*;
 use std::path::PathBuf;
 use sweeps::*;
 
+/// Exit status: the command could not do its work (bad input, a file that
+/// cannot be read or written); the message on stderr names what and the fix.
+pub const EXIT_ERROR: i32 = 1;
+/// Exit status: the command line itself is wrong (unknown flag, missing
+/// argument), as clap reports it.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit status: `compare --check` found a head that misses the SLO the base
+/// meets, or costs more than `--max-cost-increase` allows.
+pub const EXIT_CHECK_FAILED: i32 = 3;
+
 /// Runs the command line; returns the exit status.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            return if e.use_stderr() { EXIT_USAGE } else { 0 };
         }
     };
     match dispatch(cli) {
@@ -36,7 +46,11 @@ pub fn main() -> i32 {
                 msg.push_str(&format!("\n  caused by: {cause}"));
             }
             eprintln!("{}", msg.trim_end());
-            1
+            if e.downcast_ref::<GateFailed>().is_some() {
+                EXIT_CHECK_FAILED
+            } else {
+                EXIT_ERROR
+            }
         }
     }
 }

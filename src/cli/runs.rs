@@ -17,10 +17,15 @@ use std::path::{Path, PathBuf};
 /// know, and its charts (unless `--no-charts`).
 type Finished = (RunOutcome, RunInfo, Option<RunCharts>);
 
-/// Simulates `sc` on the flags' trace and draws its charts.
-fn run_and_draw(sc: &Scenario, flags: &RunFlags) -> Result<Finished> {
+/// Simulates `sc` on the flags' trace and draws its charts; `sets` are the
+/// `--set` overrides it was resolved with (recorded in its provenance).
+fn run_and_draw(sc: &Scenario, flags: &RunFlags, sets: &[String]) -> Result<Finished> {
     let (outcome, meta) = crate::run::run_file(sc, &flags.trace, flags.seed, flags.arrivals)?;
-    let info = RunInfo::new(sc, &meta, flags.seed);
+    let mut info = RunInfo::new(sc, &meta, flags.seed);
+    let p = &mut info.provenance;
+    p.overrides = sets.to_vec();
+    p.env_overrides = env_overrides();
+    p.arrivals = arrivals_name(flags.arrivals).into();
     let charts = if flags.no_charts {
         None
     } else {
@@ -42,18 +47,150 @@ fn write_runs<'a>(
     Ok(())
 }
 
+fn arrivals_name(a: crate::engine::ArrivalProcess) -> &'static str {
+    match a {
+        crate::engine::ArrivalProcess::Poisson => "poisson",
+        crate::engine::ArrivalProcess::Uniform => "uniform",
+    }
+}
+
+/// `-<8 hex digits>`: a short hash of the `--set` and `MESHSIM_*` overrides,
+/// so that runs with different overrides get different default folders
+/// (empty without overrides).
+pub(super) fn overrides_suffix(sets: &[String]) -> String {
+    let env = env_overrides();
+    if sets.is_empty() && env.is_empty() {
+        return String::new();
+    }
+    let mut text = sets.join("\n");
+    for (k, v) in &env {
+        text.push_str(&format!("\n{k}={v}"));
+    }
+    format!("-{}", &crate::trace::sha256_hex(&text)[..8])
+}
+
+/// What differs between two settings objects (top-level keys), in words.
+fn json_differences(old: &serde_json::Value, new: &serde_json::Value) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let (a, b) = (
+        old.as_object().unwrap_or(&empty),
+        new.as_object().unwrap_or(&empty),
+    );
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|k| {
+            let (va, vb) = (a.get(k), b.get(k));
+            (va != vb).then(|| {
+                let show = |v: Option<&serde_json::Value>| {
+                    v.map_or("(none)".to_string(), |v| v.to_string())
+                };
+                format!("{k} {} → {}", show(va), show(vb))
+            })
+        })
+        .collect()
+}
+
+/// Refuses to replace `out` unless it is empty, absent, or holds what the
+/// same settings made (`read` finds the settings a folder was made with):
+/// different settings never share a folder silently. `--force` replaces it.
+pub(super) fn guard_out(
+    out: &Path,
+    settings: &serde_json::Value,
+    read: impl Fn(&Path) -> Option<serde_json::Value>,
+    force: bool,
+) -> Result<()> {
+    let occupied = std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some());
+    if !occupied || force {
+        return Ok(());
+    }
+    match read(out) {
+        Some(old) if old == *settings => Ok(()),
+        Some(old) => bail!(
+            "{} holds results made with other settings ({}).\n  \
+             Give this run its own folder with --out DIR, or replace that one with --force.",
+            out.display(),
+            json_differences(&old, settings).join("; ")
+        ),
+        None => bail!(
+            "{} exists and was not written by this version of meshsim (no settings recorded in it).\n  \
+             Choose another --out DIR, or replace the folder and everything in it with --force.",
+            out.display()
+        ),
+    }
+}
+
+/// The settings of a run of scenario `name` (what [`report::Provenance::settings`]
+/// records once it ran).
+fn settings_of(name: &str, sets: &[String], flags: &RunFlags) -> serde_json::Value {
+    report::Provenance {
+        scenario: name.to_string(),
+        overrides: sets.to_vec(),
+        env_overrides: env_overrides(),
+        seed: flags.seed,
+        arrivals: arrivals_name(flags.arrivals).into(),
+        trace_path: flags.trace.display().to_string(),
+        ..Default::default()
+    }
+    .settings()
+}
+
+/// The settings a run folder was made with (`summary.json`'s provenance).
+fn run_settings(dir: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let p: report::Provenance = serde_json::from_value(v.get("provenance")?.clone()).ok()?;
+    Some(p.settings())
+}
+
+/// The settings a compare or gallery folder was made with (`meshsim.json`).
+fn folder_settings(dir: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join("meshsim.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v.get("settings").cloned()
+}
+
+/// `meshsim.json` of a compare or gallery folder: the command, its settings,
+/// and each run's provenance.
+fn folder_record(command: &str, settings: &serde_json::Value, runs: &[&RunInfo]) -> String {
+    let v = serde_json::json!({
+        "command": command,
+        "meshsim_version": env!("CARGO_PKG_VERSION"),
+        "settings": settings,
+        "runs": runs.iter().map(|i| &i.provenance).collect::<Vec<_>>(),
+    });
+    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+}
+
 pub(super) fn run(args: RunArgs, book: &PriceBook) -> Result<()> {
     let env = env_overrides();
     let sc =
         scenario::resolve(&args.scenario, &env, &args.set, book).map_err(|e| anyhow!("{e}"))?;
-    let (outcome, info, charts) = run_and_draw(&sc, &args.run)?;
-    let out = args
+    let trace_name = args
         .run
-        .out
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-{}", sc.name, info.trace)));
+        .trace
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let out = args.run.out.clone().unwrap_or_else(|| {
+        PathBuf::from("reports").join(format!(
+            "{}-{trace_name}{}",
+            sc.name,
+            overrides_suffix(&args.set)
+        ))
+    });
+    // Checked before simulating: a refused run costs nothing.
+    let settings = settings_of(&sc.name, &args.set, &args.run);
+    guard_out(&out, &settings, run_settings, args.run.force)?;
+    let (outcome, info, charts) = run_and_draw(&sc, &args.run, &args.set)?;
     report::write_run_dir(&out, &outcome, &info, charts.as_ref())
         .with_context(|| format!("cannot write the run directory {}", out.display()))?;
-    if !args.run.quiet {
+    if args.format == Format::Json && !args.run.quiet {
+        let mut w = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut w, &report::summary_json(&outcome, &info))?;
+        writeln!(w)?;
+    } else if !args.run.quiet {
         let mut pricing = match &sc.cluster {
             Some(c) => c.price_lines(),
             None => vec![sc.compute.explanation.clone()],
@@ -63,7 +200,7 @@ pub(super) fn run(args: RunArgs, book: &PriceBook) -> Result<()> {
         report::text::write_run_summary(&mut w, &outcome, &info, &pricing)?;
         writeln!(
             w,
-            "  wrote {}/{{summary,timeline,scaling,alerts}}.csv{}{}, report.html, report.md{}",
+            "  wrote {}/{{summary,timeline,scaling,alerts}}.csv{}{}, summary.json, report.html, report.md{}",
             out.display(),
             if outcome.regions.is_empty() {
                 ""
@@ -86,6 +223,18 @@ pub(super) fn gallery(args: GalleryArgs, book: &PriceBook) -> Result<()> {
     // The trace is checked once, before anything runs.
     let meta = trace::scan(&flags.trace, 60.0)?;
     let names = builtin::names();
+    let out = flags
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(format!("gallery-{}", meta.name())));
+    let settings = serde_json::json!({
+        "scenarios": names,
+        "env_overrides": env_overrides(),
+        "seed": flags.seed,
+        "arrivals": arrivals_name(flags.arrivals),
+        "trace_path": flags.trace.display().to_string(),
+    });
+    guard_out(&out, &settings, folder_settings, flags.force)?;
     let scenarios: Vec<Result<Scenario, String>> = names
         .iter()
         .map(|n| scenario::resolve(n, &[], &[], book).map_err(|e| e.to_string()))
@@ -96,7 +245,7 @@ pub(super) fn gallery(args: GalleryArgs, book: &PriceBook) -> Result<()> {
             .par_iter()
             .map(|sc| {
                 let sc = sc.as_ref().map_err(Clone::clone)?;
-                run_and_draw(sc, flags).map_err(|e| e.to_string())
+                run_and_draw(sc, flags, &[]).map_err(|e| e.to_string())
             })
             .collect()
     });
@@ -111,11 +260,9 @@ pub(super) fn gallery(args: GalleryArgs, book: &PriceBook) -> Result<()> {
             run: r.as_ref().map(|(o, i, _)| (o, i)).map_err(Clone::clone),
         })
         .collect();
-    let out = flags
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("gallery-{}", meta.name())));
+    let infos: Vec<&RunInfo> = runs.iter().filter_map(|r| r.as_ref().ok()).map(|r| &r.1).collect();
     report::write_dir_atomically(&out, |tmp| {
+        std::fs::write(tmp.join("meshsim.json"), folder_record("gallery", &settings, &infos))?;
         let ok = names
             .iter()
             .zip(&runs)
@@ -163,11 +310,27 @@ fn compared_scenarios(args: &CompareArgs, book: &PriceBook) -> Result<Vec<Scenar
     if !problems.is_empty() {
         bail!("{}", problems.join("\n"));
     }
+    if !args.label.is_empty() {
+        if args.label.len() != scenarios.len() {
+            bail!(
+                "--label gives {} name(s) for {} scenarios; give one per scenario, in order (e.g. --label base,head)",
+                args.label.len(),
+                scenarios.len()
+            );
+        }
+        for (sc, l) in scenarios.iter_mut().zip(&args.label) {
+            if l.is_empty() || l.contains(['/', '\\']) || l.starts_with('.') {
+                bail!("--label `{l}` cannot name a folder; use letters, digits, - and _");
+            }
+            sc.name = l.clone();
+        }
+    }
     let mut seen = std::collections::BTreeSet::new();
     for sc in &scenarios {
         if !seen.insert(sc.name.clone()) {
             bail!(
-                "scenario `{}` is given twice; each scenario of a comparison needs its own name",
+                "scenario `{}` is given twice; each scenario of a comparison needs its own name \
+                 (two versions of one file: name them with --label base,head)",
                 sc.name
             );
         }
@@ -175,13 +338,56 @@ fn compared_scenarios(args: &CompareArgs, book: &PriceBook) -> Result<Vec<Scenar
     Ok(scenarios)
 }
 
+/// A comparison's gate failed (`compare --check`): exit status 3.
+#[derive(Debug)]
+pub struct GateFailed(pub Vec<String>);
+
+impl std::fmt::Display for GateFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the comparison's check failed: {}", self.0.join("; "))
+    }
+}
+
+impl std::error::Error for GateFailed {}
+
 pub(super) fn compare(args: CompareArgs, book: &PriceBook) -> Result<()> {
+    if let Some(p) = args.max_cost_increase
+        && !(p.is_finite() && p >= 0.0)
+    {
+        bail!("--max-cost-increase {p}: expected a percentage ≥ 0, e.g. 10 for +10 %");
+    }
+    if args.max_cost_increase.is_some() && !args.check {
+        bail!("--max-cost-increase takes effect with --check (fail when a head regresses); add --check");
+    }
     let scenarios = compared_scenarios(&args, book)?;
     let flags = &args.run;
+    let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+    let trace_stem = flags
+        .trace
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let out = flags.out.clone().unwrap_or_else(|| {
+        PathBuf::from("reports").join(format!(
+            "compare-{}-{trace_stem}{}",
+            names.join("-"),
+            overrides_suffix(&args.set)
+        ))
+    });
+    let settings = serde_json::json!({
+        "scenarios": args.scenarios,
+        "labels": args.label,
+        "overrides": args.set,
+        "env_overrides": env_overrides(),
+        "seed": flags.seed,
+        "arrivals": arrivals_name(flags.arrivals),
+        "trace_path": flags.trace.display().to_string(),
+    });
+    guard_out(&out, &settings, folder_settings, flags.force)?;
     let runs = thread_pool(args.jobs)?.install(|| {
         scenarios
             .par_iter()
-            .map(|sc| run_and_draw(sc, flags))
+            .map(|sc| run_and_draw(sc, flags, &args.set))
             .collect::<Result<Vec<_>>>()
     })?;
     let entries: Vec<report::compare::Entry<'_>> = runs
@@ -200,12 +406,15 @@ pub(super) fn compare(args: CompareArgs, book: &PriceBook) -> Result<()> {
         .first()
         .map(|e| e.info.trace.clone())
         .unwrap_or_default();
-    let out = flags.out.clone().unwrap_or_else(|| {
-        let names: Vec<&str> = entries.iter().map(|e| e.info.scenario.as_str()).collect();
-        PathBuf::from("reports").join(format!("compare-{}-{trace_name}", names.join("-")))
-    });
+    let link = args
+        .report_url
+        .clone()
+        .unwrap_or_else(|| out.join("compare.html").display().to_string());
+    let pr = report::pr::markdown(&entries, &link);
     let dirs: Vec<String> = entries.iter().map(|e| e.info.scenario.clone()).collect();
+    let infos: Vec<&RunInfo> = runs.iter().map(|r| &r.1).collect();
     report::write_dir_atomically(&out, |tmp| {
+        std::fs::write(tmp.join("meshsim.json"), folder_record("compare", &settings, &infos))?;
         write_runs(tmp, dirs.iter().map(String::as_str).zip(&runs))?;
         let f = std::io::BufWriter::new(std::fs::File::create(tmp.join("compare.csv"))?);
         report::compare::write_csv(f, &entries)
@@ -216,11 +425,14 @@ pub(super) fn compare(args: CompareArgs, book: &PriceBook) -> Result<()> {
         let blocks = report::compare::blocks(&entries, png.as_deref(), &dirs);
         std::fs::write(tmp.join("compare.html"), report::html::render_html(&blocks))?;
         std::fs::write(tmp.join("compare.md"), report::html::render_md(&blocks))?;
+        std::fs::write(tmp.join("compare.pr.md"), &pr)?;
         Ok(())
     })
     .with_context(|| format!("cannot write {}", out.display()))?;
-    if !flags.quiet {
-        let mut w = std::io::stdout().lock();
+    let mut w = std::io::stdout().lock();
+    if args.markdown {
+        w.write_all(pr.as_bytes())?;
+    } else if !flags.quiet {
         writeln!(
             w,
             "meshsim compare on {trace_name} (seed {}):\n",
@@ -229,10 +441,16 @@ pub(super) fn compare(args: CompareArgs, book: &PriceBook) -> Result<()> {
         report::compare::print_table(&mut w, &entries)?;
         writeln!(
             w,
-            "\nwrote {}/compare.{{csv,html,md}}{} and one run directory per scenario",
+            "\nwrote {}/compare.{{csv,html,md,pr.md}}{} and one run directory per scenario",
             out.display(),
             if png.is_some() { ", compare.png" } else { "" }
         )?;
+    }
+    if args.check {
+        let why = report::pr::gate(&entries, args.max_cost_increase);
+        if !why.is_empty() {
+            return Err(GateFailed(why).into());
+        }
     }
     Ok(())
 }

@@ -77,6 +77,8 @@ fn sweep_spec(args: &SweepArgs) -> Result<(crate::sweep::SweepSpec, PathBuf)> {
         shard,
         subset: None,
         charts: !args.no_charts,
+        judge: None,
+        force: args.force,
     };
     Ok((spec, out))
 }
@@ -157,11 +159,22 @@ pub(super) fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
         .out
         .unwrap_or_else(|| default_out("plan", &args.scenario, &args.trace));
     let (sc_name, stem) = names(&args.scenario, &args.trace);
+    // The plan judges the points itself (its SLO is not simulated), so a plan
+    // of the same grid with another target or budget reuses every point.
+    let base = crate::scenario::resolve(&args.scenario, &env_overrides(), &[], book)
+        .map_err(|e| anyhow!("{e}"))?;
+    let judge = crate::sweep::Judge {
+        blank_goodput: base.slo.p95_ms != args.slo_p95_ms,
+        slo: crate::scenario::Slo {
+            p95_ms: args.slo_p95_ms,
+            ..base.slo.clone()
+        },
+    };
     let spec = crate::sweep::SweepSpec {
         scenario: args.scenario.clone(),
         trace: args.trace.clone(),
         axes,
-        base_sets: vec![format!("slo.p95_ms={}", args.slo_p95_ms)],
+        base_sets: Vec::new(),
         env: env_overrides(),
         replications: args.replications.max(1),
         seed: args.seed,
@@ -169,6 +182,8 @@ pub(super) fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
         shard: None,
         subset: None,
         charts: !args.no_charts,
+        judge: Some(judge),
+        force: args.force,
     };
     let (search, results) = thread_pool(args.jobs)?.install(|| {
         crate::sweep::plan_search(&spec, &out, book, args.budget_usd, args.max_points)
@@ -178,6 +193,7 @@ pub(super) fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
         scenario: sc_name,
         trace: stem,
         slo_p95_ms: args.slo_p95_ms,
+        slo: spec.judge.as_ref().map(|j| j.slo.clone()).unwrap_or_default(),
         budget_usd: args.budget_usd,
         replications: spec.replications,
         search,
@@ -185,6 +201,13 @@ pub(super) fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
     };
     let mut o = std::io::stdout().lock();
     print_plan(&mut o, &plan, &out)?;
+    writeln!(
+        o,
+        "  simulated {} point(s), reused {} from an earlier run in {}",
+        plan.search.computed,
+        plan.search.reused,
+        out.display()
+    )?;
     write_file_atomically(&out.join("plan.csv"), plan.csv())?;
     let (pareto, heatmap) = (results.pareto_png, results.heatmap_png);
     let blocks = plan.blocks(pareto.as_deref(), heatmap.as_deref());

@@ -42,6 +42,11 @@ pub struct SimConfig {
     /// The nodes under the replicas (`kubernetes`, `ecs-ec2`): pods wait for
     /// room on a node, nodes are billed instead of replicas.
     pub cluster: Option<crate::model::cluster::ClusterPlan>,
+    /// The SLO's latency target: requests served within it are counted
+    /// (goodput, `requests_within_slo`).
+    pub slo_target_us: u64,
+    /// Minutes per SLO window (`slo.window`).
+    pub slo_window_minutes: u32,
 }
 
 impl SimConfig {
@@ -80,6 +85,9 @@ impl SimConfig {
             outages: Vec::new(),
             keep_minute_histograms: false,
             cluster: None,
+            // The default `[slo]`: p95 ≤ 500 ms over 1-minute windows.
+            slo_target_us: 500 * US_PER_MS,
+            slo_window_minutes: 1,
         }
     }
 }

@@ -128,6 +128,7 @@ struct Minute {
     served: u64,
     dropped: u64,
     rejected: u64,
+    within: u64,
     start: Snapshot,
     queue_int_start: u128,
 }
@@ -161,6 +162,8 @@ struct Engine {
     served: u64,
     dropped: u64,
     rejected: u64,
+    /// Served within `cfg.slo_target_us`.
+    within: u64,
     started: u64,
     waited: u64,
     wait_sum_us: u128,
@@ -196,6 +199,8 @@ struct Engine {
     /// Desired replicas when the current outage began.
     desired_before_outage: u32,
     minute_hists: Vec<crate::metrics::SparseHistogram>,
+    /// The SLO windows so far.
+    windows: crate::metrics::WindowAcc,
     /// The node layer (platforms `kubernetes` and `ecs-ec2`).
     nodes: Option<Box<nodes::Nodes>>,
 }
@@ -257,6 +262,7 @@ impl Engine {
             served: 0,
             dropped: 0,
             rejected: 0,
+            within: 0,
             started: 0,
             waited: 0,
             wait_sum_us: 0,
@@ -286,6 +292,7 @@ impl Engine {
             down: false,
             desired_before_outage: 0,
             minute_hists: Vec::new(),
+            windows: crate::metrics::WindowAcc::new(cfg.slo_window_minutes),
             nodes: cfg
                 .cluster
                 .clone()
@@ -408,6 +415,7 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         requests_dropped: e.dropped,
         requests_rejected: e.rejected,
         requests_in_flight: in_flight,
+        requests_within_slo: e.within,
         latency_mean_ms: (served > 0)
             .then(|| e.latency_sum_us as f64 / served as f64 / US_PER_MS as f64),
         latency_p50_ms: quantile_ms(&e.hist, 0.50),
@@ -458,6 +466,7 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         scaling: e.scaling,
         latency: e.hist,
         minute_latency: e.minute_hists,
+        windows: e.windows.finish(),
         regions: Vec::new(),
         nodes,
     }

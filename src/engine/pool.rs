@@ -83,6 +83,10 @@ impl Engine {
         self.latency_sum_us += u128::from(latency);
         self.latency_max_us = self.latency_max_us.max(latency);
         self.minute_hist.record(latency);
+        if latency <= self.cfg.slo_target_us {
+            self.within += 1;
+            self.minute.within += 1;
+        }
         match self.replicas[c.replica as usize].state {
             ReplicaState::Ready => {
                 // Requests wait only while no slot is free, so this slot is the

@@ -68,6 +68,7 @@ impl Engine {
             served: m.served,
             dropped: m.dropped,
             rejected: m.rejected,
+            served_within_slo: m.within,
             replicas_ready: self.ready_replicas,
             replicas_total: self.live_replicas,
             replicas_desired: self.desired,
@@ -94,6 +95,8 @@ impl Engine {
             ..Minute::default()
         };
         self.hist.add(&self.minute_hist);
+        let row = self.timeline.last().expect("just pushed");
+        self.windows.add_minute(row, &self.minute_hist);
         if self.cfg.keep_minute_histograms {
             self.minute_hists
                 .push(crate::metrics::SparseHistogram::of(&self.minute_hist));

@@ -12,6 +12,161 @@ pub fn quantile_ms(h: &LatencyHistogram, q: f64) -> Option<f64> {
     h.quantile(q).map(crate::units::us_to_ms)
 }
 
+/// One SLO window (`slo.window`, whole minutes from the trace's start; the
+/// last may be shorter): its requests and the p95 of its served latencies.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct SloWindow {
+    pub t_s: u64,
+    pub len_s: f64,
+    pub arrived: u64,
+    pub served: u64,
+    pub dropped: u64,
+    pub rejected: u64,
+    pub served_within_slo: u64,
+    pub p95_ms: Option<f64>,
+}
+
+/// Folds timeline minutes into SLO windows of `per` minutes (the engine's
+/// rows, or a multi-region run's merged rows with their merged histograms).
+pub struct WindowAcc {
+    per: u32,
+    minutes: u32,
+    /// The window's latencies (only when a window spans several minutes).
+    hist: Option<LatencyHistogram>,
+    cur: SloWindow,
+    pub windows: Vec<SloWindow>,
+}
+
+impl WindowAcc {
+    pub fn new(per_minutes: u32) -> WindowAcc {
+        let per = per_minutes.max(1);
+        WindowAcc {
+            per,
+            minutes: 0,
+            hist: (per > 1).then(LatencyHistogram::new),
+            cur: SloWindow::default(),
+            windows: Vec::new(),
+        }
+    }
+
+    /// Adds a closed minute: its row and its latencies.
+    pub fn add_minute(&mut self, row: &TimelineRow, minute: &LatencyHistogram) {
+        if self.minutes == 0 {
+            self.cur = SloWindow {
+                t_s: row.t_s,
+                ..SloWindow::default()
+            };
+        }
+        let c = &mut self.cur;
+        c.len_s += row.len_s;
+        c.arrived += row.arrived;
+        c.served += row.served;
+        c.dropped += row.dropped;
+        c.rejected += row.rejected;
+        c.served_within_slo += row.served_within_slo;
+        self.minutes += 1;
+        match &mut self.hist {
+            Some(h) => {
+                h.add(minute);
+                if self.minutes == self.per {
+                    self.close();
+                }
+            }
+            None => {
+                self.cur.p95_ms = quantile_ms(minute, 0.95);
+                self.close();
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some(h) = &mut self.hist {
+            self.cur.p95_ms = quantile_ms(h, 0.95);
+            h.reset();
+        }
+        self.windows.push(std::mem::take(&mut self.cur));
+        self.minutes = 0;
+    }
+
+    /// The windows, the last (partial) one closed.
+    pub fn finish(mut self) -> Vec<SloWindow> {
+        if self.minutes > 0 {
+            self.close();
+        }
+        self.windows
+    }
+}
+
+/// The windowed verdict of a run: windows that had requests, how many of them
+/// kept their p95 within the target, the worst window, and the value that
+/// `met_pct` % of the windows stay within (a windowed SLO with target T holds
+/// exactly when that value is ≤ T, so a plan can judge any target from it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowVerdict {
+    pub windows: usize,
+    pub met: usize,
+    /// Windows that missed, in time order.
+    pub missed: Vec<usize>,
+    /// `None` when no window had requests.
+    pub met_pct: Option<f64>,
+    /// The highest window p95 (infinite: a window had requests, none served).
+    pub worst_p95_ms: Option<f64>,
+    pub quantile_p95_ms: Option<f64>,
+}
+
+impl SloWindow {
+    /// Whether the window counts: requests arrived or finished in it.
+    pub fn counts(&self) -> bool {
+        self.arrived + self.served + self.dropped + self.rejected > 0
+    }
+
+    /// Its p95 for judging: a window with requests and none served has an
+    /// infinite p95 (nothing was answered in time).
+    pub fn judged_p95_ms(&self) -> f64 {
+        self.p95_ms.unwrap_or(f64::INFINITY)
+    }
+}
+
+/// Judges `windows` against a p95 target (ms), with `required_pct` % of the
+/// windows that have requests needing to hold.
+pub fn judge_windows(windows: &[SloWindow], target_ms: f64, required_pct: f64) -> WindowVerdict {
+    let counted: Vec<(usize, f64)> = windows
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.counts())
+        .map(|(i, w)| (i, w.judged_p95_ms()))
+        .collect();
+    let n = counted.len();
+    let missed: Vec<usize> = counted
+        .iter()
+        .filter(|(_, p)| !(*p <= target_ms))
+        .map(|(i, _)| *i)
+        .collect();
+    let met = n - missed.len();
+    let mut sorted: Vec<f64> = counted.iter().map(|(_, p)| *p).collect();
+    sorted.sort_by(f64::total_cmp);
+    // The smallest k with 100·k/n ≥ required: k windows at or below
+    // sorted[k-1] meet any target ≥ it.
+    let quantile = (n > 0).then(|| {
+        let mut k = ((required_pct / 100.0) * n as f64).ceil().max(1.0) as usize;
+        while k > 1 && 100.0 * (k - 1) as f64 / n as f64 >= required_pct {
+            k -= 1;
+        }
+        while k < n && 100.0 * (k as f64) / (n as f64) < required_pct {
+            k += 1;
+        }
+        sorted[k.min(n) - 1]
+    });
+    WindowVerdict {
+        windows: n,
+        met,
+        missed,
+        met_pct: (n > 0).then(|| 100.0 * met as f64 / n as f64),
+        worst_p95_ms: sorted.last().copied(),
+        quantile_p95_ms: quantile,
+    }
+}
+
 /// Always-on costs by component (cumulative where used in the timeline).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct FixedCost {
@@ -51,6 +206,8 @@ pub struct TimelineRow {
     pub served: u64,
     pub dropped: u64,
     pub rejected: u64,
+    /// Requests served within the SLO's latency target (`slo.p95_ms`).
+    pub served_within_slo: u64,
     /// Replica counts at the end of the minute.
     pub replicas_ready: u32,
     pub replicas_total: u32,
@@ -199,6 +356,8 @@ pub struct Summary {
     pub requests_dropped: u64,
     pub requests_rejected: u64,
     pub requests_in_flight: u64,
+    /// Served within the SLO's latency target (`slo.p95_ms`).
+    pub requests_within_slo: u64,
     pub latency_mean_ms: Option<f64>,
     pub latency_p50_ms: Option<f64>,
     pub latency_p90_ms: Option<f64>,
@@ -262,6 +421,13 @@ impl Summary {
             self.requests_served as f64 / decided as f64
         }
     }
+
+    /// Goodput: requests served within the latency target / arrived, %
+    /// (dropped, rejected and still-unanswered requests count as failures).
+    pub fn requests_within_slo_pct(&self) -> Option<f64> {
+        (self.requests_arrived > 0)
+            .then(|| 100.0 * self.requests_within_slo as f64 / self.requests_arrived as f64)
+    }
 }
 
 /// Everything one run produces.
@@ -276,6 +442,8 @@ pub struct RunOutcome {
     /// Each timeline row's latencies, when the run kept them (multi-region
     /// runs, whose timelines are merged).
     pub minute_latency: Vec<SparseHistogram>,
+    /// The SLO windows (`slo.window`).
+    pub windows: Vec<SloWindow>,
     /// A multi-region run's regions, each a run of its own.
     pub regions: Vec<RegionOutcome>,
     /// Every node of the run (runs on nodes only).

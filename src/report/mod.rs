@@ -11,6 +11,7 @@ pub mod format;
 pub mod gallery;
 pub mod html;
 pub mod nodes;
+pub mod pr;
 pub mod regions;
 pub mod review;
 pub mod sweep;
@@ -37,6 +38,45 @@ pub struct RunInfo {
     pub budgets: Vec<crate::billing::budget::BudgetSpec>,
     /// The scenario and the trace in words, for the report.
     pub about: describe::About,
+    /// What made the run: version, overrides, trace checksum, effective scenario.
+    pub provenance: Provenance,
+}
+
+/// What a run was made from, recorded in `summary.json` and the report, and
+/// compared before a run folder is overwritten.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Provenance {
+    pub meshsim_version: String,
+    /// The scenario as named on the command line.
+    pub scenario: String,
+    /// Where it was loaded from (`built-in:NAME` or a path).
+    pub scenario_origin: String,
+    /// `--set` overrides, in the order given.
+    pub overrides: Vec<String>,
+    /// `MESHSIM_*` environment overrides (sorted).
+    pub env_overrides: Vec<(String, String)>,
+    pub seed: u64,
+    pub arrivals: String,
+    pub trace_path: String,
+    /// SHA-256 of the trace file.
+    pub trace_sha256: String,
+    /// Every key of the scenario after layers, overrides and defaults.
+    pub effective_scenario: serde_json::Value,
+}
+
+impl Provenance {
+    /// The settings that name a run: two runs with the same settings may
+    /// share a folder (a re-run replaces it); others may not.
+    pub fn settings(&self) -> serde_json::Value {
+        serde_json::json!({
+            "scenario": self.scenario,
+            "overrides": self.overrides,
+            "env_overrides": self.env_overrides,
+            "seed": self.seed,
+            "arrivals": self.arrivals,
+            "trace_path": self.trace_path,
+        })
+    }
 }
 
 impl RunInfo {
@@ -51,6 +91,18 @@ impl RunInfo {
             tz: sc.tz.clone(),
             budgets: sc.budgets.clone(),
             about: describe::About::new(sc, meta),
+            provenance: Provenance {
+                meshsim_version: env!("CARGO_PKG_VERSION").into(),
+                scenario: sc.name.clone(),
+                scenario_origin: sc.origin.clone(),
+                overrides: Vec::new(),
+                env_overrides: Vec::new(),
+                seed,
+                arrivals: String::new(),
+                trace_path: meta.path.display().to_string(),
+                trace_sha256: crate::trace::sha256_file(&meta.path).unwrap_or_default(),
+                effective_scenario: serde_json::to_value(&sc.file).unwrap_or_default(),
+            },
         }
     }
 
@@ -84,6 +136,80 @@ pub fn slo_p95_met(s: &Summary, info: &RunInfo) -> bool {
 
 pub fn slo_availability_met(s: &Summary, info: &RunInfo) -> bool {
     info.slo.availability_met(s.availability())
+}
+
+/// The SLO verdicts of a run: the run's p95 (served requests), the windows,
+/// availability, and all three together.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    pub p95_met: bool,
+    pub availability_met: bool,
+    pub windows: crate::metrics::WindowVerdict,
+    pub windows_met: bool,
+    /// The overall verdict (`slo_met`): all of the above hold.
+    pub met: bool,
+}
+
+pub fn verdict(o: &RunOutcome, info: &RunInfo) -> Verdict {
+    let s = &o.summary;
+    let p95_met = slo_p95_met(s, info);
+    let availability_met = slo_availability_met(s, info);
+    let windows =
+        crate::metrics::judge_windows(&o.windows, info.slo.p95_ms, info.slo.windows_met_pct);
+    let windows_met = info.slo.windows_met(windows.met_pct);
+    Verdict {
+        met: p95_met && availability_met && windows_met,
+        p95_met,
+        availability_met,
+        windows,
+        windows_met,
+    }
+}
+
+/// The windows that missed, for people: `14:02–14:06 (5 windows of 1m, worst p95 1270.1 ms)`.
+/// Consecutive missed windows are joined into one span; at most `max` spans.
+pub fn missed_spans(o: &RunOutcome, info: &RunInfo, v: &Verdict, max: usize) -> Vec<String> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for &i in &v.windows.missed {
+        match spans.last_mut() {
+            Some((_, end)) if *end + 1 == i => *end = i,
+            _ => spans.push((i, i)),
+        }
+    }
+    let hm = |t_s: u64| {
+        jiff::Timestamp::from_microsecond(info.start_epoch_us + t_s as i64 * 1_000_000)
+            .map(|t| t.to_zoned(info.tz.clone()).strftime("%m-%d %H:%M").to_string())
+            .unwrap_or_default()
+    };
+    let mut out: Vec<String> = spans
+        .iter()
+        .take(max)
+        .map(|&(a, b)| {
+            let (wa, wb) = (&o.windows[a], &o.windows[b]);
+            let worst = o.windows[a..=b]
+                .iter()
+                .filter(|w| w.counts())
+                .map(|w| w.judged_p95_ms())
+                .fold(0.0, f64::max);
+            format!(
+                "{}–{} ({} window{} of {}, worst p95 {})",
+                hm(wa.t_s),
+                hm(wb.t_s + wb.len_s.round() as u64),
+                b - a + 1,
+                if a == b { "" } else { "s" },
+                info.slo.window,
+                if worst.is_finite() {
+                    format!("{worst:.1} ms")
+                } else {
+                    "none served".to_string()
+                }
+            )
+        })
+        .collect();
+    if spans.len() > max {
+        out.push(format!("and {} more", spans.len() - max));
+    }
+    out
 }
 
 pub const SUMMARY_COLUMNS: &[&str] = &[
@@ -146,13 +272,20 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "cost_control_plane_usd",
     "pods_unschedulable_seconds",
     "request_utilization_mean",
+    // Windowed SLO and goodput (`slo_met` is the overall verdict: run p95,
+    // windows and availability).
+    "slo_windows",
+    "slo_windows_met_pct",
+    "latency_p95_worst_window_ms",
+    "requests_within_slo",
+    "requests_within_slo_pct",
 ];
 
 /// The `summary.csv` row of a run (columns [`SUMMARY_COLUMNS`]).
 pub fn summary_record(o: &RunOutcome, info: &RunInfo) -> Vec<String> {
     let s = &o.summary;
-    let p95 = slo_p95_met(s, info);
-    let av = slo_availability_met(s, info);
+    let v = verdict(o, info);
+    let (p95, av) = (v.p95_met, v.availability_met);
     vec![
         info.scenario.clone(),
         info.trace.clone(),
@@ -187,7 +320,7 @@ pub fn summary_record(o: &RunOutcome, info: &RunInfo) -> Vec<String> {
         s.llm_downgraded.to_string(),
         s.budget_alerts_fired.to_string(),
         av.to_string(),
-        (p95 && av).to_string(),
+        v.met.to_string(),
         opt(s.wait_mean_ms, 4),
         opt(s.wait_probability, 6),
         s.requests_started.to_string(),
@@ -211,7 +344,23 @@ pub fn summary_record(o: &RunOutcome, info: &RunInfo) -> Vec<String> {
     ]
     .into_iter()
     .chain(node_summary_fields(s.nodes.as_ref()))
+    .chain([
+        v.windows.windows.to_string(),
+        opt(v.windows.met_pct, 3),
+        opt_ms(v.windows.worst_p95_ms),
+        s.requests_within_slo.to_string(),
+        opt(s.requests_within_slo_pct(), 4),
+    ])
     .collect()
+}
+
+/// A latency in ms with 3 decimals; `inf` for a window with requests and none
+/// served; empty for none.
+fn opt_ms(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_infinite() => "inf".into(),
+        other => opt(other, 3),
+    }
 }
 
 /// The summary's node columns (empty strings for a run without nodes).
@@ -229,6 +378,82 @@ fn node_summary_fields(n: Option<&crate::metrics::NodeSummary>) -> Vec<String> {
             format!("{:.6}", n.request_utilization_mean),
         ],
     }
+}
+
+/// `summary.json`: the summary's fields under `summary.csv`'s names (numbers
+/// as numbers, verdicts as booleans, empty as null), the SLO windows that
+/// missed, the alerts, and the run's provenance (version, overrides, seed,
+/// trace checksum, effective scenario).
+pub fn summary_json(o: &RunOutcome, info: &RunInfo) -> serde_json::Value {
+    use serde_json::{Map, Value, json};
+    let mut m = Map::new();
+    for (k, v) in SUMMARY_COLUMNS.iter().zip(summary_record(o, info)) {
+        let value = match *k {
+            "scenario" | "trace" | "llm_cost_by_model" => Value::String(v),
+            _ if v.is_empty() || v == "inf" => Value::Null,
+            _ if v == "true" || v == "false" => Value::Bool(v == "true"),
+            _ => v
+                .parse::<u64>()
+                .map(Value::from)
+                .or_else(|_| v.parse::<f64>().map(Value::from))
+                .unwrap_or(Value::String(v)),
+        };
+        m.insert(k.to_string(), value);
+    }
+    let v = verdict(o, info);
+    let window = |i: &usize| {
+        let w = &o.windows[*i];
+        json!({
+            "start": info.time(w.t_s * 1_000_000),
+            "t_s": w.t_s,
+            "len_s": w.len_s,
+            "arrived": w.arrived,
+            "served": w.served,
+            "dropped": w.dropped,
+            "rejected": w.rejected,
+            "served_within_slo": w.served_within_slo,
+            // null: requests arrived and none was served in the window.
+            "p95_ms": w.p95_ms,
+        })
+    };
+    m.insert(
+        "slo".into(),
+        json!({
+            "p95_ms": info.slo.p95_ms,
+            "availability": info.slo.availability,
+            "window": info.slo.window,
+            "windows_met_pct": info.slo.windows_met_pct,
+            "p95_met": v.p95_met,
+            "availability_met": v.availability_met,
+            "windows_met": v.windows_met,
+            "met": v.met,
+            "windows_missed": v.windows.missed.iter().map(window).collect::<Vec<_>>(),
+        }),
+    );
+    m.insert(
+        "alerts".into(),
+        Value::Array(
+            o.alerts
+                .iter()
+                .map(|a| {
+                    json!({
+                        "time": info.time(a.t_us),
+                        "t_s": us_to_secs(a.t_us),
+                        "kind": a.kind,
+                        "name": a.name,
+                        "threshold": a.threshold.value(),
+                        "value": a.value,
+                        "projected": a.projected,
+                    })
+                })
+                .collect(),
+        ),
+    );
+    m.insert(
+        "provenance".into(),
+        serde_json::to_value(&info.provenance).unwrap_or_default(),
+    );
+    Value::Object(m)
 }
 
 pub fn write_summary<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
@@ -274,12 +499,19 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "node_cpu_requested_pct",
     "node_memory_requested_pct",
     "cost_control_plane_usd",
+    // The SLO: served within the latency target this minute, and the p95 and
+    // verdict of the SLO window the minute belongs to.
+    "served_within_slo",
+    "slo_window_p95_ms",
+    "slo_window_met",
 ];
 
 pub fn write_timeline<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
     let mut wr = csv::Writer::from_writer(w);
     wr.write_record(TIMELINE_COLUMNS)?;
-    for r in &o.timeline {
+    let per = info.slo.window_minutes() as usize;
+    for (k, r) in o.timeline.iter().enumerate() {
+        let w = o.windows.get(k / per);
         wr.write_record(
             [
                 info.time(r.t_s * 1_000_000),
@@ -321,7 +553,14 @@ pub fn write_timeline<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Re
                     format!("{:.2}", n.node_memory_requested_pct),
                     format!("{:.6}", r.cost_control_plane_usd),
                 ],
-            }),
+            })
+            .chain([
+                r.served_within_slo.to_string(),
+                opt_ms(w.and_then(|w| w.counts().then(|| w.judged_p95_ms()))),
+                w.filter(|w| w.counts())
+                    .map(|w| (w.judged_p95_ms() <= info.slo.p95_ms).to_string())
+                    .unwrap_or_default(),
+            ]),
         )?;
     }
     wr.flush()?;
@@ -443,6 +682,9 @@ pub fn write_run_files(
     };
     let io = |e: csv::Error| std::io::Error::other(e.to_string());
     write_summary(file("summary.csv")?, o, info).map_err(io)?;
+    let mut json = serde_json::to_string_pretty(&summary_json(o, info))?;
+    json.push('\n');
+    std::fs::write(dir.join("summary.json"), json)?;
     write_timeline(file("timeline.csv")?, o, info).map_err(io)?;
     write_scaling(file("scaling.csv")?, o, info).map_err(io)?;
     write_alerts(file("alerts.csv")?, o, info).map_err(io)?;

@@ -23,24 +23,54 @@ pub(crate) fn kv(id: &'static str, rows: &[(String, String)]) -> Table {
     }
 }
 
-/// The SLO verdict in words: `MET` or `MISSED`, with both criteria.
+/// The SLO verdict in words: `MET` or `MISSED`, with each criterion: the
+/// run's p95, the share of windows within the target, availability.
 pub fn slo_verdict(o: &RunOutcome, info: &RunInfo) -> (bool, String) {
     let s = &o.summary;
-    let p95 = super::slo_p95_met(s, info);
-    let av = super::slo_availability_met(s, info);
-    (
-        p95 && av,
-        format!(
-            "{}: p95 {} {} {} ms; availability {:.4} {} {}",
-            if p95 && av { "MET" } else { "MISSED" },
-            ms(s.latency_p95_ms),
-            if p95 { "≤" } else { ">" },
-            info.slo.p95_ms,
-            s.availability(),
-            if av { "≥" } else { "<" },
-            info.slo.availability
+    let v = super::verdict(o, info);
+    (v.met, format!(
+        "{}: p95 {} {} {} ms; {}; availability {:.4} {} {}",
+        if v.met { "MET" } else { "MISSED" },
+        ms(s.latency_p95_ms),
+        if v.p95_met { "≤" } else { ">" },
+        info.slo.p95_ms,
+        windows_phrase(&v, info),
+        s.availability(),
+        if v.availability_met { "≥" } else { "<" },
+        info.slo.availability
+    ))
+}
+
+/// `99.7 % of 1m windows within it (≥ 99 %), worst 612.0 ms`.
+pub fn windows_phrase(v: &super::Verdict, info: &RunInfo) -> String {
+    let w = &v.windows;
+    match w.met_pct {
+        None => format!("no {} window had requests", info.slo.window),
+        Some(pct) => format!(
+            "{pct:.1} % of {} {} windows within it ({} {} %), worst {}",
+            w.windows,
+            info.slo.window,
+            if v.windows_met { "≥" } else { "<" },
+            info.slo.windows_met_pct,
+            match w.worst_p95_ms {
+                Some(x) if x.is_finite() => format!("{x:.1} ms"),
+                _ => "a window with none served".into(),
+            }
         ),
-    )
+    }
+}
+
+/// Goodput in words: the share of arrived requests served within the target.
+pub fn goodput_phrase(o: &RunOutcome, info: &RunInfo) -> String {
+    let s = &o.summary;
+    match s.requests_within_slo_pct() {
+        None => "no request arrived".into(),
+        Some(pct) => format!(
+            "{pct:.2} % of arrived requests served within {} ms (dropped, rejected and unanswered count as failures; p95 of served requests only: {})",
+            info.slo.p95_ms,
+            ms(s.latency_p95_ms)
+        ),
+    }
 }
 
 /// The headline rows (metric, value): what a review looks at first.
@@ -110,6 +140,12 @@ pub fn headline(o: &RunOutcome, info: &RunInfo) -> Vec<(String, String)> {
             ),
         ),
         ("SLO".into(), slo_verdict(o, info).1),
+        ("goodput".into(), goodput_phrase(o, info)),
+        ("SLO windows missed".into(), {
+            let v = super::verdict(o, info);
+            let spans = super::missed_spans(o, info, &v, 6);
+            if spans.is_empty() { "none".into() } else { spans.join("; ") }
+        }),
         ("alerts".into(), alerts),
     ]
 }

@@ -1,6 +1,6 @@
 //! The terminal summary of a run, as a writer: what `meshsim run` prints.
 
-use super::{RunInfo, month_seconds, projected_month_usd, slo_availability_met, slo_p95_met};
+use super::{RunInfo, month_seconds, projected_month_usd};
 use crate::metrics::{RunOutcome, Threshold};
 use std::io::{Result, Write};
 
@@ -205,19 +205,13 @@ fn write_alerts<W: Write>(w: &mut W, o: &RunOutcome, info: &RunInfo) -> Result<(
 }
 
 fn write_slo<W: Write>(w: &mut W, o: &RunOutcome, info: &RunInfo) -> Result<()> {
-    let s = &o.summary;
-    let p95 = slo_p95_met(s, info);
-    let av = slo_availability_met(s, info);
-    writeln!(
-        w,
-        "  SLO          {}: p95 {} {} {} ms, availability {} {} {}",
-        if p95 && av { "MET" } else { "MISSED" },
-        ms(s.latency_p95_ms),
-        if p95 { "<=" } else { ">" },
-        info.slo.p95_ms,
-        format_args!("{:.4}", s.availability()),
-        if av { ">=" } else { "<" },
-        info.slo.availability
-    )?;
+    let (_, words) = super::review::slo_verdict(o, info);
+    writeln!(w, "  SLO          {words}")?;
+    let v = super::verdict(o, info);
+    let spans = super::missed_spans(o, info, &v, 4);
+    if !spans.is_empty() {
+        writeln!(w, "  missed       {}", spans.join("; "))?;
+    }
+    writeln!(w, "  goodput      {}", super::review::goodput_phrase(o, info))?;
     Ok(())
 }

@@ -71,6 +71,8 @@ pub fn sim_config(
         outages: Vec::new(),
         keep_minute_histograms: false,
         cluster: scenario.cluster.clone(),
+        slo_target_us: ms_to_us(scenario.slo.p95_ms),
+        slo_window_minutes: scenario.slo.window_minutes(),
     })
 }
 

@@ -292,7 +292,7 @@ pub fn run_regions(
             Ok(out)
         })
         .collect::<Result<_, _>>()?;
-    Ok(merge(&scenario.regions, runs))
+    Ok(merge(&scenario.regions, runs, scenario.slo.window_minutes()))
 }
 
 /// Adds the cost of copying each served request's written bytes to every
@@ -322,7 +322,7 @@ fn weighted(pairs: impl Iterator<Item = (Option<f64>, u64)>) -> Option<f64> {
 }
 
 /// One outcome from the regions' outcomes (same trace, same minute grid).
-pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>) -> RunOutcome {
+pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>, window_minutes: u32) -> RunOutcome {
     let mut latency = LatencyHistogram::new();
     for r in &runs {
         latency.add(&r.latency);
@@ -330,6 +330,7 @@ pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>) -> RunOutcome {
     let rows = runs.iter().map(|r| r.timeline.len()).max().unwrap_or(0);
     let mut timeline = Vec::with_capacity(rows);
     let mut minute = LatencyHistogram::new();
+    let mut windows = crate::metrics::WindowAcc::new(window_minutes);
     for k in 0..rows {
         let present: Vec<&TimelineRow> = runs.iter().filter_map(|r| r.timeline.get(k)).collect();
         let first = present[0];
@@ -350,6 +351,7 @@ pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>) -> RunOutcome {
             served: present.iter().map(|r| r.served).sum(),
             dropped: present.iter().map(|r| r.dropped).sum(),
             rejected: present.iter().map(|r| r.rejected).sum(),
+            served_within_slo: present.iter().map(|r| r.served_within_slo).sum(),
             replicas_ready: ready,
             replicas_total: present.iter().map(|r| r.replicas_total).sum(),
             replicas_desired: present.iter().map(|r| r.replicas_desired).sum(),
@@ -376,6 +378,7 @@ pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>) -> RunOutcome {
             cost_control_plane_usd: 0.0,
             nodes: None,
         });
+        windows.add_minute(timeline.last().expect("just pushed"), &minute);
     }
     let s: Vec<&Summary> = runs.iter().map(|r| &r.summary).collect();
     let sum_u = |f: fn(&Summary) -> u64| s.iter().map(|x| f(x)).sum::<u64>();
@@ -396,6 +399,7 @@ pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>) -> RunOutcome {
         requests_dropped: sum_u(|x| x.requests_dropped),
         requests_rejected: sum_u(|x| x.requests_rejected),
         requests_in_flight: sum_u(|x| x.requests_in_flight),
+        requests_within_slo: sum_u(|x| x.requests_within_slo),
         latency_mean_ms: weighted(s.iter().map(|x| (x.latency_mean_ms, x.requests_served))),
         latency_p50_ms: quantile_ms(&latency, 0.50),
         latency_p90_ms: quantile_ms(&latency, 0.90),
@@ -462,6 +466,7 @@ pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>) -> RunOutcome {
         alerts,
         latency,
         minute_latency: Vec::new(),
+        windows: windows.finish(),
         regions: region_outcomes,
         nodes: Vec::new(),
     }

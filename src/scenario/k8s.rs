@@ -112,7 +112,9 @@ pub(super) fn hpa_error(loaded: &Loaded, key: &str, message: String) -> Diagnost
 /// its minReplicas/maxReplicas become `scaling.min`/`scaling.max` unless a
 /// layer sets those explicitly.
 pub(super) fn resolve_hpa(loaded: &mut Loaded) -> Result<Option<HpaPolicySpec>, Diagnostic> {
-    use crate::model::autoscaler::hpa::manifest::parse_hpas;
+    use crate::model::autoscaler::hpa::manifest::{
+        hpa_docs, hpa_from_doc, patch_json, set_utilization_target,
+    };
     let Some(cfg) = loaded.file.scaling.hpa.clone() else {
         return Ok(None);
     };
@@ -123,49 +125,118 @@ pub(super) fn resolve_hpa(loaded: &mut Loaded) -> Result<Option<HpaPolicySpec>, 
             .and_then(|s| s.as_table())
             .is_some_and(|t| t.contains_key(key))
     };
-    let spec = match (&cfg.manifest, &cfg.metrics) {
-        (Some(_), Some(_)) => {
-            return Err(hpa_error(
-                loaded,
-                "scaling.hpa.metrics",
-                "give either `manifest` or inline `metrics`, not both".into(),
-            ));
-        }
-        (Some(path), None) => {
+    let to_json = |v: &toml::Value| serde_json::to_value(v).unwrap_or_default();
+    // The spec as autoscaling/v2 JSON, where it was read from (for errors),
+    // and the key that locates it.
+    let (name, mut spec, what, key) = match &cfg.manifest {
+        Some(path) => {
             let text = read_manifest(loaded, "scaling.hpa.manifest", path)?;
-            let hpas = parse_hpas(&text)
+            let docs = hpa_docs(&text)
                 .map_err(|e| hpa_error(loaded, "scaling.hpa.manifest", format!("{path}: {e}")))?;
+            let n = docs.len();
             let chosen = match &cfg.name {
-                Some(n) => hpas.into_iter().find(|h| &h.name == n).ok_or_else(|| {
+                Some(want) => docs.into_iter().find(|h| &h.name == want).ok_or_else(|| {
                     hpa_error(
                         loaded,
                         "scaling.hpa.name",
-                        format!("{path} has no HorizontalPodAutoscaler named `{n}`"),
+                        format!("{path} has no HorizontalPodAutoscaler named `{want}`"),
                     )
                 })?,
-                None if hpas.len() == 1 => hpas.into_iter().next().expect("one"),
+                None if n == 1 => docs.into_iter().next().expect("one"),
                 None => {
                     return Err(hpa_error(
                         loaded,
                         "scaling.hpa.manifest",
-                        format!(
-                            "{path} holds {} HPAs; choose one with scaling.hpa.name",
-                            hpas.len()
-                        ),
+                        format!("{path} holds {n} HPAs; choose one with scaling.hpa.name"),
                     ));
                 }
             };
-            if !set_explicitly("min") {
-                loaded.file.scaling.min = chosen.min_replicas.max(0) as u32;
+            let mut spec = chosen.spec;
+            // Changes to the manifest: metrics by index, behavior key by key.
+            for (field, v) in [("metrics", &cfg.metrics), ("behavior", &cfg.behavior)] {
+                let Some(v) = v else { continue };
+                let patch = to_json(v);
+                let k = format!("scaling.hpa.{field}");
+                if field == "metrics" && patch.is_array() {
+                    return Err(hpa_error(
+                        loaded,
+                        &k,
+                        "with a manifest, scaling.hpa.metrics changes the manifest's metrics by index \
+                         (scaling.hpa.metrics.0.resource.target.averageUtilization = 60); \
+                         to replace them all, drop `manifest` and write the HPA inline"
+                            .into(),
+                    ));
+                }
+                if let Some(m) = spec.as_object_mut() {
+                    let t = m.entry(field).or_insert(serde_json::Value::Null);
+                    if t.is_null() && field == "metrics" {
+                        *t = serde_json::Value::Array(Vec::new());
+                    }
+                    patch_json(t, &patch, &k)
+                        .map_err(|e| hpa_error(loaded, &k, format!("{path}: {e}")))?;
+                }
             }
-            if !set_explicitly("max") {
-                loaded.file.scaling.max = chosen.max_replicas.max(0) as u32;
-            }
-            chosen
+            (chosen.name, spec, format!("{path}: "), "scaling.hpa.manifest")
         }
-        (None, metrics) => inline_hpa(loaded, metrics.as_deref(), cfg.behavior.as_ref())?,
+        None => {
+            let mut doc = serde_json::Map::new();
+            doc.insert("minReplicas".into(), loaded.file.scaling.min.into());
+            doc.insert("maxReplicas".into(), loaded.file.scaling.max.into());
+            if let Some(ms) = &cfg.metrics {
+                if !ms.is_array() {
+                    return Err(hpa_error(
+                        loaded,
+                        "scaling.hpa.metrics",
+                        "an inline HPA's metrics are a list, written as in a manifest's spec.metrics"
+                            .into(),
+                    ));
+                }
+                doc.insert("metrics".into(), to_json(ms));
+            }
+            if let Some(b) = &cfg.behavior {
+                doc.insert("behavior".into(), to_json(b));
+            }
+            (
+                loaded.name.clone(),
+                serde_json::Value::Object(doc),
+                "inline HPA: ".to_string(),
+                "scaling.hpa",
+            )
+        }
     };
-    check_sources(loaded, &spec, &cfg.metric_sources)?;
+    for (k, resource, v) in [
+        ("scaling.hpa.target_cpu_pct", "cpu", cfg.target_cpu_pct),
+        ("scaling.hpa.target_memory_pct", "memory", cfg.target_memory_pct),
+    ] {
+        if let Some(pct) = v {
+            if !(1..=i64::from(i32::MAX)).contains(&pct) {
+                return Err(hpa_error(
+                    loaded,
+                    k,
+                    format!("{pct} is not a utilization target > 0 %"),
+                ));
+            }
+            set_utilization_target(&mut spec, resource, pct)
+                .map_err(|e| hpa_error(loaded, k, format!("{what}{e}")))?;
+        }
+    }
+    let spec = hpa_from_doc(name, spec).map_err(|e| {
+        let e = if cfg.manifest.is_some() {
+            e
+        } else {
+            e.replacen("spec.", "", 1)
+        };
+        hpa_error(loaded, key, format!("{what}{e}"))
+    })?;
+    if cfg.manifest.is_some() {
+        if !set_explicitly("min") {
+            loaded.file.scaling.min = spec.min_replicas.max(0) as u32;
+        }
+        if !set_explicitly("max") {
+            loaded.file.scaling.max = spec.max_replicas.max(0) as u32;
+        }
+    }
+    check_sources(loaded, &spec, &cfg.metric_sources, key, &what)?;
     let c = &loaded.file.capacity;
     let cpu_request_milli = cfg
         .cpu_request_milli
@@ -185,44 +256,13 @@ pub(super) fn resolve_hpa(loaded: &mut Loaded) -> Result<Option<HpaPolicySpec>, 
     }))
 }
 
-/// An inline HPA (`scaling.hpa.metrics`, `behavior`) between `scaling.min` and `scaling.max`.
-fn inline_hpa(
-    loaded: &Loaded,
-    metrics: Option<&[toml::Value]>,
-    behavior: Option<&toml::Value>,
-) -> Result<HpaSpec, Diagnostic> {
-    // The inline spec is an autoscaling/v2 `spec` written in TOML: read by the
-    // manifest reader directly (serde), as it reads YAML.
-    let mut doc = toml::Table::new();
-    doc.insert(
-        "minReplicas".into(),
-        i64::from(loaded.file.scaling.min).into(),
-    );
-    doc.insert(
-        "maxReplicas".into(),
-        i64::from(loaded.file.scaling.max).into(),
-    );
-    if let Some(ms) = metrics {
-        doc.insert("metrics".into(), toml::Value::Array(ms.to_vec()));
-    }
-    if let Some(b) = behavior {
-        doc.insert("behavior".into(), b.clone());
-    }
-    let doc = toml::Value::Table(doc);
-    crate::model::autoscaler::hpa::manifest::hpa_from_doc(loaded.name.clone(), doc).map_err(|e| {
-        hpa_error(
-            loaded,
-            "scaling.hpa",
-            format!("inline HPA: {}", e.replacen("spec.", "", 1)),
-        )
-    })
-}
-
 /// Every Pods, Object and External metric of the HPA has a source in the simulation.
 fn check_sources(
     loaded: &Loaded,
     spec: &HpaSpec,
     sources: &BTreeMap<String, MetricSource>,
+    key: &str,
+    what: &str,
 ) -> Result<(), Diagnostic> {
     for m in &spec.metrics {
         if let MetricSpec::Pods { metric, .. }
@@ -230,11 +270,13 @@ fn check_sources(
         | MetricSpec::External { metric, .. } = m
             && !sources.contains_key(metric)
         {
+            // Located where the metric is written (the manifest or the inline
+            // spec): `metric_sources` is usually not set at all.
             return Err(hpa_error(
                 loaded,
-                "scaling.hpa.metric_sources",
+                key,
                 format!(
-                    "the HPA's metric `{metric}` has no source: add scaling.hpa.metric_sources.{metric} = one of \"cpu\", \"memory\", \"queue_depth\", \"in_flight\", \"rps\""
+                    "{what}the HPA's metric `{metric}` has no source in the simulation: add scaling.hpa.metric_sources.{metric} = one of \"cpu\", \"memory\", \"queue_depth\", \"in_flight\", \"rps\""
                 ),
             ));
         }

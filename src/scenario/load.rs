@@ -216,10 +216,23 @@ fn file_layers(located: Located, chain: &mut Vec<String>) -> Result<Vec<Layer>, 
 }
 
 /// Deep merge: tables merge key by key (except a table naming its `dist`,
-/// which replaces the one below whole); anything else is replaced.
+/// which replaces the one below whole); a table whose keys are indices
+/// changes the items of a list below (`--set scaling.hpa.metrics.0.….=60`);
+/// anything else is replaced.
 pub fn merge(base: &mut toml::Table, over: &toml::Table) {
     for (k, v) in over {
         match (base.get_mut(k), v) {
+            (Some(toml::Value::Array(items)), toml::Value::Table(o))
+                if o.keys().all(|i| i.parse::<usize>().is_ok_and(|i| i < items.len())) =>
+            {
+                for (i, patch) in o {
+                    let item = &mut items[i.parse::<usize>().expect("checked")];
+                    match (item, patch) {
+                        (toml::Value::Table(t), toml::Value::Table(p)) => merge(t, p),
+                        (item, p) => *item = p.clone(),
+                    }
+                }
+            }
             // A table that names its distribution (`{ dist = "uniform", ... }`:
             // service times, provisioning delays, token counts) is complete:
             // it replaces the one below instead of inheriting its keys (a

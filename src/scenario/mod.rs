@@ -208,6 +208,19 @@ fn check_slo(f: &ScenarioFile, p: &mut Problems) {
             None,
         );
     }
+    if let Err(e) = schema::parse_window_minutes(&f.slo.window) {
+        p.bad("slo.window", e, None);
+    }
+    if !(f.slo.windows_met_pct >= 0.0 && f.slo.windows_met_pct <= 100.0) {
+        p.bad(
+            "slo.windows_met_pct",
+            format!(
+                "{} is not a percentage in [0, 100] (e.g. 99: 99 % of the windows must keep their p95 within slo.p95_ms)",
+                f.slo.windows_met_pct
+            ),
+            None,
+        );
+    }
 }
 
 /// Semantic checks, all at once; resolves time zone and prices.

@@ -331,12 +331,22 @@ pub struct HpaConfig {
     /// Which HPA of the manifest (metadata.name), when it holds several.
     #[serde(default)]
     pub name: Option<String>,
-    /// Inline `spec.metrics`, written as in a manifest (camelCase keys).
+    /// Inline `spec.metrics`, written as in a manifest (camelCase keys): a
+    /// list. With a `manifest`, a table of changes to the manifest's metrics
+    /// by index (`metrics.0.resource.target.averageUtilization = 60`).
     #[serde(default)]
-    pub metrics: Option<Vec<toml::Value>>,
-    /// Inline `spec.behavior`, written as in a manifest.
+    pub metrics: Option<toml::Value>,
+    /// Inline `spec.behavior`, written as in a manifest; with a `manifest`,
+    /// changes laid over the manifest's behavior.
     #[serde(default)]
     pub behavior: Option<toml::Value>,
+    /// Short name: the averageUtilization target of the HPA's Resource metric
+    /// on cpu (manifest or inline), %.
+    #[serde(default)]
+    pub target_cpu_pct: Option<i64>,
+    /// Short name: the averageUtilization target of its Resource metric on memory, %.
+    #[serde(default)]
+    pub target_memory_pct: Option<i64>,
     /// Manifest metric name -> meshsim source (cpu, memory, queue_depth, in_flight, rps).
     #[serde(default)]
     pub metric_sources: std::collections::BTreeMap<String, MetricSource>,
@@ -548,9 +558,28 @@ pub struct Slo {
     pub p95_ms: f64,
     #[serde(default = "default_availability")]
     pub availability: f64,
+    /// The window the p95 is also judged over: whole minutes (`1m`, `5m`,
+    /// `1h`), counted from the trace's start.
+    #[serde(default = "default_window")]
+    pub window: String,
+    /// The share of windows (with requests) whose p95 must be within
+    /// `p95_ms` for the SLO to be met, %.
+    #[serde(default = "default_windows_met_pct")]
+    pub windows_met_pct: f64,
 }
 
 impl Slo {
+    /// `window` in minutes (validated: a whole number ≥ 1; 1 if not).
+    pub fn window_minutes(&self) -> u32 {
+        parse_window_minutes(&self.window).unwrap_or(1)
+    }
+
+    /// The windowed verdict holds: `windows_met_pct` of the windows with
+    /// requests kept their p95 within the target (no window with requests: holds).
+    pub fn windows_met(&self, met_pct: Option<f64>) -> bool {
+        met_pct.is_none_or(|p| p >= self.windows_met_pct)
+    }
+
     /// A run's (or a sweep point's mean) p95 is within the target; no
     /// latency (nothing served) or NaN misses it.
     pub fn p95_met(&self, p95_ms: Option<f64>) -> bool {
@@ -569,12 +598,34 @@ fn default_p95() -> f64 {
 fn default_availability() -> f64 {
     0.99
 }
+fn default_window() -> String {
+    "1m".into()
+}
+fn default_windows_met_pct() -> f64 {
+    99.0
+}
+
+/// `slo.window` in minutes: a duration that is a whole number of minutes ≥ 1
+/// (the timeline's rows are minutes).
+pub fn parse_window_minutes(text: &str) -> Result<u32, String> {
+    let s = crate::units::parse_duration_secs(text)?;
+    let m = s / 60.0;
+    if m >= 1.0 && m.fract() == 0.0 && m <= 1e6 {
+        Ok(m as u32)
+    } else {
+        Err(format!(
+            "`{text}` is not a whole number of minutes ≥ 1 (SLO windows are made of the timeline's 1-minute rows): use e.g. \"1m\", \"5m\" or \"1h\""
+        ))
+    }
+}
 
 impl Default for Slo {
     fn default() -> Self {
         Slo {
             p95_ms: default_p95(),
             availability: default_availability(),
+            window: default_window(),
+            windows_met_pct: default_windows_met_pct(),
         }
     }
 }

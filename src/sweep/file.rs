@@ -77,13 +77,43 @@ fn value_text(v: &toml::Value) -> Result<String, String> {
         toml::Value::Integer(i) => i.to_string(),
         toml::Value::Float(f) => f.to_string(),
         toml::Value::Boolean(b) => b.to_string(),
+        // Lists and tables (an HPA's `metrics`, a service-time distribution)
+        // as inline TOML, read back whole by `--set`'s value parser.
+        v @ (toml::Value::Array(_) | toml::Value::Table(_)) => inline_toml(v),
         other => {
             return Err(format!(
-                "axis values must be strings, numbers or booleans, not {}",
+                "axis values must be strings, numbers, booleans, lists or tables, not {}",
                 other.type_str()
             ));
         }
     })
+}
+
+/// A TOML value written inline (`[1, 2]`, `{ dist = "constant", mean_ms = 5 }`).
+fn inline_toml(v: &toml::Value) -> String {
+    match v {
+        toml::Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(inline_toml).collect::<Vec<_>>().join(", ")
+        ),
+        toml::Value::Table(t) => format!(
+            "{{ {} }}",
+            t.iter()
+                .map(|(k, v)| format!("{} = {}", toml_key(k), inline_toml(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// A key, quoted when it is not a bare key.
+fn toml_key(k: &str) -> String {
+    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        k.to_string()
+    } else {
+        toml::Value::String(k.to_string()).to_string()
+    }
 }
 
 pub fn load(path: &Path) -> Result<Loaded, String> {

@@ -15,7 +15,8 @@ pub fn parse_axis(arg: &str) -> Result<Axis, String> {
         .split_once('=')
         .ok_or_else(|| format!("`{arg}`: expected key.path=v1,v2,… or key.path=start..end:step"))?;
     let key = key.trim().to_string();
-    if let Some((range, step)) = vals.split_once(':')
+    if !vals.trim_start().starts_with(['[', '{', '"', '\''])
+        && let Some((range, step)) = vals.split_once(':')
         && let Some((a, b)) = range.split_once("..")
     {
         let num = |t: &str| {
@@ -46,8 +47,8 @@ pub fn parse_axis(arg: &str) -> Result<Axis, String> {
             .collect();
         return Ok(Axis { key, values });
     }
-    let values: Vec<String> = vals
-        .split(',')
+    let values: Vec<String> = split_values(vals)
+        .into_iter()
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
         .collect();
@@ -55,6 +56,38 @@ pub fn parse_axis(arg: &str) -> Result<Axis, String> {
         return Err(format!("`{arg}`: no values"));
     }
     Ok(Axis { key, values })
+}
+
+/// Splits an axis's values on the commas outside lists, tables and quotes:
+/// `[{ a = 1 }, { a = 2 }],[]` is two values.
+fn split_values(text: &str) -> Vec<&str> {
+    let (mut out, mut depth, mut quote, mut start) = (Vec::new(), 0i32, None, 0);
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q == '"' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '[' | '{' => depth += 1,
+                ']' | '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    out.push(&text[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            },
+        }
+    }
+    out.push(&text[start..]);
+    out
 }
 
 /// One grid point: its index and its `key=value` overrides, in axis order.

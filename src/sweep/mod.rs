@@ -21,7 +21,6 @@ pub use store::*;
 use crate::billing::PriceBook;
 use crate::billing::budget::projected_month_usd;
 use crate::engine::ArrivalProcess;
-use crate::metrics::Summary;
 use crate::metrics::table::SweepTable;
 use crate::report::sweep::{heatmap_png as heatmap_chart, pareto_png as pareto_chart};
 use crate::report::write_file_atomically;
@@ -43,9 +42,19 @@ pub const METRICS: &[&str] = &[
     "replicas_mean",
     "requests_dropped",
     "requests_rejected",
+    // Windowed SLO (docs/sweeps.md): the share of `slo.window`s within the
+    // point's own p95 target, the p95 that `slo.windows_met_pct` % of the
+    // windows stay within (the windowed SLO holds for any target at or above
+    // it, so a plan judges its own target from it), and goodput against the
+    // point's own target.
+    "slo_windows_met_pct",
+    "slo_window_p95_ms",
+    "requests_within_slo_pct",
 ];
 
-fn metric_values(s: &Summary, start_epoch_us: i64) -> Vec<f64> {
+fn metric_values(out: &crate::metrics::RunOutcome, slo: &scenario::Slo, start_epoch_us: i64) -> Vec<f64> {
+    let s = &out.summary;
+    let w = crate::metrics::judge_windows(&out.windows, slo.p95_ms, slo.windows_met_pct);
     vec![
         s.cost_total_usd(),
         projected_month_usd(s, start_epoch_us),
@@ -55,6 +64,9 @@ fn metric_values(s: &Summary, start_epoch_us: i64) -> Vec<f64> {
         s.replicas_mean,
         s.requests_dropped as f64,
         s.requests_rejected as f64,
+        w.met_pct.unwrap_or(f64::NAN),
+        w.quantile_p95_ms.unwrap_or(f64::NAN),
+        s.requests_within_slo_pct().unwrap_or(f64::NAN),
     ]
 }
 
@@ -90,6 +102,33 @@ pub struct SweepSpec {
     pub subset: Option<Vec<usize>>,
     /// Draw pareto.png (and heatmap.png for two axes).
     pub charts: bool,
+    /// Judge the points against this SLO instead of each point's own (the
+    /// planner's target); not part of the sweep's identity, so a plan with
+    /// another target reuses the simulated points.
+    pub judge: Option<Judge>,
+    /// Replace a folder that holds a different sweep (`--force`).
+    pub force: bool,
+}
+
+/// The SLO a planner judges points by.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Judge {
+    pub slo: scenario::Slo,
+    /// Goodput columns are blanked: they count against the scenario's own
+    /// latency target, not this one.
+    pub blank_goodput: bool,
+}
+
+impl Judge {
+    /// Whether a row's means meet the SLO: the mean p95, the windowed p95
+    /// and the mean availability.
+    pub fn met(&self, mean: impl Fn(&str) -> f64) -> bool {
+        let slo = &self.slo;
+        let window = mean("slo_window_p95_ms");
+        slo.p95_met(Some(mean("latency_p95_ms")))
+            && slo.availability_met(mean("availability"))
+            && (window.is_nan() || window <= slo.p95_ms)
+    }
 }
 
 /// The identity of a sweep, stored in its directory so that a resumed or
@@ -103,6 +142,10 @@ pub struct SweepId {
     pub replications: u32,
     pub seed: u64,
     pub points: usize,
+    /// The metrics of its point files (a folder written by an older meshsim
+    /// has other columns and cannot be resumed).
+    #[serde(default)]
+    pub metrics: Vec<String>,
 }
 
 /// How a sweep went.
@@ -137,8 +180,8 @@ pub fn run_with_progress(
         replications: spec.replications,
         seed: spec.seed,
         points: points.len(),
+        metrics: METRICS.iter().map(|m| m.to_string()).collect(),
     };
-    claim_dir(dir, &id)?;
     let mine: Vec<&Point> = points
         .iter()
         .filter(|p| spec.shard.is_none_or(|(k, n)| p.id % n == k))
@@ -160,6 +203,9 @@ pub fn run_with_progress(
     while let Some(r) = reader.next_row()? {
         rows.push(r);
     }
+    // Only a sweep that can run claims its folder: a refused one leaves
+    // nothing behind that would block its correction.
+    claim_dir(dir, &id, spec.force)?;
     let todo: Vec<usize> = (0..mine.len())
         .filter(|i| !point_path(dir, mine[*i].id).exists())
         .collect();
@@ -180,6 +226,7 @@ pub fn run_with_progress(
         &id,
         mine.iter().map(|p| p.id).collect(),
         spec.charts,
+        spec.judge.as_ref(),
     )?;
     Ok(SweepReport {
         points: mine.len(),
@@ -190,26 +237,86 @@ pub fn run_with_progress(
 }
 
 /// Makes `dir` this sweep's: writes `sweep.json`, or checks that the one
-/// there describes the same sweep (a resumed run).
-fn claim_dir(dir: &Path, id: &SweepId) -> anyhow::Result<()> {
+/// there describes the same sweep (a resumed run). A folder of a different
+/// sweep is replaced when it holds no finished point or with `force`;
+/// otherwise the error names what differs and how to proceed.
+fn claim_dir(dir: &Path, id: &SweepId, force: bool) -> anyhow::Result<()> {
     use anyhow::{Context, bail};
-    std::fs::create_dir_all(dir.join("points"))
-        .with_context(|| format!("cannot create {}", dir.display()))?;
     let id_path = dir.join("sweep.json");
     if id_path.exists() {
-        let old: SweepId = serde_json::from_str(&std::fs::read_to_string(&id_path)?)
-            .with_context(|| format!("{} is not a sweep description", id_path.display()))?;
-        if old != *id {
-            bail!(
-                "{} holds a different sweep ({}); choose another --out",
+        let text = std::fs::read_to_string(&id_path)
+            .with_context(|| format!("cannot read {}", id_path.display()))?;
+        let old: Option<SweepId> = serde_json::from_str(&text).ok();
+        if old.as_ref() != Some(id) {
+            let finished = finished_points(dir);
+            let what = match &old {
+                Some(old) => differences(old, id).join("; "),
+                None => format!("{} is not a sweep description", id_path.display()),
+            };
+            if finished > 0 && !force {
+                bail!(
+                    "{} holds a different sweep with {finished} finished point(s): {what}.\n  \
+                     To replace it, run again with --force (its points are deleted); to keep it, choose another --out.",
+                    dir.display()
+                );
+            }
+            std::fs::remove_dir_all(dir.join("points"))
+                .or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) })
+                .with_context(|| format!("cannot clear {}", dir.join("points").display()))?;
+            std::fs::remove_file(&id_path)
+                .with_context(|| format!("cannot replace {}", id_path.display()))?;
+            eprintln!(
+                "note: replaced {} ({} finished point(s) of a different sweep: {what})",
                 dir.display(),
-                id_path.display()
+                finished
             );
         }
-    } else {
+    }
+    std::fs::create_dir_all(dir.join("points"))
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    if !id_path.exists() {
         write_file_atomically(&id_path, &serde_json::to_string_pretty(id)?)?;
     }
     Ok(())
+}
+
+/// Point files in `dir/points`.
+fn finished_points(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("points")).map_or(0, |rd| {
+        rd.filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".csv"))
+            .count()
+    })
+}
+
+/// What differs between two sweeps, in words (`seed 1 → 2`).
+pub fn differences(old: &SweepId, new: &SweepId) -> Vec<String> {
+    let mut d = Vec::new();
+    let mut field = |name: &str, a: String, b: String| {
+        if a != b {
+            d.push(format!("{name} {a} → {b}"));
+        }
+    };
+    field("scenario", old.scenario.clone(), new.scenario.clone());
+    field("trace", old.trace.clone(), new.trace.clone());
+    let axes = |id: &SweepId| {
+        id.axes
+            .iter()
+            .map(|a| format!("{}={}", a.key, a.values.join(",")))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    field("axes", axes(old), axes(new));
+    field("fixed settings", format!("[{}]", old.base_sets.join(", ")), format!("[{}]", new.base_sets.join(", ")));
+    field("replications", old.replications.to_string(), new.replications.to_string());
+    field("seed", old.seed.to_string(), new.seed.to_string());
+    if old.metrics != new.metrics {
+        d.push("its point files were written by another meshsim version (other columns)".into());
+    }
+    if d.is_empty() {
+        d.push("its description differs".into());
+    }
+    d
 }
 
 /// The scenario of one grid point: the sweep's fixed overrides, then the point's.
@@ -246,7 +353,7 @@ fn run_point(
     for r in 0..spec.replications {
         let seed = point_seed(spec.seed, p, r);
         let out = run_one(sc, meta, Rows::Memory(rows), seed, spec.arrivals)?;
-        let vals = metric_values(&out.summary, meta.start_epoch_us);
+        let vals = metric_values(&out, &sc.slo, meta.start_epoch_us);
         for (k, v) in vals.into_iter().enumerate() {
             per_metric[k].push(v);
         }
@@ -261,11 +368,13 @@ fn run_point(
         fields.push(fmt(m));
         fields.push(fmt(ci));
     }
-    // SLO on the means: p95 within the target and availability at least the target.
+    // SLO on the means: p95, windowed p95 and availability (the point's own SLO).
     let mean_of = |name: &str| means[METRICS.iter().position(|m| *m == name).expect("a metric")];
-    let slo_ok = sc.slo.p95_met(Some(mean_of("latency_p95_ms")))
-        && sc.slo.availability_met(mean_of("availability"));
-    fields.push(slo_ok.to_string());
+    let judge = Judge {
+        slo: sc.slo.clone(),
+        blank_goodput: false,
+    };
+    fields.push(judge.met(mean_of).to_string());
     Ok(fields)
 }
 

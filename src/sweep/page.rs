@@ -9,6 +9,8 @@ pub struct Plan {
     pub scenario: String,
     pub trace: String,
     pub slo_p95_ms: f64,
+    /// The SLO it judged by (window and share of windows).
+    pub slo: crate::scenario::Slo,
     pub budget_usd: Option<f64>,
     pub replications: u32,
     pub search: super::PlanSearch,
@@ -49,11 +51,13 @@ impl Plan {
             )
         };
         format!(
-            "plan: {} on {}, {how} ({} replications each); SLO p95 <= {} ms{}",
+            "plan: {} on {}, {how} ({} replications each); SLO p95 <= {} ms over the run and in {} % of {} windows{}",
             self.scenario,
             self.trace,
             self.replications,
             self.slo_p95_ms,
+            self.slo.windows_met_pct,
+            self.slo.window,
             self.budget_usd
                 .map(|b| format!(", budget <= ${b}/month"))
                 .unwrap_or_default()

@@ -50,6 +50,7 @@ pub(crate) fn assemble(
     id: &SweepId,
     ids: Vec<usize>,
     charts: bool,
+    judge: Option<&Judge>,
 ) -> anyhow::Result<Assembled> {
     let axes = &id.axes;
     let mut text = csv_line(&header(axes));
@@ -60,8 +61,13 @@ pub(crate) fn assemble(
             Some(p) => {
                 let t = std::fs::read_to_string(&p)?;
                 let row = t.lines().nth(1).unwrap_or_default();
-                text.push_str(row);
-                text.push('\n');
+                match judge {
+                    None => {
+                        text.push_str(row);
+                        text.push('\n');
+                    }
+                    Some(j) => text.push_str(&csv_line(&rejudge(row, axes.len(), j)?)),
+                }
             }
             None => missing.push(id),
         }
@@ -117,6 +123,34 @@ pub(crate) fn assemble(
     })
 }
 
+/// A point row judged against `j` (the planner's SLO): `slo_met` recomputed
+/// from the means, goodput blanked when it counts against another target.
+fn rejudge(row: &str, n_axes: usize, j: &Judge) -> anyhow::Result<Vec<String>> {
+    let mut fields: Vec<String> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(row.as_bytes())
+        .records()
+        .next()
+        .transpose()?
+        .map(|r| r.iter().map(str::to_string).collect())
+        .unwrap_or_default();
+    let first = n_axes + 2;
+    if fields.len() != first + 2 * METRICS.len() + 1 {
+        anyhow::bail!("a point file has {} columns, expected {}", fields.len(), first + 2 * METRICS.len() + 1);
+    }
+    let col = |name: &str| first + 2 * METRICS.iter().position(|m| *m == name).expect("a metric");
+    let mean = |name: &str| fields[col(name)].parse::<f64>().unwrap_or(f64::NAN);
+    let met = j.met(mean);
+    let last = fields.len() - 1;
+    fields[last] = met.to_string();
+    if j.blank_goodput {
+        let c = col("requests_within_slo_pct");
+        fields[c].clear();
+        fields[c + 1].clear();
+    }
+    Ok(fields)
+}
+
 /// `pareto.csv`: the rows of [`SweepTable::pareto`], cheapest first.
 pub(crate) fn pareto_csv(t: &SweepTable) -> anyhow::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -140,9 +174,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path, charts: bool) -> anyhow::Result<usize
         match &id {
             None => id = Some(this),
             Some(first) if *first != this => bail!(
-                "{} holds a different sweep than {}",
+                "{} holds a different sweep than {}: {}",
                 d.display(),
-                dirs[0].display()
+                dirs[0].display(),
+                differences(first, &this).join("; ")
             ),
             _ => {}
         }
@@ -150,7 +185,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, charts: bool) -> anyhow::Result<usize
     let Some(id) = id else {
         bail!("no directories to merge")
     };
-    assemble(out, dirs, &id, (0..id.points).collect(), charts)?;
+    assemble(out, dirs, &id, (0..id.points).collect(), charts, None)?;
     if !out.join("sweep.json").exists() {
         write_file_atomically(&out.join("sweep.json"), &serde_json::to_string_pretty(&id)?)?;
     }

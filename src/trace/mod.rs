@@ -50,6 +50,33 @@ pub struct TraceRow {
 }
 
 /// A stable 64-bit hash of a session id ([`fnv1a`]).
+/// SHA-256 of a file's bytes, lower-case hex (a trace's checksum in a run's
+/// provenance).
+pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// SHA-256 of a text, lower-case hex.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 pub fn session_hash(s: &[u8]) -> u64 {
     fnv1a(s)
 }

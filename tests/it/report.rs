@@ -289,7 +289,7 @@ fn report_html_renders_in_headless_chromium() {
         .unwrap_or_default();
     assert_eq!(
         title,
-        "CHECK images=3 loaded=3 headline_rows=8 text=true",
+        "CHECK images=3 loaded=3 headline_rows=10 text=true",
         "chromium exit {:?}; stderr: {}",
         out.status,
         String::from_utf8_lossy(&out.stderr)

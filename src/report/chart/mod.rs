@@ -89,10 +89,12 @@ mod tests {
             slo: crate::scenario::Slo {
                 p95_ms: 500.0,
                 availability: 0.99,
+                ..Default::default()
             },
             tz: jiff::tz::TimeZone::get(tz).unwrap(),
             budgets: Vec::new(),
             about: Default::default(),
+            provenance: Default::default(),
         }
     }
 

@@ -456,6 +456,25 @@ pub fn behavior_from<'de, D: serde::Deserializer<'de>>(
 /// Every HorizontalPodAutoscaler in a YAML text (other kinds are skipped).
 /// Errors are prefixed with the document number when there are several.
 pub fn parse_hpas(text: &str) -> Result<Vec<HpaSpec>, String> {
+    hpa_docs(text)?
+        .into_iter()
+        .map(|d| hpa_from_doc(d.name, d.spec).map_err(|e| format!("{}{e}", d.where_)))
+        .collect()
+}
+
+/// One HorizontalPodAutoscaler document: its name and its `spec` as an
+/// autoscaling/v2 spec (an autoscaling/v1 spec converted), before it is read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HpaDoc {
+    pub name: String,
+    pub spec: serde_json::Value,
+    /// `document N: ` when the file holds several, for error messages.
+    pub where_: String,
+}
+
+/// The HorizontalPodAutoscaler documents of a YAML text, v1 specs converted
+/// to v2 (see [`v1_to_v2`]).
+pub fn hpa_docs(text: &str) -> Result<Vec<HpaDoc>, String> {
     let docs: Vec<serde_json::Value> =
         serde_saphyr::from_multiple(text).map_err(|e| format!("not valid YAML: {e}"))?;
     let many = docs.len() > 1;
@@ -473,24 +492,147 @@ pub fn parse_hpas(text: &str) -> Result<Vec<HpaSpec>, String> {
         if doc.kind != "HorizontalPodAutoscaler" {
             continue;
         }
-        if !doc.api_version.starts_with("autoscaling/v2") {
-            return Err(format!(
-                "{where_}apiVersion: `{}` is not supported (expected autoscaling/v2)",
-                doc.api_version
-            ));
-        }
+        let spec = match doc.api_version.as_str() {
+            v if v.starts_with("autoscaling/v2") => doc.spec,
+            "autoscaling/v1" => v1_to_v2(doc.spec).map_err(|e| format!("{where_}{e}"))?,
+            other => {
+                return Err(format!(
+                    "{where_}apiVersion: `{other}` is not supported (expected autoscaling/v2 or autoscaling/v1)"
+                ));
+            }
+        };
         let name = doc
             .metadata
             .get("name")
             .and_then(|n| n.as_str())
             .unwrap_or("hpa")
             .to_string();
-        out.push(hpa_from_doc(name, doc.spec).map_err(|e| format!("{where_}{e}"))?);
+        out.push(HpaDoc { name, spec, where_ });
     }
     if out.is_empty() {
-        return Err("no HorizontalPodAutoscaler (apiVersion autoscaling/v2) in the file".into());
+        return Err("no HorizontalPodAutoscaler (apiVersion autoscaling/v2 or v1) in the file".into());
     }
     Ok(out)
+}
+
+/// An autoscaling/v1 spec as the v2 spec the API server serves for it
+/// (k8s.io/kubernetes pkg/apis/autoscaling/v1/conversion.go,
+/// `Convert_v1_HorizontalPodAutoscalerSpec_To_autoscaling_HorizontalPodAutoscalerSpec`):
+/// `targetCPUUtilizationPercentage: N` is a Resource metric on cpu with an
+/// Utilization target of N; without it the v2 default applies (CPU at 80 %).
+/// v1 has no other metrics and no behavior.
+pub fn v1_to_v2(spec: serde_json::Value) -> Result<serde_json::Value, String> {
+    let serde_json::Value::Object(mut m) = spec else {
+        return Err("spec: expected a mapping".into());
+    };
+    if let Some(k) = m
+        .keys()
+        .find(|k| !matches!(k.as_str(), "scaleTargetRef" | "minReplicas" | "maxReplicas" | "targetCPUUtilizationPercentage"))
+    {
+        return Err(format!(
+            "spec.{k}: not a field of an autoscaling/v1 HorizontalPodAutoscaler (scaleTargetRef, minReplicas, maxReplicas, targetCPUUtilizationPercentage); metrics and behavior need apiVersion autoscaling/v2"
+        ));
+    }
+    if let Some(t) = m.remove("targetCPUUtilizationPercentage") {
+        let Some(pct) = t.as_i64().filter(|p| *p > 0 && *p <= i64::from(i32::MAX)) else {
+            return Err(format!(
+                "spec.targetCPUUtilizationPercentage: `{t}` is not a whole percentage > 0"
+            ));
+        };
+        m.insert(
+            "metrics".into(),
+            serde_json::json!([{
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": pct}}
+            }]),
+        );
+    }
+    Ok(serde_json::Value::Object(m))
+}
+
+/// Lays `patch` over `target`, key by key: a mapping patches a mapping (keys
+/// added or replaced) or a list (keys are indices: `metrics.0` is the first
+/// metric); anything else replaces. `path` names the place in errors.
+pub fn patch_json(
+    target: &mut serde_json::Value,
+    patch: &serde_json::Value,
+    path: &str,
+) -> Result<(), String> {
+    use serde_json::Value;
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                let sub = format!("{path}.{k}");
+                match t.get_mut(k) {
+                    Some(tv) => patch_json(tv, v, &sub)?,
+                    None => {
+                        t.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            Ok(())
+        }
+        (Value::Array(items), Value::Object(p)) => {
+            for (k, v) in p {
+                let i: usize = k.parse().map_err(|_| {
+                    format!("{path}.{k}: {path} is a list; address its items by index ({path}.0, {path}.1, …)")
+                })?;
+                let len = items.len();
+                let item = items.get_mut(i).ok_or_else(|| {
+                    format!("{path}.{k}: {path} has {len} item(s) (indices 0..{})", len.saturating_sub(1))
+                })?;
+                patch_json(item, v, &format!("{path}.{k}"))?;
+            }
+            Ok(())
+        }
+        (t, p) => {
+            *t = p.clone();
+            Ok(())
+        }
+    }
+}
+
+/// Sets the Utilization target of the spec's Resource metric on `resource`
+/// (`cpu` or `memory`): the short names `scaling.hpa.target_cpu_pct` and
+/// `target_memory_pct`. Errors when the spec has no such metric.
+pub fn set_utilization_target(
+    spec: &mut serde_json::Value,
+    resource: &str,
+    pct: i64,
+) -> Result<(), String> {
+    let none = spec
+        .get("metrics")
+        .and_then(|m| m.as_array())
+        .is_none_or(|a| a.is_empty());
+    if none && resource == "cpu" && let Some(m) = spec.as_object_mut() {
+        // No metrics: the v2 default (CPU at 80 %) with this target instead.
+        m.insert(
+            "metrics".into(),
+            serde_json::json!([{
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": pct}}
+            }]),
+        );
+        return Ok(());
+    }
+    let metrics = spec.get_mut("metrics").and_then(|m| m.as_array_mut());
+    let mut found = false;
+    for m in metrics.into_iter().flatten() {
+        let is_it = m.get("type").and_then(|t| t.as_str()) == Some("Resource")
+            && m.pointer("/resource/name").and_then(|n| n.as_str()) == Some(resource);
+        if is_it && let Some(t) = m.pointer_mut("/resource/target") {
+            *t = serde_json::json!({"type": "Utilization", "averageUtilization": pct});
+            found = true;
+        }
+    }
+    if found {
+        Ok(())
+    } else {
+        Err(format!(
+            "the HPA has no Resource metric on {resource} to set the target of; \
+             add one, or address the metric by index (scaling.hpa.metrics.N.…)"
+        ))
+    }
 }
 
 #[cfg(test)]
