@@ -30,34 +30,79 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Simulate one scenario on one trace and write its run directory.
+    #[command(
+        after_help = "Examples:\n  meshsim run cost-optimized --trace workloads/peak.csv\n  meshsim run steady --trace workloads/peak.csv --set scaling.min=2 --set slo.window=5m\n  meshsim run cost-optimized --trace workloads/peak.csv --format json | jq .slo_met\n\nExit status: 0 success, 1 error, 2 malformed command line."
+    )]
     Run(RunArgs),
     /// Run several scenarios on the same trace (in parallel) and compare them
     /// side by side: table, compare.csv, overlay chart, compare.html.
+    #[command(
+        after_help = "Examples:\n  meshsim compare cost-optimized small-team --trace workloads/peak.csv\n  meshsim compare main/scenarios/shop.toml scenarios/shop.toml --label base,head --trace workloads/peak.csv --markdown --check --max-cost-increase 10\n\nExit status: 0 success, 1 error, 2 malformed command line, 3 --check failed."
+    )]
     Compare(CompareArgs),
     /// Run every built-in scenario on one trace (in parallel): gallery.csv, an
     /// index page linking each run's report, and the run directories.
+    #[command(after_help = "Example:\n  meshsim gallery --trace workloads/peak.csv --no-charts")]
     Gallery(GalleryArgs),
     /// Generate or inspect traces.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  meshsim trace gen --pattern diurnal --mean 40 --duration 24h --out day.csv\n  meshsim trace info workloads/peak.csv"
+    )]
     Trace(TraceCommand),
     /// List the scenarios (built-in and in ./scenarios/).
+    #[command(after_help = "Example:\n  meshsim scenarios")]
     Scenarios,
     /// Check scenario files without simulating.
+    #[command(
+        after_help = "Examples:\n  meshsim validate scenarios/*.toml\n  meshsim validate i2s-staging --set scaling.hpa.target_cpu_pct=60"
+    )]
     Validate(ValidateArgs),
     /// Show how two scenarios differ, key by key (defaults included).
+    #[command(after_help = "Example:\n  meshsim diff cost-optimized small-team")]
     Diff(DiffArgs),
     /// Kubernetes HPA tools.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  meshsim hpa explain --hpa examples/hpa/web-hpa.yaml --state examples/hpa/web-state.json"
+    )]
     Hpa(HpaCommand),
     /// Run a grid of scenario overrides × replications in parallel (resumable, shardable).
+    #[command(
+        after_help = "Examples:\n  meshsim sweep cost-optimized --trace workloads/peak.csv --set scaling.max=2,3,4 --set scaling.target_tracking.target=50..90:10\n  meshsim sweep i2s-staging --trace workloads/peak.csv --set scaling.hpa.target_cpu_pct=50..80:10\n  meshsim sweep --file sweep.toml --shard 0/4"
+    )]
     Sweep(SweepArgs),
     /// Find the cheapest configuration that meets a p95 SLO (and a budget) by
     /// sweeping the given axes.
+    #[command(
+        after_help = "Example:\n  meshsim plan steady --trace workloads/peak.csv --slo-p95-ms 400 --budget-usd 120 --vary scaling.min=1..6:1"
+    )]
     Plan(PlanArgs),
     /// Join shard directories of one sweep into a single results.csv.
+    #[command(after_help = "Example:\n  meshsim merge shards/0 shards/1 shards/2 --out sweep")]
     Merge(MergeArgs),
     /// List or query the pricing catalogue (every price with its source and date).
+    #[command(
+        after_help = "Examples:\n  meshsim pricing --service EC2 --sku t4g\n  meshsim pricing --service Fargate --region eu-west-1 --csv"
+    )]
     Pricing(PricingArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  meshsim completions bash > ~/.local/share/bash-completion/completions/meshsim\n  meshsim completions zsh > \"${fpath[1]}/_meshsim\"\n  meshsim completions fish > ~/.config/fish/completions/meshsim.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into a folder.
+    #[command(
+        after_help = "Examples:\n  meshsim man | man -l -\n  meshsim man --out ~/.local/share/man/man1"
+    )]
+    Man {
+        /// Write meshsim.1, meshsim-run.1, … into this folder instead.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -13,7 +13,6 @@ pub use inspect::load_hpa;
 
 use crate::billing::PriceBook;
 use anyhow::Result;
-use clap::Parser;
 use inspect::*;
 use runs::*;
 use std::path::PathBuf;
@@ -31,7 +30,23 @@ pub const EXIT_CHECK_FAILED: i32 = 3;
 
 /// Runs the command line; returns the exit status.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    use clap::{CommandFactory, FromArgMatches};
+    // meshsim's own output has no colour; clap's help and errors are coloured
+    // on a terminal, never with NO_COLOR set (https://no-color.org: present
+    // and not empty), always with CLICOLOR_FORCE (unless NO_COLOR).
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    let color = if set("NO_COLOR") {
+        clap::ColorChoice::Never
+    } else if set("CLICOLOR_FORCE") {
+        clap::ColorChoice::Always
+    } else {
+        clap::ColorChoice::Auto
+    };
+    let parsed = Cli::command()
+        .color(color)
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -79,7 +94,54 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Scenarios => list_scenarios(),
         Command::Validate(args) => validate(args, &book),
         Command::Diff(args) => diff(args),
+        Command::Completions { shell } => {
+            // Into a buffer first: clap_complete panics on a failed write.
+            let mut buf = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "meshsim",
+                &mut buf,
+            );
+            std::io::Write::write_all(&mut std::io::stdout(), &buf)?;
+            Ok(())
+        }
+        Command::Man { out } => man(out.as_deref()),
     }
+}
+
+/// `meshsim man`: the man page of meshsim on stdout, or with `--out DIR` one
+/// page per command (`meshsim.1`, `meshsim-run.1`, …) written there.
+fn man(out: Option<&std::path::Path>) -> Result<()> {
+    use anyhow::Context;
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let Some(dir) = out else {
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(cmd).render(&mut buf)?;
+        std::io::Write::write_all(&mut std::io::stdout(), &buf)?;
+        return Ok(());
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut pages = vec![("meshsim.1".to_string(), cmd.clone())];
+    for sub in cmd.get_subcommands() {
+        let name = format!("meshsim-{}", sub.get_name());
+        // clap names are `&'static str`; this process ends right after.
+        let leaked: &'static str = Box::leak(name.clone().into_boxed_str());
+        pages.push((format!("{name}.1"), sub.clone().name(leaked)));
+        for subsub in sub.get_subcommands() {
+            let name = format!("meshsim-{}-{}", sub.get_name(), subsub.get_name());
+            let leaked: &'static str = Box::leak(name.clone().into_boxed_str());
+            pages.push((format!("{name}.1"), subsub.clone().name(leaked)));
+        }
+    }
+    for (file, c) in pages {
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(c).render(&mut buf)?;
+        crate::report::write_file_atomically(&dir.join(&file), buf)
+            .with_context(|| format!("cannot write {}", dir.join(&file).display()))?;
+    }
+    Ok(())
 }
 
 /// A scenario's and a trace's short names (file stems).

@@ -260,9 +260,16 @@ pub(super) fn gallery(args: GalleryArgs, book: &PriceBook) -> Result<()> {
             run: r.as_ref().map(|(o, i, _)| (o, i)).map_err(Clone::clone),
         })
         .collect();
-    let infos: Vec<&RunInfo> = runs.iter().filter_map(|r| r.as_ref().ok()).map(|r| &r.1).collect();
+    let infos: Vec<&RunInfo> = runs
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|r| &r.1)
+        .collect();
     report::write_dir_atomically(&out, |tmp| {
-        std::fs::write(tmp.join("meshsim.json"), folder_record("gallery", &settings, &infos))?;
+        std::fs::write(
+            tmp.join("meshsim.json"),
+            folder_record("gallery", &settings, &infos),
+        )?;
         let ok = names
             .iter()
             .zip(&runs)
@@ -357,7 +364,9 @@ pub(super) fn compare(args: CompareArgs, book: &PriceBook) -> Result<()> {
         bail!("--max-cost-increase {p}: expected a percentage ≥ 0, e.g. 10 for +10 %");
     }
     if args.max_cost_increase.is_some() && !args.check {
-        bail!("--max-cost-increase takes effect with --check (fail when a head regresses); add --check");
+        bail!(
+            "--max-cost-increase takes effect with --check (fail when a head regresses); add --check"
+        );
     }
     let scenarios = compared_scenarios(&args, book)?;
     let flags = &args.run;
@@ -414,7 +423,10 @@ pub(super) fn compare(args: CompareArgs, book: &PriceBook) -> Result<()> {
     let dirs: Vec<String> = entries.iter().map(|e| e.info.scenario.clone()).collect();
     let infos: Vec<&RunInfo> = runs.iter().map(|r| &r.1).collect();
     report::write_dir_atomically(&out, |tmp| {
-        std::fs::write(tmp.join("meshsim.json"), folder_record("compare", &settings, &infos))?;
+        std::fs::write(
+            tmp.join("meshsim.json"),
+            folder_record("compare", &settings, &infos),
+        )?;
         write_runs(tmp, dirs.iter().map(String::as_str).zip(&runs))?;
         let f = std::io::BufWriter::new(std::fs::File::create(tmp.join("compare.csv"))?);
         report::compare::write_csv(f, &entries)

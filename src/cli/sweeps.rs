@@ -193,7 +193,11 @@ pub(super) fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
         scenario: sc_name,
         trace: stem,
         slo_p95_ms: args.slo_p95_ms,
-        slo: spec.judge.as_ref().map(|j| j.slo.clone()).unwrap_or_default(),
+        slo: spec
+            .judge
+            .as_ref()
+            .map(|j| j.slo.clone())
+            .unwrap_or_default(),
         budget_usd: args.budget_usd,
         replications: spec.replications,
         search,

@@ -139,7 +139,13 @@ pub fn judge_windows(windows: &[SloWindow], target_ms: f64, required_pct: f64) -
     let n = counted.len();
     let missed: Vec<usize> = counted
         .iter()
-        .filter(|(_, p)| !(*p <= target_ms))
+        .filter(|(_, p)| {
+            // Missed: above the target, or NaN.
+            !matches!(
+                p.partial_cmp(&target_ms),
+                Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+            )
+        })
         .map(|(i, _)| *i)
         .collect();
     let met = n - missed.len();

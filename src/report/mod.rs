@@ -178,7 +178,11 @@ pub fn missed_spans(o: &RunOutcome, info: &RunInfo, v: &Verdict, max: usize) -> 
     }
     let hm = |t_s: u64| {
         jiff::Timestamp::from_microsecond(info.start_epoch_us + t_s as i64 * 1_000_000)
-            .map(|t| t.to_zoned(info.tz.clone()).strftime("%m-%d %H:%M").to_string())
+            .map(|t| {
+                t.to_zoned(info.tz.clone())
+                    .strftime("%m-%d %H:%M")
+                    .to_string()
+            })
             .unwrap_or_default()
     };
     let mut out: Vec<String> = spans

@@ -84,7 +84,12 @@ impl Row {
             }
             _ => String::new(),
         };
-        [self.label.to_string(), show(self.base), show(self.head), change]
+        [
+            self.label.to_string(),
+            show(self.base),
+            show(self.head),
+            change,
+        ]
     }
 }
 

@@ -28,17 +28,20 @@ pub(crate) fn kv(id: &'static str, rows: &[(String, String)]) -> Table {
 pub fn slo_verdict(o: &RunOutcome, info: &RunInfo) -> (bool, String) {
     let s = &o.summary;
     let v = super::verdict(o, info);
-    (v.met, format!(
-        "{}: p95 {} {} {} ms; {}; availability {:.4} {} {}",
-        if v.met { "MET" } else { "MISSED" },
-        ms(s.latency_p95_ms),
-        if v.p95_met { "≤" } else { ">" },
-        info.slo.p95_ms,
-        windows_phrase(&v, info),
-        s.availability(),
-        if v.availability_met { "≥" } else { "<" },
-        info.slo.availability
-    ))
+    (
+        v.met,
+        format!(
+            "{}: p95 {} {} {} ms; {}; availability {:.4} {} {}",
+            if v.met { "MET" } else { "MISSED" },
+            ms(s.latency_p95_ms),
+            if v.p95_met { "≤" } else { ">" },
+            info.slo.p95_ms,
+            windows_phrase(&v, info),
+            s.availability(),
+            if v.availability_met { "≥" } else { "<" },
+            info.slo.availability
+        ),
+    )
 }
 
 /// `99.7 % of 1m windows within it (≥ 99 %), worst 612.0 ms`.
@@ -144,7 +147,11 @@ pub fn headline(o: &RunOutcome, info: &RunInfo) -> Vec<(String, String)> {
         ("SLO windows missed".into(), {
             let v = super::verdict(o, info);
             let spans = super::missed_spans(o, info, &v, 6);
-            if spans.is_empty() { "none".into() } else { spans.join("; ") }
+            if spans.is_empty() {
+                "none".into()
+            } else {
+                spans.join("; ")
+            }
         }),
         ("alerts".into(), alerts),
     ]
@@ -408,10 +415,42 @@ pub fn blocks<'a>(o: &RunOutcome, info: &RunInfo, charts: Option<&'a RunCharts>)
         let items: Vec<String> = a.warnings.iter().map(|w| format!("warning: {w}")).collect();
         b.push(Block::List(items));
     }
+    b.push(Block::Heading("Provenance".into()));
+    b.push(Block::Table(kv(
+        "provenance",
+        &provenance_rows(&info.provenance),
+    )));
     b.push(Block::Para(
-        "Files beside this report: summary.csv (one row), timeline.csv (per minute), scaling.csv, alerts.csv and the charts as PNG.".into(),
+        "Files beside this report: summary.csv (one row), summary.json (the same fields, the missed SLO windows, the alerts and this provenance with the effective scenario, every key), timeline.csv (per minute), scaling.csv, alerts.csv and the charts as PNG.".into(),
     ));
     b
+}
+
+/// What made the run, for people: version, scenario, overrides, seed, trace and its checksum.
+fn provenance_rows(p: &super::Provenance) -> Vec<(String, String)> {
+    let none = |v: String| if v.is_empty() { "none".to_string() } else { v };
+    vec![
+        ("meshsim".into(), p.meshsim_version.clone()),
+        (
+            "scenario".into(),
+            format!("{} ({})", p.scenario, p.scenario_origin),
+        ),
+        ("--set overrides".into(), none(p.overrides.join(", "))),
+        (
+            "environment overrides".into(),
+            none(
+                p.env_overrides
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        ),
+        ("seed".into(), p.seed.to_string()),
+        ("arrivals".into(), none(p.arrivals.clone())),
+        ("trace".into(), p.trace_path.clone()),
+        ("trace SHA-256".into(), p.trace_sha256.clone()),
+    ]
 }
 
 /// The review's table of a multi-region run, one row per region.

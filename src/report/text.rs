@@ -212,6 +212,10 @@ fn write_slo<W: Write>(w: &mut W, o: &RunOutcome, info: &RunInfo) -> Result<()> 
     if !spans.is_empty() {
         writeln!(w, "  missed       {}", spans.join("; "))?;
     }
-    writeln!(w, "  goodput      {}", super::review::goodput_phrase(o, info))?;
+    writeln!(
+        w,
+        "  goodput      {}",
+        super::review::goodput_phrase(o, info)
+    )?;
     Ok(())
 }

@@ -292,7 +292,11 @@ pub fn run_regions(
             Ok(out)
         })
         .collect::<Result<_, _>>()?;
-    Ok(merge(&scenario.regions, runs, scenario.slo.window_minutes()))
+    Ok(merge(
+        &scenario.regions,
+        runs,
+        scenario.slo.window_minutes(),
+    ))
 }
 
 /// Adds the cost of copying each served request's written bytes to every

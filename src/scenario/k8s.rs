@@ -176,7 +176,12 @@ pub(super) fn resolve_hpa(loaded: &mut Loaded) -> Result<Option<HpaPolicySpec>, 
                         .map_err(|e| hpa_error(loaded, &k, format!("{path}: {e}")))?;
                 }
             }
-            (chosen.name, spec, format!("{path}: "), "scaling.hpa.manifest")
+            (
+                chosen.name,
+                spec,
+                format!("{path}: "),
+                "scaling.hpa.manifest",
+            )
         }
         None => {
             let mut doc = serde_json::Map::new();
@@ -206,7 +211,11 @@ pub(super) fn resolve_hpa(loaded: &mut Loaded) -> Result<Option<HpaPolicySpec>, 
     };
     for (k, resource, v) in [
         ("scaling.hpa.target_cpu_pct", "cpu", cfg.target_cpu_pct),
-        ("scaling.hpa.target_memory_pct", "memory", cfg.target_memory_pct),
+        (
+            "scaling.hpa.target_memory_pct",
+            "memory",
+            cfg.target_memory_pct,
+        ),
     ] {
         if let Some(pct) = v {
             if !(1..=i64::from(i32::MAX)).contains(&pct) {

@@ -223,7 +223,8 @@ pub fn merge(base: &mut toml::Table, over: &toml::Table) {
     for (k, v) in over {
         match (base.get_mut(k), v) {
             (Some(toml::Value::Array(items)), toml::Value::Table(o))
-                if o.keys().all(|i| i.parse::<usize>().is_ok_and(|i| i < items.len())) =>
+                if o.keys()
+                    .all(|i| i.parse::<usize>().is_ok_and(|i| i < items.len())) =>
             {
                 for (i, patch) in o {
                     let item = &mut items[i.parse::<usize>().expect("checked")];
@@ -339,8 +340,15 @@ pub fn load(spec: &str, env: &[(String, String)], sets: &[String]) -> Result<Loa
     let file: ScenarioFile = serde_path_to_error::deserialize(toml::Value::Table(merged.clone()))
         .map_err(|e| {
         let key = e.path().to_string();
-        let message = e.inner().to_string();
-        let hint = typo_hint(&message);
+        // serde's message without its own "in `key`" line (the diagnostic names the key).
+        let message = e
+            .inner()
+            .to_string()
+            .lines()
+            .filter(|l| !l.starts_with("in `"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let hint = typo_hint(&message).or_else(|| unit_hint(&key, &message));
         let mut d = locate_key(&layers, &key);
         d.message = message;
         d.hint = hint;
@@ -365,6 +373,49 @@ fn typo_hint(message: &str) -> Option<String> {
     let words: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
     let (bad, choices) = words.split_first()?;
     nearest(bad, choices.iter().copied()).map(|n| format!("did you mean `{n}`?"))
+}
+
+/// The unit of a key named after it (`timeout_ms`), and how to write the value
+/// when a string such as `"30s"` was given where a number is expected.
+fn unit_hint(key: &str, message: &str) -> Option<String> {
+    let field = key.rsplit('.').next().unwrap_or(key);
+    let units: &[(&str, &str, f64)] = &[
+        ("_ms", "a number of milliseconds", 1e-3),
+        ("_s", "a number of seconds", 1.0),
+        ("_h", "a number of hours", 3600.0),
+        ("_pct", "a percentage (a number)", f64::NAN),
+        ("_usd", "an amount in US dollars (a number)", f64::NAN),
+        ("_mb", "a number of mebibytes", f64::NAN),
+        ("_gb", "a number of gigabytes", f64::NAN),
+    ];
+    let (_, unit, secs) = units
+        .iter()
+        .find(|(suffix, _, _)| field.ends_with(suffix))?;
+    if !message.starts_with("invalid type") {
+        return None;
+    }
+    // A duration written with a unit: convert it for the user.
+    let given = message.split('"').nth(1);
+    let example = match given.map(crate::units::parse_duration_secs) {
+        Some(Ok(v))
+            if secs.is_finite()
+                && given.is_some_and(|g| g.trim_end().ends_with(['s', 'm', 'h', 'd'])) =>
+        {
+            let n = v / secs;
+            format!(
+                ": write {field} = {}",
+                if n.fract() == 0.0 {
+                    format!("{n:.0}")
+                } else {
+                    format!("{n}")
+                }
+            )
+        }
+        _ => String::new(),
+    };
+    Some(format!(
+        "`{field}` is {unit} (the unit is in the key's name), written without quotes or a unit{example}"
+    ))
 }
 
 /// A diagnostic pointing at the layer that set `key` (highest layer first),

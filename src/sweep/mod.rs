@@ -52,7 +52,11 @@ pub const METRICS: &[&str] = &[
     "requests_within_slo_pct",
 ];
 
-fn metric_values(out: &crate::metrics::RunOutcome, slo: &scenario::Slo, start_epoch_us: i64) -> Vec<f64> {
+fn metric_values(
+    out: &crate::metrics::RunOutcome,
+    slo: &scenario::Slo,
+    start_epoch_us: i64,
+) -> Vec<f64> {
     let s = &out.summary;
     let w = crate::metrics::judge_windows(&out.windows, slo.p95_ms, slo.windows_met_pct);
     vec![
@@ -261,7 +265,13 @@ fn claim_dir(dir: &Path, id: &SweepId, force: bool) -> anyhow::Result<()> {
                 );
             }
             std::fs::remove_dir_all(dir.join("points"))
-                .or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) })
+                .or_else(|e| {
+                    if e.kind() == std::io::ErrorKind::NotFound {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })
                 .with_context(|| format!("cannot clear {}", dir.join("points").display()))?;
             std::fs::remove_file(&id_path)
                 .with_context(|| format!("cannot replace {}", id_path.display()))?;
@@ -307,8 +317,16 @@ pub fn differences(old: &SweepId, new: &SweepId) -> Vec<String> {
             .join(" ")
     };
     field("axes", axes(old), axes(new));
-    field("fixed settings", format!("[{}]", old.base_sets.join(", ")), format!("[{}]", new.base_sets.join(", ")));
-    field("replications", old.replications.to_string(), new.replications.to_string());
+    field(
+        "fixed settings",
+        format!("[{}]", old.base_sets.join(", ")),
+        format!("[{}]", new.base_sets.join(", ")),
+    );
+    field(
+        "replications",
+        old.replications.to_string(),
+        new.replications.to_string(),
+    );
     field("seed", old.seed.to_string(), new.seed.to_string());
     if old.metrics != new.metrics {
         d.push("its point files were written by another meshsim version (other columns)".into());

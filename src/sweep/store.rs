@@ -136,7 +136,11 @@ fn rejudge(row: &str, n_axes: usize, j: &Judge) -> anyhow::Result<Vec<String>> {
         .unwrap_or_default();
     let first = n_axes + 2;
     if fields.len() != first + 2 * METRICS.len() + 1 {
-        anyhow::bail!("a point file has {} columns, expected {}", fields.len(), first + 2 * METRICS.len() + 1);
+        anyhow::bail!(
+            "a point file has {} columns, expected {}",
+            fields.len(),
+            first + 2 * METRICS.len() + 1
+        );
     }
     let col = |name: &str| first + 2 * METRICS.iter().position(|m| *m == name).expect("a metric");
     let mean = |name: &str| fields[col(name)].parse::<f64>().unwrap_or(f64::NAN);

@@ -4,6 +4,7 @@ mod autoscaling;
 mod billing;
 mod cli;
 mod conservation;
+mod deploy;
 mod hpa;
 mod layers;
 mod lifecycle;
@@ -16,6 +17,7 @@ mod report;
 mod scenarios;
 mod spot;
 mod sweep;
+mod verdicts;
 
 use meshsim::engine::SimConfig;
 use std::path::Path;

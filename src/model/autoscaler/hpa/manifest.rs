@@ -510,7 +510,9 @@ pub fn hpa_docs(text: &str) -> Result<Vec<HpaDoc>, String> {
         out.push(HpaDoc { name, spec, where_ });
     }
     if out.is_empty() {
-        return Err("no HorizontalPodAutoscaler (apiVersion autoscaling/v2 or v1) in the file".into());
+        return Err(
+            "no HorizontalPodAutoscaler (apiVersion autoscaling/v2 or v1) in the file".into(),
+        );
     }
     Ok(out)
 }
@@ -525,10 +527,12 @@ pub fn v1_to_v2(spec: serde_json::Value) -> Result<serde_json::Value, String> {
     let serde_json::Value::Object(mut m) = spec else {
         return Err("spec: expected a mapping".into());
     };
-    if let Some(k) = m
-        .keys()
-        .find(|k| !matches!(k.as_str(), "scaleTargetRef" | "minReplicas" | "maxReplicas" | "targetCPUUtilizationPercentage"))
-    {
+    if let Some(k) = m.keys().find(|k| {
+        !matches!(
+            k.as_str(),
+            "scaleTargetRef" | "minReplicas" | "maxReplicas" | "targetCPUUtilizationPercentage"
+        )
+    }) {
         return Err(format!(
             "spec.{k}: not a field of an autoscaling/v1 HorizontalPodAutoscaler (scaleTargetRef, minReplicas, maxReplicas, targetCPUUtilizationPercentage); metrics and behavior need apiVersion autoscaling/v2"
         ));
@@ -579,7 +583,10 @@ pub fn patch_json(
                 })?;
                 let len = items.len();
                 let item = items.get_mut(i).ok_or_else(|| {
-                    format!("{path}.{k}: {path} has {len} item(s) (indices 0..{})", len.saturating_sub(1))
+                    format!(
+                        "{path}.{k}: {path} has {len} item(s) (indices 0..{})",
+                        len.saturating_sub(1)
+                    )
                 })?;
                 patch_json(item, v, &format!("{path}.{k}"))?;
             }
@@ -604,7 +611,10 @@ pub fn set_utilization_target(
         .get("metrics")
         .and_then(|m| m.as_array())
         .is_none_or(|a| a.is_empty());
-    if none && resource == "cpu" && let Some(m) = spec.as_object_mut() {
+    if none
+        && resource == "cpu"
+        && let Some(m) = spec.as_object_mut()
+    {
         // No metrics: the v2 default (CPU at 80 %) with this target instead.
         m.insert(
             "metrics".into(),
