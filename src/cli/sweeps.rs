@@ -207,7 +207,7 @@ pub(super) fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
     print_plan(&mut o, &plan, &out)?;
     writeln!(
         o,
-        "  simulated {} point(s), reused {} from an earlier run in {}",
+        "  simulated {} new point(s); {} found already simulated in {} (earlier rounds of this search or an earlier plan of the same grid)",
         plan.search.computed,
         plan.search.reused,
         out.display()

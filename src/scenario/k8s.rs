@@ -30,9 +30,13 @@ pub(super) fn read_manifest(loaded: &Loaded, key: &str, path: &str) -> Result<St
 }
 
 /// Resolves `scaling.queue.manifest` (a KEDA ScaledObject) into the queue
-/// fields and, unless a layer sets them, `scaling.min`/`scaling.max`; returns
-/// the ScaledObject's HPA behavior, when it has one.
+/// fields and `scaling.min`/`scaling.max`; returns the ScaledObject's HPA
+/// behavior, when it has one. A field a layer sets explicitly (`--set
+/// scaling.queue.queue_length=20`, `scaling.max`) wins over the manifest's,
+/// and `scaling.queue.behavior` is laid over the manifest's behavior key by
+/// key: every value of the ScaledObject can be overridden and swept.
 pub(super) fn resolve_scaled_object(loaded: &mut Loaded) -> Result<Option<Behavior>, Diagnostic> {
+    use crate::model::autoscaler::hpa::manifest::patch_json;
     use crate::model::autoscaler::keda::parse_scaled_objects;
     let Some(q) = loaded.file.scaling.queue.clone() else {
         return Ok(None);
@@ -41,13 +45,6 @@ pub(super) fn resolve_scaled_object(loaded: &mut Loaded) -> Result<Option<Behavi
         return Ok(None);
     };
     const KEY: &str = "scaling.queue.manifest";
-    if q.queue_length.is_some() {
-        return Err(hpa_error(
-            loaded,
-            "scaling.queue.queue_length",
-            "give either `manifest` or `queue_length`, not both".into(),
-        ));
-    }
     let text = read_manifest(loaded, KEY, path)?;
     let objs =
         parse_scaled_objects(&text).map_err(|e| hpa_error(loaded, KEY, format!("{path}: {e}")))?;
@@ -71,16 +68,31 @@ pub(super) fn resolve_scaled_object(loaded: &mut Loaded) -> Result<Option<Behavi
             ));
         }
     };
-    let explicitly = |k: &str| {
-        loaded
-            .merged
-            .get("scaling")
-            .and_then(|s| s.as_table())
-            .is_some_and(|t| t.contains_key(k))
+    let table = |t: &[&str]| {
+        t.iter()
+            .try_fold(&loaded.merged, |m, k| m.get(*k).and_then(|v| v.as_table()))
     };
-    let (set_min, set_max) = (explicitly("min"), explicitly("max"));
-    let behavior = so
-        .behavior
+    let explicitly = |t: &[&str], k: &str| table(t).is_some_and(|t| t.contains_key(k));
+    let scaling_set = |k: &str| explicitly(&["scaling"], k);
+    let queue_set = |k: &str| explicitly(&["scaling", "queue"], k);
+    let (set_min, set_max) = (scaling_set("min"), scaling_set("max"));
+    let set: Vec<bool> = [
+        "queue_length",
+        "activation_queue_length",
+        "polling_interval_s",
+        "cooldown_period_s",
+    ]
+    .iter()
+    .map(|k| queue_set(k))
+    .collect();
+    let mut behavior_doc = so.behavior.clone();
+    if let Some(b) = &q.behavior {
+        let patch = serde_json::to_value(b).unwrap_or_default();
+        let target = behavior_doc.get_or_insert(serde_json::Value::Object(Default::default()));
+        patch_json(target, &patch, "scaling.queue.behavior")
+            .map_err(|e| hpa_error(loaded, "scaling.queue.behavior", format!("{path}: {e}")))?;
+    }
+    let behavior = behavior_doc
         .as_ref()
         .map(|b| behavior_from(b, "behavior"))
         .transpose()
@@ -93,10 +105,18 @@ pub(super) fn resolve_scaled_object(loaded: &mut Loaded) -> Result<Option<Behavi
         sc.max = so.max_replica_count;
     }
     let qm = sc.queue.as_mut().expect("checked");
-    qm.queue_length = Some(so.target);
-    qm.activation_queue_length = so.activation;
-    qm.polling_interval_s = so.polling_interval_s;
-    qm.cooldown_period_s = so.cooldown_period_s;
+    if !set[0] {
+        qm.queue_length = Some(so.target);
+    }
+    if !set[1] {
+        qm.activation_queue_length = so.activation;
+    }
+    if !set[2] {
+        qm.polling_interval_s = so.polling_interval_s;
+    }
+    if !set[3] {
+        qm.cooldown_period_s = so.cooldown_period_s;
+    }
     Ok(behavior)
 }
 

@@ -616,9 +616,15 @@ fn a_plan_with_another_slo_simulates_nothing_new() {
         ))
     };
     let first = plan("500");
-    assert!(first.contains("simulated 4 point(s), reused 0"), "{first}");
+    assert!(
+        first.contains("simulated 4 new point(s); 0 found"),
+        "{first}"
+    );
     let again = plan("300");
-    assert!(again.contains("simulated 0 point(s), reused 4"), "{again}");
+    assert!(
+        again.contains("simulated 0 new point(s); 4 found"),
+        "{again}"
+    );
     // results.csv is judged against the plan's own target: a point meets it
     // exactly when its mean p95, windowed p95 and availability do.
     let mut rdr = csv::Reader::from_path(dir.join("plan/results.csv")).unwrap();
@@ -933,4 +939,46 @@ fn completions_man_pages_help_examples_and_no_color() {
     };
     assert!(coloured(&[("CLICOLOR_FORCE", "1")]));
     assert!(!coloured(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
+}
+
+#[test]
+fn set_overrides_a_scaled_objects_values() {
+    // A KEDA ScaledObject manifest stays the source; a value set explicitly
+    // (a layer or --set) wins over it, and behavior is laid over its own.
+    use meshsim::billing::PriceBook;
+    use meshsim::scenario::resolve;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("so.yaml"),
+        "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: { name: worker }\nspec:\n  scaleTargetRef: { name: worker }\n  minReplicaCount: 0\n  maxReplicaCount: 5\n  cooldownPeriod: 120\n  advanced:\n    horizontalPodAutoscalerConfig:\n      behavior:\n        scaleDown:\n          stabilizationWindowSeconds: 60\n  triggers:\n  - type: rabbitmq\n    metadata: { queueName: jobs, mode: QueueLength, value: \"5\" }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("q.toml"),
+        "extends = \"steady\"\n[scaling.queue]\nmanifest = \"so.yaml\"\n",
+    )
+    .unwrap();
+    let book = PriceBook::builtin();
+    let path = dir.join("q.toml").display().to_string();
+    let keda = |sets: &[&str]| {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let sc = resolve(&path, &[], &sets, &book).unwrap();
+        (sc.max, format!("{:?}", sc.keda.unwrap()))
+    };
+    let (max, base) = keda(&[]);
+    // `steady`, the parent, sets scaling.max = 4 explicitly: it wins too.
+    assert_eq!(max, 4);
+    assert!(base.contains("AverageValue(5000)"), "{base}");
+    let (_, q) = keda(&["scaling.queue.queue_length=20"]);
+    assert!(q.contains("AverageValue(20000)"), "{q}");
+    assert!(base.contains("cooldown_us: 120000000"), "{base}");
+    let (_, c) = keda(&["scaling.queue.cooldown_period_s=30"]);
+    assert!(c.contains("cooldown_us: 30000000"), "{c}");
+    let (max, _) = keda(&["scaling.max=9"]);
+    assert_eq!(max, 9);
+    let (_, b) = keda(&["scaling.queue.behavior.scaleDown.stabilizationWindowSeconds=0"]);
+    assert_ne!(b, base);
+    assert!(base.contains("stabilization_window_s: Some(60)"), "{base}");
+    assert!(b.contains("stabilization_window_s: Some(0)"), "{b}");
 }
