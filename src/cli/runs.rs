@@ -113,8 +113,20 @@ pub(super) fn guard_out(
             out.display(),
             json_differences(&old, settings).join("; ")
         ),
+        // A folder of an older meshsim (its files, no settings recorded):
+        // replaced, and said so.
+        None if out.join("summary.csv").exists()
+            || out.join("compare.csv").exists()
+            || out.join("gallery.csv").exists() =>
+        {
+            eprintln!(
+                "note: replacing {}, written by an older meshsim that recorded no settings",
+                out.display()
+            );
+            Ok(())
+        }
         None => bail!(
-            "{} exists and was not written by this version of meshsim (no settings recorded in it).\n  \
+            "{} exists and was not written by meshsim (no settings recorded in it).\n  \
              Choose another --out DIR, or replace the folder and everything in it with --force.",
             out.display()
         ),

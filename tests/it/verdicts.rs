@@ -700,6 +700,13 @@ fn runs_with_different_overrides_never_share_a_folder_silently() {
     let o = run(&["--out", "mine"]);
     assert!(!o.status.success());
     assert!(dir.join("mine/notes.txt").exists());
+    // A run folder of an older meshsim (no settings recorded) is replaced, and said so.
+    std::fs::create_dir(dir.join("old")).unwrap();
+    std::fs::write(dir.join("old/summary.csv"), "scenario\nsteady\n").unwrap();
+    let o = run(&["--out", "old"]);
+    assert!(o.status.success());
+    assert!(stderr(&o).contains("older meshsim"), "{}", stderr(&o));
+    assert!(dir.join("old/summary.json").exists());
 }
 
 #[test]
