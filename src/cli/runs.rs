@@ -101,6 +101,12 @@ pub(super) fn guard_out(
     read: impl Fn(&Path) -> Option<serde_json::Value>,
     force: bool,
 ) -> Result<()> {
+    if out.exists() && !out.is_dir() {
+        bail!(
+            "{} is a file, not a folder; give --out a folder to write into",
+            out.display()
+        );
+    }
     let occupied = std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some());
     if !occupied || force {
         return Ok(());

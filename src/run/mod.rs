@@ -117,6 +117,10 @@ pub fn scaling_plan(scenario: &Scenario, meta: &TraceMeta) -> (ScalingPlan, u32,
             scenario.min
         );
     }
+    // KEDA's idle count is below its minReplicaCount: the bounds' floor.
+    if let Some(idle) = scenario.keda.as_ref().and_then(|k| k.idle_replica_count) {
+        min = min.min(idle);
+    }
     // Validation allows one autoscaler; KEDA's HPA comes first as it did.
     let policy = if let Some(k) = &scenario.keda {
         PolicySpec::Keda(Box::new(k.clone()))

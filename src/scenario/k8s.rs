@@ -81,6 +81,7 @@ pub(super) fn resolve_scaled_object(loaded: &mut Loaded) -> Result<Option<Behavi
         "activation_queue_length",
         "polling_interval_s",
         "cooldown_period_s",
+        "idle_replica_count",
     ]
     .iter()
     .map(|k| queue_set(k))
@@ -116,6 +117,9 @@ pub(super) fn resolve_scaled_object(loaded: &mut Loaded) -> Result<Option<Behavi
     }
     if !set[3] {
         qm.cooldown_period_s = so.cooldown_period_s;
+    }
+    if !set[4] {
+        qm.idle_replica_count = so.idle_replica_count;
     }
     Ok(behavior)
 }

@@ -132,6 +132,18 @@ pub(super) fn keda(
     let (sc, s) = (&f.scaling, &f.service);
     let q = sc.queue.as_ref()?;
     check_queue(q, p);
+    if let Some(idle) = q.idle_replica_count
+        && idle >= sc.min
+    {
+        p.bad(
+            "scaling.queue.idle_replica_count",
+            format!(
+                "{idle} must be less than scaling.min {} (KEDA: idleReplicaCount < minReplicaCount; the replicas go to it while every trigger is inactive)",
+                sc.min
+            ),
+            None,
+        );
+    }
     let queue_length = q.queue_length.filter(|l| positive(*l))?;
     let target = match parse_quantity(&format!("{queue_length}")) {
         Ok(milli) if milli > 0 => milli,
@@ -176,6 +188,7 @@ pub(super) fn keda(
         },
         source: q.metric,
         min_replica_count: sc.min,
+        idle_replica_count: q.idle_replica_count,
         activation: q.activation_queue_length,
         polling_us: (q.polling_interval_s.max(1.0) * US_PER_SEC as f64) as u64,
         cooldown_us: (q.cooldown_period_s.max(0.0) * US_PER_SEC as f64) as u64,

@@ -297,6 +297,10 @@ pub struct QueueConfig {
     /// Active when the queue is strictly longer than this (`activationQueueLength`).
     #[serde(default)]
     pub activation_queue_length: f64,
+    /// KEDA's `idleReplicaCount`: replicas while every trigger is inactive
+    /// (below `scaling.min`, which then applies only while active).
+    #[serde(default)]
+    pub idle_replica_count: Option<u32>,
     #[serde(default = "default_polling")]
     pub polling_interval_s: f64,
     #[serde(default = "default_cooldown")]

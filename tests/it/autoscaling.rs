@@ -431,3 +431,82 @@ fn a_scaled_object_behavior_reaches_kedas_hpa_as_written() {
     // One External metric, 5 messages per replica (5000 milli), 1..8 replicas.
     assert_eq!((so.hpa.spec.min_replicas, so.hpa.spec.max_replicas), (1, 8));
 }
+
+/// KEDA `idleReplicaCount` (pkg/scaling/executor/scale_scaledobjects.go,
+/// `scaleToZeroOrIdle` / `scaleFromZeroOrIdle`): minReplicaCount 1,
+/// idleReplicaCount 0, an rps trigger (activation 0) polled every 30 s over a
+/// 30 s window, cooldown 120 s. Load 10 rps until 600 s, none until 1,815 s,
+/// then 10 rps again (uniform arrivals).
+/// - Polls at 0…600 s see arrivals in (t − 30, t]: active; the last at 600 s.
+/// - 630 s sees (600, 630]: nothing, inactive; 1 > idle 0, so after the
+///   cooldown: the first poll with 600 + 120 < t is 750 s → 1 → 0.
+/// - 1,800 s sees (1,770, 1,800]: nothing. 1,830 s sees 150 arrivals (5 rps):
+///   active at 0 replicas (< minReplicaCount) → 0 → max(1, 1) = 1.
+///
+/// Without `idleReplicaCount` the replica never leaves 1.
+#[test]
+fn keda_idle_replica_count_goes_one_zero_one_at_hand_derived_times() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("t.csv"),
+        "timestamp,rps\n0,10\n600,0\n1815,10\n2415,10\n",
+    )
+    .unwrap();
+    let head = "[service]\nconcurrency = 10\nservice_time = { dist = \"constant\", mean_ms = 100 }\nstartup_s = 20\ntimeout_ms = 600000\n[capacity]\ncpu = 0.25\nmemory_gb = 0.5\n[scaling]\nmin = 1\nmax = 5\n[scaling.queue]\nmetric = \"rps\"\nqueue_length = 100\npolling_interval_s = 30\ncooldown_period_s = 120\n";
+    std::fs::write(
+        tmp.path().join("idle.toml"),
+        format!("{head}idle_replica_count = 0\n"),
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("plain.toml"), head).unwrap();
+    let events = |sc: &str| -> Vec<(f64, String, u32, u32)> {
+        let out = format!("{sc}.out");
+        let o = meshsim(
+            &[
+                "run",
+                sc,
+                "--trace",
+                "t.csv",
+                "--arrivals",
+                "uniform",
+                "--out",
+                &out,
+                "--quiet",
+                "--no-charts",
+            ],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut r = csv::Reader::from_path(tmp.path().join(&out).join("scaling.csv")).unwrap();
+        r.records()
+            .map(|r| {
+                let r = r.unwrap();
+                (
+                    r[1].parse().unwrap(),
+                    r[2].to_string(),
+                    r[3].parse().unwrap(),
+                    r[4].parse().unwrap(),
+                )
+            })
+            .filter(|e: &(f64, String, u32, u32)| e.1 != "fixed")
+            .collect()
+    };
+    assert_eq!(
+        events("idle.toml"),
+        vec![(750.0, "keda".into(), 1, 0), (1830.0, "keda".into(), 0, 1)]
+    );
+    assert_eq!(events("plain.toml"), vec![]);
+    // The idle count must be below minReplicaCount (KEDA's webhook refuses it).
+    std::fs::write(
+        tmp.path().join("bad.toml"),
+        format!("{head}idle_replica_count = 1\n"),
+    )
+    .unwrap();
+    let o = meshsim(&["validate", "bad.toml"], tmp.path());
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("scaling.queue.idle_replica_count") && e.contains("less than scaling.min 1"),
+        "{e}"
+    );
+}

@@ -21,6 +21,10 @@ pub struct KedaSpec {
     pub hpa: HpaPolicySpec,
     pub source: MetricSource,
     pub min_replica_count: u32,
+    /// `idleReplicaCount`: with every trigger inactive for the cooldown, the
+    /// replicas go to this (below `min_replica_count`), and back to
+    /// max(min, 1) when a trigger is active.
+    pub idle_replica_count: Option<u32>,
     pub activation: f64,
     pub polling_us: u64,
     pub cooldown_us: u64,
@@ -62,38 +66,71 @@ impl Policy for KedaPolicy {
         self.period_us
     }
 
+    /// KEDA's scale executor (`pkg/scaling/executor/scale_scaledobjects.go`,
+    /// `RequestScale`, `scaleToZeroOrIdle`, `scaleFromZeroOrIdle`), once per
+    /// polling interval:
+    /// - active (a trigger above its activation threshold): with
+    ///   `idleReplicaCount` set and fewer replicas than `minReplicaCount`, or
+    ///   at 0 replicas, scale to max(minReplicaCount, 1); otherwise the
+    ///   last-active time is now;
+    /// - inactive: with `idleReplicaCount` set and more replicas than it, or
+    ///   without it at `minReplicaCount` 0 and more than 0 replicas, scale to
+    ///   the idle count (or 0) once the cooldown has passed since the last
+    ///   active poll (at once if never active).
+    ///
+    /// Without `idleReplicaCount`, `minReplicaCount ≥ 1` keeps the object
+    /// active as far as meshsim's decisions go (the HPA owns 1 ↔ N).
     fn decide(&mut self, obs: &Observation<'_>) -> Option<Decision> {
         let now = obs.now_us;
         let s = &self.spec;
         if now.is_multiple_of(s.polling_us) {
             let value =
                 source_value(s.source, obs.metrics, s.hpa.metrics_window_s).map_or(0.0, |v| v.0);
-            let active = s.min_replica_count >= 1 || value > s.activation;
+            let triggered = value > s.activation;
+            let active = triggered || (s.idle_replica_count.is_none() && s.min_replica_count >= 1);
             if active {
                 self.last_active_us = Some(now);
             }
-            if obs.desired == 0 && active {
+            let below_min_from_idle =
+                s.idle_replica_count.is_some() && obs.desired < s.min_replica_count;
+            if active && (obs.desired == 0 || below_min_from_idle) {
                 let to = s.min_replica_count.max(1);
                 return Some(Decision {
                     by: None,
                     desired: to,
                     recommendation: to,
                     reason: format!(
-                        "KEDA activation: {:?} {value} > activation threshold {}",
-                        s.source, s.activation
+                        "KEDA activation: {:?} {value} > activation threshold {}{}",
+                        s.source,
+                        s.activation,
+                        if below_min_from_idle && obs.desired > 0 {
+                            format!(", from the idle count {}", obs.desired)
+                        } else {
+                            String::new()
+                        }
                     )
                     .to_lowercase(),
                 });
             }
-            if !active && obs.desired > 0 && s.min_replica_count == 0 {
+            let idle_to = match s.idle_replica_count {
+                Some(idle) if obs.desired > idle => Some(idle),
+                None if obs.desired > 0 && s.min_replica_count == 0 => Some(0),
+                _ => None,
+            };
+            if let (false, Some(to)) = (active, idle_to) {
                 let cooled = self.last_active_us.is_none_or(|t| t + s.cooldown_us < now);
                 if cooled {
                     return Some(Decision {
                         by: None,
-                        desired: 0,
-                        recommendation: 0,
+                        desired: to,
+                        recommendation: to,
                         reason: format!(
-                            "KEDA scale to zero: trigger inactive ({value} <= {}) for more than the {} s cooldown",
+                            "KEDA scale to {}: trigger inactive ({value} <= {}) for more than the {} s cooldown",
+                            if s.idle_replica_count.is_some() {
+                                format!("the idle count {to} (idleReplicaCount)")
+                            } else {
+                                "zero".to_string()
+                            },
                             s.activation,
                             s.cooldown_us / 1_000_000
                         ),
@@ -105,7 +142,9 @@ impl Policy for KedaPolicy {
             let hpa_obs = Observation {
                 now_us: now,
                 desired: obs.desired,
-                min: obs.min.max(1),
+                // The HPA KEDA creates has minReplicas = max(minReplicaCount, 1),
+                // also when the bounds' floor is the idle count.
+                min: obs.min.max(s.min_replica_count).max(1),
                 max: obs.max,
                 metrics: obs.metrics,
                 replicas: obs.replicas,
@@ -127,6 +166,8 @@ pub struct ScaledObject {
     pub max_replica_count: u32,
     pub polling_interval_s: f64,
     pub cooldown_period_s: f64,
+    /// `idleReplicaCount` (below `minReplicaCount`).
+    pub idle_replica_count: Option<u32>,
     pub trigger_type: String,
     pub target: f64,
     pub activation: f64,
@@ -192,6 +233,18 @@ pub fn parse_scaled_objects(text: &str) -> Result<Vec<ScaledObject>, String> {
                 "{at}spec.minReplicaCount: {min} is greater than spec.maxReplicaCount {max}"
             ));
         }
+        let idle = match spec.get("idleReplicaCount") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(_) => Some(get_u32("idleReplicaCount", 0)?),
+        };
+        if let Some(i) = idle
+            && i >= min
+        {
+            // KEDA's admission webhook refuses it (`checkReplicaCountBoundsAreValid`).
+            return Err(format!(
+                "{at}spec.idleReplicaCount: {i} must be less than spec.minReplicaCount {min}"
+            ));
+        }
         let polling = get_u32("pollingInterval", 30)?;
         let cooldown = get_u32("cooldownPeriod", 300)?;
         let triggers = spec
@@ -244,6 +297,7 @@ pub fn parse_scaled_objects(text: &str) -> Result<Vec<ScaledObject>, String> {
             max_replica_count: max,
             polling_interval_s: f64::from(polling.max(1)),
             cooldown_period_s: f64::from(cooldown),
+            idle_replica_count: idle,
             trigger_type,
             target,
             activation,
@@ -279,6 +333,24 @@ spec:
         assert_eq!((s.min_replica_count, s.max_replica_count), (0, 20));
         assert_eq!((s.polling_interval_s, s.cooldown_period_s), (30.0, 120.0));
         assert_eq!((s.target, s.activation), (10.0, 2.0));
+        assert_eq!(s.idle_replica_count, None);
+        let idle = y.replace(
+            "minReplicaCount: 0",
+            "minReplicaCount: 2\n  idleReplicaCount: 0",
+        );
+        assert_eq!(
+            parse_scaled_objects(&idle).unwrap()[0].idle_replica_count,
+            Some(0)
+        );
+        let bad_idle = y.replace(
+            "minReplicaCount: 0",
+            "minReplicaCount: 2\n  idleReplicaCount: 2",
+        );
+        assert!(
+            parse_scaled_objects(&bad_idle)
+                .unwrap_err()
+                .contains("idleReplicaCount: 2 must be less than spec.minReplicaCount 2")
+        );
         let bad = y.replace("value: \"10\"", "value: \"-1\"");
         assert!(
             parse_scaled_objects(&bad)
