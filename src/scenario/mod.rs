@@ -261,6 +261,20 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
         warnings.extend(more);
         regions
     };
+    // A minimum of 0 (the scenario's or a scheduled action's) that no
+    // scheduled action raises again.
+    let sched = &f.scaling.schedule;
+    if f.scaling.target_tracking.is_some()
+        && (f.scaling.min == 0 || sched.iter().any(|a| a.min == Some(0)))
+        && !sched.iter().any(|a| a.min.is_some_and(|m| m >= 1))
+    {
+        warnings.push(
+            "scaling.target_tracking with a minimum of 0: an idle metric scales the service in to 0 \
+             tasks, and target tracking cannot scale it out again (its metric is per task: without \
+             tasks there is no datapoint), as on AWS; no scheduled action raises min to bring it back"
+                .into(),
+        );
+    }
     let (budgets, budget_interval_h) = budget::specs(f.budget.as_ref());
     let target_tracking = f
         .scaling

@@ -510,3 +510,73 @@ fn keda_idle_replica_count_goes_one_zero_one_at_hand_derived_times() {
         "{e}"
     );
 }
+
+/// Target tracking down to 0 with a backlog metric (queue depth per task),
+/// min 0, two warm tasks from a scheduled action before the trace, no load:
+/// the datapoint (one a minute, at 60, 120, … s) is 0 < 0.9 × 5, and the 15th
+/// low datapoint is at 900 s: AlarmLow sets ceil(2 × 0 / 5) = 0 (AWS: "Setting
+/// desired count to 0"), not 1. At 0 tasks a per-task metric has no data, so
+/// the load from 1,200 s is never scaled out for (every request times out),
+/// and `validate` warns about exactly that.
+#[test]
+fn target_tracking_scales_a_backlog_metric_to_zero_and_warns_it_cannot_return() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("t.csv"),
+        "timestamp,rps\n1800,0\n3000,5\n5400,5\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("tt.toml"),
+        "timezone = \"UTC\"\n[service]\nconcurrency = 10\nservice_time = { dist = \"constant\", mean_ms = 100 }\nstartup_s = 20\ntimeout_ms = 10000\n[capacity]\ncpu = 0.25\nmemory_gb = 0.5\n[scaling]\nmin = 0\nmax = 4\n[scaling.target_tracking]\nmetric = \"queue_depth\"\ntarget = 5\n[[scaling.schedule]]\nname = \"midnight\"\ncron = \"0 0 * * *\"\nmin = 0\nmax = 4\ndesired = 2\n",
+    )
+    .unwrap();
+    let o = meshsim(
+        &[
+            "run",
+            "tt.toml",
+            "--trace",
+            "t.csv",
+            "--arrivals",
+            "uniform",
+            "--out",
+            "out",
+            "--no-charts",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("cannot scale it out again"), "{text}");
+    let mut r = csv::Reader::from_path(tmp.path().join("out/scaling.csv")).unwrap();
+    let events: Vec<(String, String, String, String)> = r
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[1].to_string(),
+                r[2].to_string(),
+                r[3].to_string(),
+                r[4].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events[1..],
+        [(
+            "900.000".to_string(),
+            "target_tracking".to_string(),
+            "2".to_string(),
+            "0".to_string()
+        )]
+    );
+    let s = std::fs::read_to_string(tmp.path().join("out/summary.json")).unwrap();
+    let s: serde_json::Value = serde_json::from_str(&s).unwrap();
+    assert_eq!(s["requests_served"], 0);
+    let o = meshsim(&["validate", "tt.toml"], tmp.path());
+    let out = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert!(
+        out.contains("cannot scale it out again"),
+        "validate warns: {out}"
+    );
+}

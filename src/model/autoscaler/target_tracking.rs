@@ -14,7 +14,11 @@
 //!   further scale-in, and a scale-out cancels it;
 //! - `disable_scale_in`; missing data (no ready replica) scales neither way
 //!   and breaks the run of consecutive datapoints;
-//! - the scalable target's min/max clamp every result.
+//! - the scalable target's min/max clamp every result; with min 0 an idle
+//!   metric scales in to 0 (ceil(desired × 0 / target) = 0), and at 0 tasks
+//!   there is no datapoint (every metric here is per task), so target
+//!   tracking does not scale out from 0 — as on AWS, where scale-out from
+//!   zero takes a step-scaling policy or a scheduled action.
 //!
 //! Metrics: `cpu` and `memory` in percent; `rps` in requests per second per
 //! ready replica (AWS's `ALBRequestCountPerTarget` counts per minute: divide
@@ -151,8 +155,12 @@ impl TargetTracking {
             return None;
         }
         if self.below >= LOW_DATAPOINTS && !self.spec.disable_scale_in && proposal < desired {
-            // Target tracking never scales in to zero: an idle metric keeps one.
-            let new = proposal.max(min).max(1);
+            // Down to the scalable target's minimum, 0 included: with no
+            // backlog, ceil(desired × 0 / target) = 0 and AWS sets the desired
+            // count to 0 when min allows it ("Setting desired count to 0").
+            // Back out of 0 target tracking cannot go: a per-task metric has
+            // no data without tasks (see `validate`'s warning).
+            let new = proposal.max(min);
             if new >= desired {
                 return None;
             }
