@@ -123,7 +123,10 @@ pub fn scaling_plan(scenario: &Scenario, meta: &TraceMeta) -> (ScalingPlan, u32,
     }
     // Validation allows one autoscaler; KEDA's HPA comes first as it did.
     let policy = if let Some(k) = &scenario.keda {
-        PolicySpec::Keda(Box::new(k.clone()))
+        PolicySpec::Keda(Box::new(
+            k.clone()
+                .with_cron_windows(meta.start_epoch_us, meta.end_us),
+        ))
     } else if let Some(h) = &scenario.hpa {
         PolicySpec::Hpa(Box::new(h.clone()))
     } else if let Some(tt) = &scenario.target_tracking {

@@ -119,11 +119,37 @@ fn scaling(sc: &Scenario, f: &ScenarioFile, s: &mut Words) {
         ));
     }
     if let Some(k) = &sc.keda {
+        use crate::model::autoscaler::keda::TriggerKind;
+        let on: Vec<String> = k
+            .triggers
+            .iter()
+            .map(|t| match &t.kind {
+                TriggerKind::Measured(src) if k.triggers.len() == 1 => metric(src).to_string(),
+                TriggerKind::Measured(src) => format!(
+                    "{}: {} (activation {})",
+                    t.label,
+                    metric(src),
+                    num(t.activation)
+                ),
+                TriggerKind::Cron(c) => format!(
+                    "{}: {} replicas from `{}` to `{}` {}",
+                    t.label, c.desired, c.start, c.end, c.timezone
+                ),
+                TriggerKind::Resource => format!("{} utilisation", t.label),
+            })
+            .collect();
+        let single_activation = match k.triggers.as_slice() {
+            [t] if matches!(t.kind, TriggerKind::Measured(_)) => {
+                format!(", activation {}", num(t.activation))
+            }
+            _ => String::new(),
+        };
         scaling.push_str(&format!(
-            "; KEDA on {} (min {}, activation {}, polling {} s, cooldown {} s)",
-            metric(&k.source),
+            "; KEDA on {} (min {}{}{single_activation}, polling {} s, cooldown {} s)",
+            on.join(", "),
             k.min_replica_count,
-            num(k.activation),
+            k.idle_replica_count
+                .map_or(String::new(), |i| format!(", idle {i}")),
             num(us_to_secs(k.polling_us)),
             num(us_to_secs(k.cooldown_us))
         ));

@@ -30,19 +30,24 @@ pub(super) fn read_manifest(loaded: &Loaded, key: &str, path: &str) -> Result<St
 }
 
 /// Resolves `scaling.queue.manifest` (a KEDA ScaledObject) into the queue
-/// fields and `scaling.min`/`scaling.max`; returns the ScaledObject's HPA
-/// behavior, when it has one. A field a layer sets explicitly (`--set
-/// scaling.queue.queue_length=20`, `scaling.max`) wins over the manifest's,
-/// and `scaling.queue.behavior` is laid over the manifest's behavior key by
-/// key: every value of the ScaledObject can be overridden and swept.
-pub(super) fn resolve_scaled_object(loaded: &mut Loaded) -> Result<Option<Behavior>, Diagnostic> {
+/// fields, its triggers and `scaling.min`/`scaling.max`; returns the
+/// ScaledObject's HPA behavior, when it has one, and warnings for fields read
+/// but not simulated. A field a layer sets explicitly (`--set
+/// scaling.queue.cooldown_period_s=60`, `scaling.max`) wins over the
+/// manifest's; `scaling.queue.triggers.N.…` changes trigger N key by key, and
+/// the shorthand `queue_length`, `activation_queue_length` and `metric` change
+/// trigger 0; `scaling.queue.behavior` is laid over the manifest's behavior
+/// key by key: every value of the ScaledObject can be overridden and swept.
+pub(super) fn resolve_scaled_object(
+    loaded: &mut Loaded,
+) -> Result<(Option<Behavior>, Vec<String>), Diagnostic> {
     use crate::model::autoscaler::hpa::manifest::patch_json;
     use crate::model::autoscaler::keda::parse_scaled_objects;
     let Some(q) = loaded.file.scaling.queue.clone() else {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     };
     let Some(path) = &q.manifest else {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     };
     const KEY: &str = "scaling.queue.manifest";
     let text = read_manifest(loaded, KEY, path)?;
@@ -82,6 +87,8 @@ pub(super) fn resolve_scaled_object(loaded: &mut Loaded) -> Result<Option<Behavi
         "polling_interval_s",
         "cooldown_period_s",
         "idle_replica_count",
+        "metric",
+        "initial_cooldown_period_s",
     ]
     .iter()
     .map(|k| queue_set(k))
@@ -98,6 +105,47 @@ pub(super) fn resolve_scaled_object(loaded: &mut Loaded) -> Result<Option<Behavi
         .map(|b| behavior_from(b, "behavior"))
         .transpose()
         .map_err(|e| hpa_error(loaded, KEY, format!("{path}: {e}")))?;
+    // The manifest's triggers in the scenario's terms, then the changes.
+    let mut triggers = serde_json::to_value(&so.triggers).unwrap_or_default();
+    const TKEY: &str = "scaling.queue.triggers";
+    if let Some(patch) = &q.triggers {
+        if patch.is_array() {
+            return Err(hpa_error(
+                loaded,
+                TKEY,
+                format!(
+                    "with a manifest, scaling.queue.triggers changes the manifest's {} trigger(s) by index \
+                     (scaling.queue.triggers.0.value = 20); to replace them all, drop `manifest` and \
+                     write the triggers inline",
+                    so.triggers.len()
+                ),
+            ));
+        }
+        let patch = serde_json::to_value(patch).unwrap_or_default();
+        patch_json(&mut triggers, &patch, TKEY)
+            .map_err(|e| hpa_error(loaded, TKEY, format!("{path}: {e}")))?;
+    }
+    if let Some(first) = triggers.get_mut(0).and_then(|t| t.as_object_mut()) {
+        if set[0]
+            && let Some(l) = q.queue_length
+        {
+            first.insert("value".into(), serde_json::json!(l));
+        }
+        if set[1] {
+            first.insert(
+                "activation_value".into(),
+                serde_json::json!(q.activation_queue_length),
+            );
+        }
+        if set[5] {
+            first.insert(
+                "metric".into(),
+                serde_json::to_value(q.metric).unwrap_or_default(),
+            );
+        }
+    }
+    let triggers: toml::Value = serde_json::from_value(triggers)
+        .map_err(|e| hpa_error(loaded, TKEY, format!("{path}: {e}")))?;
     let sc = &mut loaded.file.scaling;
     if !set_min {
         sc.min = so.min_replica_count;
@@ -106,12 +154,8 @@ pub(super) fn resolve_scaled_object(loaded: &mut Loaded) -> Result<Option<Behavi
         sc.max = so.max_replica_count;
     }
     let qm = sc.queue.as_mut().expect("checked");
-    if !set[0] {
-        qm.queue_length = Some(so.target);
-    }
-    if !set[1] {
-        qm.activation_queue_length = so.activation;
-    }
+    qm.triggers = Some(triggers);
+    qm.queue_length = None;
     if !set[2] {
         qm.polling_interval_s = so.polling_interval_s;
     }
@@ -121,7 +165,15 @@ pub(super) fn resolve_scaled_object(loaded: &mut Loaded) -> Result<Option<Behavi
     if !set[4] {
         qm.idle_replica_count = so.idle_replica_count;
     }
-    Ok(behavior)
+    if !set[6] {
+        qm.initial_cooldown_period_s = so.initial_cooldown_period_s;
+    }
+    let warnings = so
+        .warnings
+        .iter()
+        .map(|w| format!("{path} (scaling.queue.manifest): {w}"))
+        .collect();
+    Ok((behavior, warnings))
 }
 
 pub(super) fn hpa_error(loaded: &Loaded, key: &str, message: String) -> Diagnostic {

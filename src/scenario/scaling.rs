@@ -2,10 +2,12 @@
 //! KEDA queue scaling.
 
 use super::{MetricSource, Problems, ScenarioFile, non_negative, positive};
-use crate::model::autoscaler::hpa::manifest::{behavior_from, parse_quantity};
+use crate::model::autoscaler::hpa::manifest::behavior_from;
 use crate::model::autoscaler::hpa::policy::HpaPolicySpec;
-use crate::model::autoscaler::hpa::spec::{Behavior, HpaSpec, MetricSpec, Target};
-use crate::model::autoscaler::keda::KedaSpec;
+use crate::model::autoscaler::hpa::spec::{Behavior, HpaSpec, MetricSpec, ResourceName, Target};
+use crate::model::autoscaler::keda::{
+    CronTrigger, KedaSpec, KedaTrigger, TriggerConfig, TriggerKind, TriggerValue,
+};
 use crate::model::autoscaler::schedule::{ScheduleSpec, parse_cron};
 use crate::model::autoscaler::target_tracking::{TargetTrackingSpec, cooldown_us};
 use crate::units::US_PER_SEC;
@@ -118,11 +120,12 @@ fn target_tracking(tt: &super::TargetTracking, p: &mut Problems) {
     }
 }
 
-/// Checks `[scaling.queue]` and resolves it into KEDA's HPA: one External
-/// metric (`keda-trigger`) with an AverageValue target of the queue length
-/// per replica, as KEDA's ScaledObject controller writes it, between
-/// max(min, 1) and max(max, 1) replicas, with the ScaledObject's behavior
-/// (`so_behavior`) or the scenario's.
+/// Checks `[scaling.queue]` and resolves it into KEDA's HPA: one metric per
+/// trigger (`controllers/keda/hpa.go`) — External for value and cron
+/// triggers, Resource for `cpu`/`memory` — between max(min, 1) and
+/// max(max, 1) replicas, with the ScaledObject's behavior (`so_behavior`) or
+/// the scenario's. The one-trigger shorthand (`queue_length`) is an External
+/// AverageValue metric named `keda-trigger`.
 pub(super) fn keda(
     f: &ScenarioFile,
     name: &str,
@@ -144,18 +147,93 @@ pub(super) fn keda(
             None,
         );
     }
-    let queue_length = q.queue_length.filter(|l| positive(*l))?;
-    let target = match parse_quantity(&format!("{queue_length}")) {
-        Ok(milli) if milli > 0 => milli,
-        _ => {
+    let configs: Vec<TriggerConfig> = match &q.triggers {
+        None => {
+            let queue_length = q.queue_length.filter(|l| positive(*l))?;
+            vec![TriggerConfig {
+                kind: "queue".into(),
+                metric: Some(q.metric),
+                value: Some(TriggerValue::Number(queue_length)),
+                activation_value: Some(q.activation_queue_length),
+                ..TriggerConfig::default()
+            }]
+        }
+        Some(toml::Value::Array(items)) => {
+            if q.queue_length.is_some() {
+                p.bad(
+                    "scaling.queue.queue_length",
+                    "give either the one-trigger shorthand (queue_length, activation_queue_length, metric) or scaling.queue.triggers, not both".into(),
+                    None,
+                );
+                return None;
+            }
+            let mut out = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                match item.clone().try_into::<TriggerConfig>() {
+                    Ok(t) => out.push(t),
+                    Err(e) => {
+                        p.bad(
+                            &format!("scaling.queue.triggers[{i}]"),
+                            e.message().to_string(),
+                            Some("a trigger has type, name, metric, metric_type, value, activation_value (cron: timezone, start, end, desired_replicas)".into()),
+                        );
+                        return None;
+                    }
+                }
+            }
+            if out.is_empty() {
+                p.bad(
+                    "scaling.queue.triggers",
+                    "a ScaledObject needs at least one trigger".into(),
+                    None,
+                );
+                return None;
+            }
+            out
+        }
+        Some(_) => {
             p.bad(
-                "scaling.queue.queue_length",
-                format!("{queue_length} is not a queue length of at least 0.001"),
+                "scaling.queue.triggers",
+                "changes by index (triggers.0.value) need a `manifest` whose triggers they change; write the triggers as a list ([[scaling.queue.triggers]])".into(),
                 None,
             );
             return None;
         }
     };
+    let shorthand = q.triggers.is_none();
+    let cpu_request_milli = match (f.capacity.platform, f.capacity.cpu) {
+        (
+            super::Platform::Fargate | super::Platform::Kubernetes | super::Platform::EcsEc2,
+            Some(cpu),
+        ) => (cpu * 1000.0).round() as i64,
+        _ => 1000,
+    };
+    let mut metrics = Vec::new();
+    let mut triggers = Vec::new();
+    let mut sources = BTreeMap::new();
+    for (i, t) in configs.iter().enumerate() {
+        let key = format!("scaling.queue.triggers[{i}]");
+        let label = if shorthand {
+            "keda-trigger".to_string()
+        } else {
+            format!("s{i}-{}", t.kind)
+        };
+        let (trigger, metric) = trigger(t, &key, label, p)?;
+        if let TriggerKind::Measured(src) = trigger.kind {
+            sources.insert(trigger.label.clone(), src);
+        }
+        triggers.push(trigger);
+        metrics.push(metric);
+    }
+    if sc.min == 0 && triggers.iter().all(|t| t.kind == TriggerKind::Resource) {
+        // KEDA's admission webhook (`verifyCPUMemoryScalers`).
+        p.bad(
+            "scaling.min",
+            "a ScaledObject with only cpu/memory triggers cannot scale to zero (KEDA refuses minReplicaCount 0 for it): raise scaling.min to 1 or add a trigger that can activate it".into(),
+            None,
+        );
+        return None;
+    }
     let behavior = match (so_behavior, &q.behavior) {
         (Some(b), _) => Some(b),
         (None, None) => None,
@@ -171,36 +249,264 @@ pub(super) fn keda(
         name: format!("keda-hpa-{name}"),
         min_replicas: i32::try_from(sc.min.max(1)).unwrap_or(i32::MAX),
         max_replicas: i32::try_from(sc.max.max(1)).unwrap_or(i32::MAX),
-        metrics: vec![MetricSpec::External {
-            metric: "keda-trigger".into(),
-            target: Target::AverageValue(target),
-        }],
+        metrics,
         behavior,
     };
     Some(KedaSpec {
         hpa: HpaPolicySpec {
             spec,
             controller: q.controller.clone(),
-            sources: BTreeMap::from([("keda-trigger".to_string(), q.metric)]),
-            cpu_request_milli: 1000,
+            sources,
+            cpu_request_milli,
             memory_request_bytes: (s.memory_request_mb * 1_048_576.0).round() as i64,
             metrics_window_s: q.metrics_window_s.max(1),
         },
-        source: q.metric,
+        triggers,
         min_replica_count: sc.min,
         idle_replica_count: q.idle_replica_count,
-        activation: q.activation_queue_length,
         polling_us: (q.polling_interval_s.max(1.0) * US_PER_SEC as f64) as u64,
         cooldown_us: (q.cooldown_period_s.max(0.0) * US_PER_SEC as f64) as u64,
+        initial_cooldown_us: (q.initial_cooldown_period_s.max(0.0) * US_PER_SEC as f64) as u64,
     })
+}
+
+/// One trigger as KEDA builds it: what it reads and its metric in the HPA
+/// (`pkg/scalers/scaler.go` `GetMetricTargetType`/`GetMetricTarget`,
+/// `cron_scaler.go`, `cpu_memory_scaler.go`).
+fn trigger(
+    t: &TriggerConfig,
+    key: &str,
+    label: String,
+    p: &mut Problems,
+) -> Option<(KedaTrigger, MetricSpec)> {
+    let kind = t.kind.as_str();
+    let metric_type = t.metric_type.as_deref();
+    let activation = t.activation_value.unwrap_or(0.0);
+    if !non_negative(activation) {
+        p.bad(
+            &format!("{key}.activation_value"),
+            format!("{activation} is not >= 0"),
+            None,
+        );
+        return None;
+    }
+    let external_target = |p: &mut Problems, milli: i64| -> Option<Target> {
+        match metric_type {
+            None | Some("AverageValue") => Some(Target::AverageValue(milli)),
+            Some("Value") => Some(Target::Value(milli)),
+            Some("Utilization") => {
+                p.bad(
+                    &format!("{key}.metric_type"),
+                    format!("Utilization is for cpu and memory triggers only; the {kind} trigger is an External metric (AverageValue or Value), as KEDA refuses it"),
+                    None,
+                );
+                None
+            }
+            Some(other) => {
+                p.bad(
+                    &format!("{key}.metric_type"),
+                    format!("`{other}` is not a metric type (AverageValue, Value)"),
+                    None,
+                );
+                None
+            }
+        }
+    };
+    let value_milli = |p: &mut Problems| -> Option<i64> {
+        match &t.value {
+            None => {
+                p.bad(
+                    &format!("{key}.value"),
+                    format!("the {kind} trigger needs a target value"),
+                    None,
+                );
+                None
+            }
+            Some(v) => match v.milli() {
+                Ok(m) if m > 0 => Some(m),
+                _ => {
+                    p.bad(
+                        &format!("{key}.value"),
+                        format!("{v:?} is not a target of at least 0.001"),
+                        None,
+                    );
+                    None
+                }
+            },
+        }
+    };
+    match kind {
+        "cron" => {
+            let (Some(tz), Some(start), Some(end)) = (&t.timezone, &t.start, &t.end) else {
+                p.bad(
+                    key,
+                    "a cron trigger needs timezone, start and end (and desired_replicas)".into(),
+                    None,
+                );
+                return None;
+            };
+            if jiff::tz::TimeZone::get(tz).is_err() {
+                p.bad(
+                    &format!("{key}.timezone"),
+                    format!("`{tz}` is not an IANA time zone (e.g. Europe/Paris)"),
+                    None,
+                );
+                return None;
+            }
+            for (k, c) in [("start", start), ("end", end)] {
+                if let Err(m) = parse_cron(c) {
+                    p.bad(&format!("{key}.{k}"), m, None);
+                    return None;
+                }
+            }
+            if start == end {
+                p.bad(
+                    &format!("{key}.end"),
+                    "start and end are the same time (KEDA refuses it)".into(),
+                    None,
+                );
+                return None;
+            }
+            let desired = match t.desired_replicas {
+                Some(d) if d > 0 => d,
+                _ => {
+                    p.bad(
+                        &format!("{key}.desired_replicas"),
+                        "a cron trigger needs desired_replicas of at least 1".into(),
+                        None,
+                    );
+                    return None;
+                }
+            };
+            if t.value.is_some() || t.metric.is_some() {
+                p.bad(
+                    key,
+                    "a cron trigger has no value or metric: its value is desired_replicas inside the window against a target of 1".into(),
+                    None,
+                );
+                return None;
+            }
+            // The cron scaler's target is 1 replica (`specReplicas`).
+            let target = external_target(p, 1000)?;
+            Some((
+                KedaTrigger {
+                    label: label.clone(),
+                    kind: TriggerKind::Cron(CronTrigger {
+                        start: start.clone(),
+                        end: end.clone(),
+                        timezone: tz.clone(),
+                        desired,
+                        windows: Vec::new(),
+                    }),
+                    activation,
+                },
+                MetricSpec::External {
+                    metric: label,
+                    target,
+                },
+            ))
+        }
+        "cpu" | "memory" => {
+            let resource = if kind == "cpu" {
+                ResourceName::Cpu
+            } else {
+                ResourceName::Memory
+            };
+            let target = match metric_type {
+                Some("Utilization") => {
+                    let pct = match &t.value {
+                        Some(TriggerValue::Number(n)) => Some(*n),
+                        Some(TriggerValue::Text(s)) => s.trim().parse::<f64>().ok(),
+                        None => None,
+                    };
+                    match pct {
+                        Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= f64::from(i32::MAX) => {
+                            Target::Utilization(n as i32)
+                        }
+                        _ => {
+                            p.bad(
+                                &format!("{key}.value"),
+                                format!("the {kind} trigger's Utilization target is a whole percentage >= 1 (e.g. \"60\")"),
+                                None,
+                            );
+                            return None;
+                        }
+                    }
+                }
+                Some("AverageValue") => Target::AverageValue(value_milli(p)?),
+                other => {
+                    p.bad(
+                        &format!("{key}.metric_type"),
+                        format!(
+                            "{}: a {kind} trigger needs metric_type Utilization or AverageValue (KEDA's cpu/memory scaler refuses anything else)",
+                            other.map_or("missing".to_string(), |o| format!("`{o}`"))
+                        ),
+                        None,
+                    );
+                    return None;
+                }
+            };
+            if t.activation_value.is_some() {
+                p.bad(
+                    &format!("{key}.activation_value"),
+                    format!("a {kind} trigger has no activation: KEDA leaves cpu/memory out of the activity check"),
+                    None,
+                );
+                return None;
+            }
+            Some((
+                KedaTrigger {
+                    label: resource.as_str().to_string(),
+                    kind: TriggerKind::Resource,
+                    activation,
+                },
+                MetricSpec::Resource { resource, target },
+            ))
+        }
+        _ => {
+            let queue_like = crate::model::autoscaler::keda::QUEUE_SCALERS
+                .iter()
+                .any(|q| q.0 == kind);
+            let Some(src) = t.metric.or(queue_like.then_some(MetricSource::QueueDepth)) else {
+                p.bad(
+                    &format!("{key}.metric"),
+                    format!(
+                        "the {kind} trigger reads a value meshsim does not simulate; say which meshsim metric stands for it \
+                         (scaling.queue.triggers.N.metric = one of cpu, memory, queue_depth, in_flight, rps), or remove the trigger. \
+                         Queue-like scalers ({}) read queue_depth without it",
+                        crate::model::autoscaler::keda::QUEUE_SCALERS
+                            .iter()
+                            .map(|q| q.0)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    None,
+                );
+                return None;
+            };
+            let milli = value_milli(p)?;
+            let target = external_target(p, milli)?;
+            Some((
+                KedaTrigger {
+                    label: label.clone(),
+                    kind: TriggerKind::Measured(src),
+                    activation,
+                },
+                MetricSpec::External {
+                    metric: label,
+                    target,
+                },
+            ))
+        }
+    }
 }
 
 /// The queue's own settings: length, activation, polling, cooldown.
 fn check_queue(q: &super::QueueConfig, p: &mut Problems) {
     match q.queue_length {
-        None => p.bad(
+        None if q.triggers.is_none() => p.bad(
             "scaling.queue.queue_length",
-            "required (or give a KEDA ScaledObject `manifest`)".into(),
+            "required (or give scaling.queue.triggers, or a KEDA ScaledObject `manifest`)".into(),
             None,
         ),
         Some(l) if !positive(l) => p.bad(
@@ -227,12 +533,16 @@ fn check_queue(q: &super::QueueConfig, p: &mut Problems) {
             None,
         );
     }
-    if !non_negative(q.cooldown_period_s) {
-        p.bad(
-            "scaling.queue.cooldown_period_s",
-            format!("{} is not a duration >= 0 s", q.cooldown_period_s),
-            None,
-        );
+    for (k, v) in [
+        ("scaling.queue.cooldown_period_s", q.cooldown_period_s),
+        (
+            "scaling.queue.initial_cooldown_period_s",
+            q.initial_cooldown_period_s,
+        ),
+    ] {
+        if !non_negative(v) {
+            p.bad(k, format!("{v} is not a duration >= 0 s"), None);
+        }
     }
 }
 

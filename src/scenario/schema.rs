@@ -284,16 +284,27 @@ impl Default for Scaling {
 #[serde(deny_unknown_fields)]
 pub struct QueueConfig {
     /// A KEDA ScaledObject manifest (keda.sh/v1alpha1), relative to this file:
-    /// its min/max replica counts, polling interval, cooldown, first trigger's
-    /// target and activation, and advanced HPA behavior replace the fields below.
+    /// its min/max/idle replica counts, polling interval, cooldowns, triggers
+    /// and advanced HPA behavior fill the fields below that no layer sets.
     #[serde(default)]
     pub manifest: Option<String>,
     /// Which ScaledObject of the manifest (metadata.name).
     #[serde(default)]
     pub name: Option<String>,
-    /// Target queue length per replica (the trigger's `queueLength`).
+    /// Target queue length per replica (the trigger's `queueLength`): the
+    /// one-trigger shorthand; `triggers` gives several.
     #[serde(default)]
     pub queue_length: Option<f64>,
+    /// The ScaledObject's triggers (`[[scaling.queue.triggers]]`, see
+    /// [`TriggerConfig`](crate::model::autoscaler::keda::TriggerConfig)); with
+    /// a `manifest`, a table of changes to its triggers by index
+    /// (`triggers.1.value = 5`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triggers: Option<toml::Value>,
+    /// `initialCooldownPeriod`: no scale to zero before this long after the
+    /// start while no trigger has been active.
+    #[serde(default)]
+    pub initial_cooldown_period_s: f64,
     /// Active when the queue is strictly longer than this (`activationQueueLength`).
     #[serde(default)]
     pub activation_queue_length: f64,

@@ -6,6 +6,7 @@ mod cli;
 mod conservation;
 mod deploy;
 mod hpa;
+mod keda;
 mod layers;
 mod lifecycle;
 mod llm;

@@ -78,6 +78,19 @@ impl Policy for HpaPolicy {
     }
 
     fn decide(&mut self, obs: &Observation<'_>) -> Option<Decision> {
+        self.decide_with(obs, &BTreeMap::new())
+    }
+}
+
+impl HpaPolicy {
+    /// One reconcile; `extra_external` gives External metrics whose values
+    /// come from the caller rather than a meshsim source (KEDA's cron
+    /// triggers).
+    pub fn decide_with(
+        &mut self,
+        obs: &Observation<'_>,
+        extra_external: &BTreeMap<String, f64>,
+    ) -> Option<Decision> {
         let now_s = obs.now_us as f64 / US_PER_SEC as f64;
         let w = self.cfg.metrics_window_s;
         let cpu_util = obs.metrics.cpu_utilization(w);
@@ -109,6 +122,9 @@ impl Policy for HpaPolicy {
                     external_metrics.insert(name.clone(), vec![total]);
                 }
             }
+        }
+        for (name, v) in extra_external {
+            external_metrics.insert(name.clone(), vec![*v]);
         }
         let req = self.cfg.cpu_request_milli;
         let mem_req = self.cfg.memory_request_bytes;
