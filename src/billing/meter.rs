@@ -126,6 +126,19 @@ impl ReplicaMeter {
         self.closed_replica_us += at_us - started_us;
     }
 
+    /// Stops a replica whose usage is not charged (an EC2 Spot Instance that
+    /// EC2 interrupted in its first hour): its time counts, its cost is 0.
+    pub fn stop_unbilled(&mut self, usd_per_hour: f64, started_us: u64, at_us: u64) {
+        let g = self.group(usd_per_hour);
+        assert!(
+            g.running > 0,
+            "meter: stopping a replica that was not started"
+        );
+        g.running -= 1;
+        g.start_sum_us -= u128::from(started_us);
+        self.closed_replica_us += at_us - started_us;
+    }
+
     /// Cost accrued up to `now_us`.
     pub fn accrued_usd(&self, now_us: u64) -> f64 {
         self.closed_usd

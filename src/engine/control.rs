@@ -67,41 +67,115 @@ impl Engine {
         );
     }
 
-    /// A spot interruption notice: the replica drains for up to 2 minutes
-    /// and a replacement starts now.
+    /// A spot interruption notice, as the platform handles it
+    /// ([`Interruption`](crate::model::spot::Interruption)): Fargate drains
+    /// the task and starts a replacement now, ending it `stopTimeout` later;
+    /// an EC2 instance serves on until EC2 interrupts it 2 minutes later,
+    /// replaced now with Capacity Rebalancing and after the interruption
+    /// without.
     pub(super) fn spot_notice(&mut self, id: u32) {
-        let state = self.replicas[id as usize].state;
-        if !matches!(state, ReplicaState::Pending | ReplicaState::Ready) {
+        use crate::model::spot::Interruption;
+        let Some(r) = self.replicas.get(id as usize) else {
+            return; // a scheduled notice for a replica that never existed
+        };
+        let state = r.state;
+        if !r.spot || !r.placed || !matches!(state, ReplicaState::Pending | ReplicaState::Ready) {
             return;
         }
+        let Some(model) = self.cfg.spot.as_ref().map(|s| s.interruption) else {
+            return;
+        };
         self.spot_interruptions += 1;
-        if state == ReplicaState::Pending {
-            self.stop_replica(id);
-        } else {
-            self.begin_drain(id as usize);
-            if self.replicas[id as usize].state == ReplicaState::Draining {
-                self.spot_deadlines
-                    .push_back((self.now + SPOT_NOTICE_US, id));
-            }
-        }
-        self.create_replica(false);
+        let deadline = self.now + model.deadline_us();
         let d = self.desired;
-        self.record_scaling(
-            "spot",
-            d,
-            d,
-            d,
-            format!(
-                "spot interruption notice for replica {id}: 2-minute warning, replacement started"
-            ),
-        );
+        let reason = match model {
+            Interruption::Fargate { stop_timeout_us } => {
+                if state == ReplicaState::Pending {
+                    self.stop_replica(id);
+                } else {
+                    self.begin_drain(id as usize);
+                    if self.replicas[id as usize].state == ReplicaState::Draining {
+                        self.spot_deadlines.push_back((deadline, id));
+                    }
+                }
+                self.create_replica(false);
+                format!(
+                    "spot interruption notice for replica {id}: SIGTERM, out of the load balancer, killed after the {} s stopTimeout; replacement started",
+                    stop_timeout_us / US_PER_SEC
+                )
+            }
+            Interruption::Ec2 { capacity_rebalance } => {
+                self.spot_deadlines.push_back((deadline, id));
+                if capacity_rebalance {
+                    let new = self.create_replica(false);
+                    self.replicas[new as usize].replaces = Some(id);
+                    format!(
+                        "spot interruption notice for replica {id}: 2-minute warning; capacity rebalancing launched replacement {new}"
+                    )
+                } else {
+                    format!(
+                        "spot interruption notice for replica {id}: 2-minute warning; it serves until interrupted, then the Auto Scaling group replaces it"
+                    )
+                }
+            }
+        };
+        self.record_scaling("spot", d, d, d, reason);
     }
 
-    /// The end of a spot notice: work still in flight is dropped.
+    /// The end of an interrupted spot replica: work still in service is
+    /// dropped. An EC2 instance interrupted within its first hour is not
+    /// charged; without Capacity Rebalancing its replacement starts now.
     pub(super) fn spot_deadline(&mut self, id: u32) {
+        use crate::model::spot::Interruption;
+        let model = self.cfg.spot.as_ref().map(|s| s.interruption);
+        let state = self.replicas[id as usize].state;
+        if state == ReplicaState::Gone || state == ReplicaState::Unschedulable {
+            return;
+        }
+        let ec2 = matches!(model, Some(Interruption::Ec2 { .. }));
+        if ec2 && self.now - self.replicas[id as usize].created_us < crate::units::US_PER_HOUR {
+            self.replicas[id as usize].unbilled = true;
+        }
+        match state {
+            ReplicaState::Pending => self.stop_replica(id),
+            ReplicaState::Ready => {
+                self.begin_drain(id as usize);
+                self.drop_in_service(id);
+            }
+            ReplicaState::Draining => self.drop_in_service(id),
+            _ => {}
+        }
+        if matches!(
+            model,
+            Some(Interruption::Ec2 {
+                capacity_rebalance: false
+            })
+        ) && matches!(state, ReplicaState::Pending | ReplicaState::Ready)
+        {
+            let new = self.create_replica(false);
+            let d = self.desired;
+            self.record_scaling(
+                "spot",
+                d,
+                d,
+                d,
+                format!(
+                    "spot replica {id} interrupted{}; the Auto Scaling group launches replacement {new}",
+                    if self.replicas[id as usize].unbilled {
+                        " in its first hour (not charged)"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+    }
+
+    /// A draining replica ends now: the requests it still serves are dropped.
+    pub(super) fn drop_in_service(&mut self, id: u32) {
         let r = &mut self.replicas[id as usize];
         if r.state != ReplicaState::Draining {
-            return;
+            return; // it had nothing in service and has already stopped
         }
         let busy = u64::from(r.busy);
         r.busy = 0;

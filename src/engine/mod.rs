@@ -94,6 +94,11 @@ struct Replica {
     placed: bool,
     /// The node it is bound to (`nodes::NO_NODE`: none, or no node layer).
     node: u32,
+    /// Capacity Rebalancing: the at-risk spot replica this one replaces
+    /// (terminated once this one is ready).
+    replaces: Option<u32>,
+    /// Stopped by an EC2 Spot interruption within its first hour: not charged.
+    unbilled: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,7 +190,8 @@ struct Engine {
     spot_rng: crate::rng::SimRng,
     /// Next interruption notice of each placed spot replica.
     spot_notices: BinaryHeap<Reverse<(u64, u32)>>,
-    /// Interrupted replicas' deadlines (notice + 2 min), in time order.
+    /// Interrupted replicas' deadlines (notice + the platform's delay:
+    /// Fargate's stopTimeout, EC2's 2 minutes), in time order.
     spot_deadlines: VecDeque<(u64, u32)>,
     spot_live: u32,
     spot_interruptions: u64,
@@ -280,7 +286,11 @@ impl Engine {
             next_control,
             spot_meter: ReplicaMeter::default(),
             spot_rng: stream(seed, Stream::SpotInterruptions),
-            spot_notices: BinaryHeap::new(),
+            spot_notices: cfg
+                .spot
+                .as_ref()
+                .map(|s| s.scheduled_notices.iter().map(|&n| Reverse(n)).collect())
+                .unwrap_or_default(),
             spot_deadlines: VecDeque::new(),
             spot_live: 0,
             spot_interruptions: 0,
@@ -322,6 +332,9 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         e.next_control = e.next_control.min(t);
     }
     e.next_control = e.next_control.min(e.next_outage());
+    if let Some(&Reverse((t, _))) = e.spot_notices.peek() {
+        e.next_control = e.next_control.min(t);
+    }
     let mut next_arrival = arrivals.next();
     let mut next_tick = 0u64;
     loop {
@@ -434,6 +447,7 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         } else {
             0.0
         },
+        ready_replica_seconds: e.ready_rep_int as f64 / US_PER_SEC as f64,
         replicas_max: e.replicas_max,
         spot_interruptions: e.spot_interruptions,
         cost_compute_usd: compute,

@@ -58,6 +58,14 @@ pub(super) struct Node {
 }
 
 impl Node {
+    /// Interrupted by EC2 within its first hour: its usage is not charged.
+    pub fn unbilled(&self) -> bool {
+        self.interrupted
+            && self.purchase == Purchase::Spot
+            && self
+                .removed_us
+                .is_some_and(|r| r - self.launched_us < crate::units::US_PER_HOUR)
+    }
     pub fn live(&self) -> bool {
         matches!(self.state, NodeState::Launching | NodeState::Ready)
     }
@@ -420,12 +428,16 @@ impl Nodes {
                     format!("{}; removed: {}", n.launch_reason, n.removal_reason)
                 },
                 usd_per_hour: n.price,
-                cost_usd: crate::billing::meter::billed_usd(
-                    n.price,
-                    n.launched_us,
-                    n.removed_us.unwrap_or(end),
-                    n.removed_us.is_some(),
-                ),
+                cost_usd: if n.unbilled() {
+                    0.0
+                } else {
+                    crate::billing::meter::billed_usd(
+                        n.price,
+                        n.launched_us,
+                        n.removed_us.unwrap_or(end),
+                        n.removed_us.is_some(),
+                    )
+                },
             })
             .collect()
     }
@@ -536,13 +548,22 @@ impl Engine {
         }
         n.state = NodeState::Gone;
         n.removed_us = Some(now);
-        let (price, launched, purchase, used, alloc) =
-            (n.price, n.launched_us, n.purchase, n.used, n.allocatable);
+        let (price, launched, purchase, used, alloc, unbilled) = (
+            n.price,
+            n.launched_us,
+            n.purchase,
+            n.used,
+            n.allocatable,
+            n.unbilled(),
+        );
         ns.used_sum = ns.used_sum.minus(used);
         ns.alloc_sum = ns.alloc_sum.minus(alloc);
         ns.billed_nodes -= 1;
         match purchase {
             Purchase::OnDemand => ns.od_meter.stop(price, launched, now),
+            // An EC2 Spot Instance that EC2 interrupts in its first hour is
+            // not charged (EC2 User Guide, billing for interrupted Spot Instances).
+            Purchase::Spot if unbilled => ns.spot_meter.stop_unbilled(price, launched, now),
             Purchase::Spot => ns.spot_meter.stop(price, launched, now),
         }
     }
@@ -913,7 +934,7 @@ impl Engine {
             .collect();
         for id in on_node {
             // The same end as a spot replica's notice: in-flight work dropped.
-            self.spot_deadline(id);
+            self.drop_in_service(id);
         }
         let g = self.nodes_mut().nodes[n as usize].group;
         self.terminate_node(n);

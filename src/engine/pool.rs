@@ -177,6 +177,24 @@ impl Engine {
         }
         self.free_slots += u64::from(self.cfg.concurrency);
         self.serve_queue();
+        // Capacity Rebalancing: the replacement passed its health check; the
+        // group terminates the at-risk instance, which leaves the load
+        // balancer and finishes its work (until EC2 interrupts it).
+        if let Some(old) = self.replicas[id as usize].replaces
+            && self.replicas[old as usize].state == ReplicaState::Ready
+        {
+            self.begin_drain(old as usize);
+            let d = self.desired;
+            self.record_scaling(
+                "spot",
+                d,
+                d,
+                d,
+                format!(
+                    "capacity rebalancing: replacement {id} ready, at-risk replica {old} terminated (leaves the load balancer, finishes its work)"
+                ),
+            );
+        }
     }
 
     pub(super) fn stop_replica(&mut self, id: u32) {
@@ -188,7 +206,11 @@ impl Engine {
         if r.placed {
             if r.spot {
                 let rate = self.cfg.spot.as_ref().map_or(0.0, |s| s.usd_per_hour);
-                self.spot_meter.stop(rate, r.created_us, self.now);
+                if r.unbilled {
+                    self.spot_meter.stop_unbilled(rate, r.created_us, self.now);
+                } else {
+                    self.spot_meter.stop(rate, r.created_us, self.now);
+                }
                 if !was_draining {
                     self.spot_live -= 1;
                 }
@@ -232,8 +254,8 @@ impl Engine {
         deficit_spot > deficit_od
     }
 
-    /// Creates one replica, placed by the capacity-provider strategy.
-    pub(super) fn create_replica(&mut self, initial: bool) {
+    /// Creates one replica, placed by the capacity-provider strategy; returns its id.
+    pub(super) fn create_replica(&mut self, initial: bool) -> u32 {
         let id = self.replicas.len() as u32;
         let mut spot = self.next_is_spot();
         let mut placed = true;
@@ -255,10 +277,12 @@ impl Engine {
             spot,
             placed,
             node: nodes::NO_NODE,
+            replaces: None,
+            unbilled: false,
         });
         self.live_replicas += 1;
         if !placed {
-            return; // waits for spot capacity; ECS does not fall back by itself
+            return id; // waits for spot capacity; ECS does not fall back by itself
         }
         if spot {
             let sp = self.cfg.spot.as_ref().expect("spot");
@@ -277,7 +301,7 @@ impl Engine {
         }
         if self.nodes.is_some() {
             self.schedule_pod(id, initial);
-            return;
+            return id;
         }
         if initial {
             self.make_ready(id);
@@ -285,6 +309,7 @@ impl Engine {
             self.pending
                 .push_back((self.now.saturating_add(self.cfg.startup_us), id));
         }
+        id
     }
 
     /// A ready replica stops taking work and finishes what it has.

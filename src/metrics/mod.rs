@@ -379,6 +379,9 @@ pub struct Summary {
     pub replica_hours_on_demand: f64,
     pub replica_hours_spot: f64,
     pub replicas_mean: f64,
+    /// Ready replicas integrated over time (replica-seconds): the capacity
+    /// that served, without pending and draining replicas.
+    pub ready_replica_seconds: f64,
     pub replicas_max: u32,
     pub spot_interruptions: u64,
     /// Compute, on-demand and spot together.

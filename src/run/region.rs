@@ -416,6 +416,7 @@ pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>, window_minutes: u32)
         replica_hours_on_demand: sum_f(|x| x.replica_hours_on_demand),
         replica_hours_spot: sum_f(|x| x.replica_hours_spot),
         replicas_mean: sum_f(|x| x.replicas_mean),
+        ready_replica_seconds: sum_f(|x| x.ready_replica_seconds),
         replicas_max: timeline.iter().map(|r| r.replicas_total).max().unwrap_or(0),
         spot_interruptions: sum_u(|x| x.spot_interruptions),
         cost_compute_usd: sum_f(|x| x.cost_compute_usd),

@@ -5,7 +5,7 @@ use super::{
 };
 use crate::billing::spot::{AdvisorRow, advisor, bucket_monthly_probability, rate_per_hour};
 use crate::billing::{ComputeRate, PriceBook, PriceError};
-use crate::model::spot::SpotPlan;
+use crate::model::spot::{FARGATE_STOP_TIMEOUT_US, Interruption, SpotPlan};
 
 /// from the Amazon ECS developer guide's "Task CPU and memory" table (0.25 vCPU
 /// allows 0.5, 1 and 2 GB, which the 0.5 GB step with a 2 GB cap covers except
@@ -174,6 +174,47 @@ pub(super) fn check_spot(f: &ScenarioFile, p: &mut Problems) {
                 None,
             );
         }
+        let ec2 = c.platform == Platform::Ec2;
+        match spot.interruption_behavior.as_deref() {
+            None | Some("terminate") => {}
+            Some(b @ ("stop" | "hibernate")) => p.bad(
+                "capacity.spot.interruption_behavior",
+                format!(
+                    "`{b}` cannot happen here: an EC2 Spot Instance stops or hibernates only under a persistent \
+                     Spot request, and an Auto Scaling group (or ECS) makes one-time requests and replaces \
+                     interrupted instances (EC2 User Guide, \"Behavior of Spot Instance interruptions\"; \
+                     AWS::EC2::LaunchTemplate SpotOptions.SpotInstanceType). Set \"terminate\" or remove the key"
+                ),
+                None,
+            ),
+            Some(other) => p.bad(
+                "capacity.spot.interruption_behavior",
+                format!("`{other}` is not an interruption behavior (terminate)"),
+                None,
+            ),
+        }
+        if let Some(t) = spot.stop_timeout_s {
+            if ec2 {
+                p.bad(
+                    "capacity.spot.stop_timeout_s",
+                    "stop_timeout_s is Fargate Spot's stopTimeout; an EC2 Spot Instance is interrupted 2 minutes after its notice (remove the key)".into(),
+                    None,
+                );
+            } else if !(0.0..=120.0).contains(&t) || t.fract() != 0.0 {
+                p.bad(
+                    "capacity.spot.stop_timeout_s",
+                    format!("{t} is not a whole number of seconds from 0 to 120 (ECS stopTimeout; Fargate allows at most 120)"),
+                    None,
+                );
+            }
+        }
+        if spot.capacity_rebalance.is_some() && !ec2 {
+            p.bad(
+                "capacity.spot.capacity_rebalance",
+                "capacity_rebalance is an EC2 Auto Scaling group setting (platform = \"ec2\"); Fargate Spot replaces a task at its notice (remove the key)".into(),
+                None,
+            );
+        }
         if let Some(r) = spot.interruptions_per_hour
             && !non_negative(r)
         {
@@ -268,6 +309,18 @@ fn spot_plan_of(
             available,
             fallback_to_on_demand: spot.fallback_to_on_demand,
             interruptions_per_hour: rate,
+            interruption: if cap.platform == Platform::Ec2 {
+                Interruption::Ec2 {
+                    capacity_rebalance: spot.capacity_rebalance.unwrap_or(false),
+                }
+            } else {
+                Interruption::Fargate {
+                    stop_timeout_us: spot
+                        .stop_timeout_s
+                        .map_or(FARGATE_STOP_TIMEOUT_US, |s| (s * 1e6) as u64),
+                }
+            },
+            scheduled_notices: Vec::new(),
         },
         explanation,
     ))

@@ -411,10 +411,12 @@ pub(super) fn memory_quantity(q: &str) -> Result<f64, String> {
 /// are its containers' requests summed (init containers and sidecars the
 /// manifest does not list are not counted); its `replicas` is the initial
 /// replica count. Returns that count.
-pub(super) fn resolve_deployment(loaded: &mut Loaded) -> Result<Option<u32>, Diagnostic> {
+pub(super) fn resolve_deployment(
+    loaded: &mut Loaded,
+) -> Result<(Option<u32>, Vec<String>), Diagnostic> {
     const KEY: &str = "capacity.deployment";
     let Some(path) = loaded.file.capacity.deployment.clone() else {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     };
     if loaded.file.capacity.cpu.is_some() || loaded.file.capacity.memory_gb.is_some() {
         return Err(hpa_error(
@@ -462,7 +464,37 @@ pub(super) fn resolve_deployment(loaded: &mut Loaded) -> Result<Option<u32>, Dia
             )
         })?;
     let (mut cpu, mut mem) = (0.0, 0.0);
+    let mut warnings = Vec::new();
+    let mut warn = |what: String| warnings.push(format!("{path} (capacity.deployment): {what}"));
+    let pod = d.pointer("/spec/template/spec");
+    if pod
+        .and_then(|p| p.get("initContainers"))
+        .is_some_and(|i| i.as_array().is_some_and(|a| !a.is_empty()))
+    {
+        warn("initContainers are read but not simulated: the pod's requests are its containers' sum (Kubernetes takes the larger of that and the largest init container's)".into());
+    }
+    if d.pointer("/spec/strategy").is_some() {
+        warn("spec.strategy is read but not simulated: meshsim runs no rollouts".into());
+    }
     for (i, c) in containers.iter().enumerate() {
+        let cname = c.get("name").and_then(|n| n.as_str()).unwrap_or("?");
+        if c.pointer("/resources/limits").is_some() {
+            warn(format!(
+                "container `{cname}`: resources.limits are read but not simulated (no CPU throttling or OOM kill; requests set price, packing and the HPA's utilisation)"
+            ));
+        }
+        for probe in ["readinessProbe", "startupProbe"] {
+            if c.get(probe).is_some() {
+                warn(format!(
+                    "container `{cname}`: {probe} is read but not simulated: a pod is ready service.startup_s after it starts (set that to the time the probe takes to pass)"
+                ));
+            }
+        }
+        if c.get("livenessProbe").is_some() {
+            warn(format!(
+                "container `{cname}`: livenessProbe is read but not simulated: pods never fail"
+            ));
+        }
         let name = c
             .get("name")
             .and_then(|n| n.as_str())
@@ -511,7 +543,7 @@ pub(super) fn resolve_deployment(loaded: &mut Loaded) -> Result<Option<u32>, Dia
     let c = &mut loaded.file.capacity;
     c.cpu = Some(cpu);
     c.memory_gb = Some(mem);
-    Ok(Some(replicas.unwrap_or(1)))
+    Ok((Some(replicas.unwrap_or(1)), warnings))
 }
 
 #[cfg(test)]

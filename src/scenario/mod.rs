@@ -227,7 +227,7 @@ fn check_slo(f: &ScenarioFile, p: &mut Problems) {
 pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagnostics> {
     let own_book = own_price_book(&loaded, book)?;
     let book = own_book.as_ref().unwrap_or(book);
-    let initial_replicas =
+    let (initial_replicas, deployment_warnings) =
         k8s::resolve_deployment(&mut loaded).map_err(|d| Diagnostics(vec![d]))?;
     let (hpa, (so_behavior, so_warnings)) = match k8s::resolve_hpa(&mut loaded)
         .and_then(|h| k8s::resolve_scaled_object(&mut loaded).map(|b| (h, b)))
@@ -245,7 +245,8 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
     llm::check(f, &mut p);
     budget::check(f, &mut p);
     check_slo(f, &mut p);
-    let mut warnings = so_warnings;
+    let mut warnings = deployment_warnings;
+    warnings.extend(so_warnings);
     let llm = llm::resolve(f, book, &mut p, &mut warnings);
     let spot = capacity::spot(f, compute.as_ref(), book, &mut p);
     let fixed = fixed::resolve(f, book, &mut p);

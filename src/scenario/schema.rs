@@ -241,9 +241,18 @@ pub struct Spot {
     pub max_price: Option<f64>,
     #[serde(default)]
     pub fallback_to_on_demand: bool,
-    /// EC2 `instance_interruption_behavior` (terminate | stop | hibernate).
-    #[serde(default)]
+    /// EC2 `instance_interruption_behavior`: only `terminate` (an Auto
+    /// Scaling group's one-time Spot requests cannot stop or hibernate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interruption_behavior: Option<String>,
+    /// Fargate Spot: the container's `stopTimeout`, seconds between the
+    /// SIGTERM that comes with the notice and the kill (default 30, at most 120).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_timeout_s: Option<f64>,
+    /// EC2: the Auto Scaling group's Capacity Rebalancing (default false, as
+    /// `CreateAutoScalingGroup`'s `CapacityRebalance`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_rebalance: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]

@@ -337,3 +337,21 @@ fn initial_cooldown_period_delays_the_first_scale_in() {
         got[0].4
     );
 }
+
+/// Manifest fields meshsim reads but does not simulate are said by
+/// `validate`, not silently ignored: the i2s-staging Deployment's limits and
+/// probes.
+#[test]
+fn deployment_fields_read_but_not_simulated_are_warned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = meshsim(&["validate", "i2s-staging"], tmp.path());
+    let out = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{out}");
+    for needle in [
+        "resources.limits are read but not simulated",
+        "readinessProbe is read but not simulated",
+        "livenessProbe is read but not simulated",
+    ] {
+        assert!(out.contains(needle), "{needle}: {out}");
+    }
+}

@@ -2,8 +2,9 @@
 //! process with a 2-minute notice, and max price.
 
 use crate::{config, rate_row};
-use meshsim::engine::{ArrivalProcess, SpotPlan, simulate};
+use meshsim::engine::{ArrivalProcess, SPOT_NOTICE_US, SpotPlan, simulate};
 use meshsim::model::service::ServiceDist;
+use meshsim::model::spot::Interruption;
 use meshsim::units::{US_PER_MIN, US_PER_SEC};
 
 fn plan(base: u32, od: u32, spot: u32, rate: f64) -> SpotPlan {
@@ -15,6 +16,11 @@ fn plan(base: u32, od: u32, spot: u32, rate: f64) -> SpotPlan {
         available: true,
         fallback_to_on_demand: false,
         interruptions_per_hour: rate,
+        // Fargate Spot with the largest stopTimeout: 120 s from notice to kill.
+        interruption: Interruption::Fargate {
+            stop_timeout_us: SPOT_NOTICE_US,
+        },
+        scheduled_notices: Vec::new(),
     }
 }
 
@@ -99,4 +105,166 @@ fn spot_above_max_price_places_no_spot_replica() {
     let out = simulate(cfg, vec![rate_row(0.0, 1.0)].into_iter(), 1);
     assert_eq!(out.timeline[0].replicas_ready, 3);
     assert!((out.summary.replica_hours_on_demand - 3.0 * 600.0 / 3600.0).abs() < 1e-9);
+}
+
+/// A spot-only plan with one interruption notice scheduled for replica 0.
+fn interrupted(interruption: Interruption, notice_s: u64, usd_per_hour: f64) -> SpotPlan {
+    SpotPlan {
+        usd_per_hour,
+        interruption,
+        scheduled_notices: vec![(notice_s * US_PER_SEC, 0)],
+        ..plan(0, 0, 1, 0.0)
+    }
+}
+
+fn request_at(t_s: u64) -> meshsim::trace::TraceRow {
+    meshsim::trace::TraceRow {
+        t_us: t_s * US_PER_SEC,
+        value: 1.0,
+        ..rate_row(0.0, 0.0)
+    }
+}
+
+/// Fargate Spot: SIGTERM and out of the load balancer at the notice, killed
+/// `stopTimeout` later (Amazon ECS Developer Guide, "Fargate Spot"; the
+/// container definition's stopTimeout, 30 s by default, at most 120 s).
+///
+/// One task of 10 slots, 50 s requests arriving at 40, 60, 85, 95 and 120 s;
+/// notice at 100 s; the replacement starts then and is ready 30 s later (130 s).
+/// - stopTimeout 30 s: killed at 130 s. The 40 s and 60 s requests finished
+///   (90, 110 s); the 85 s and 95 s ones (due 135, 145 s) are dropped; the
+///   120 s one waited for the replacement (ready at 130 s) and is served:
+///   3 served, 2 dropped.
+/// - stopTimeout 120 s (the old fixed model): killed at 220 s, after all of
+///   them: 5 served, 0 dropped.
+#[test]
+fn fargate_spot_stop_timeout_30_s_drops_the_requests_still_in_service() {
+    let run = |stop_s: u64| {
+        let mut cfg = config(1, 10, ServiceDist::Constant(50 * US_PER_SEC), 300);
+        cfg.trace_kind = meshsim::trace::TraceKind::Request;
+        cfg.spot = Some(interrupted(
+            Interruption::Fargate {
+                stop_timeout_us: stop_s * US_PER_SEC,
+            },
+            100,
+            0.3,
+        ));
+        let rows = [40, 60, 85, 95, 120].map(request_at);
+        simulate(cfg, rows.into_iter(), 1)
+    };
+    let s = run(30).summary;
+    assert_eq!(s.requests_arrived, 5);
+    assert_eq!((s.requests_served, s.requests_dropped), (3, 2), "{s:?}");
+    assert_eq!(s.spot_interruptions, 1);
+    let s = run(120).summary;
+    assert_eq!((s.requests_served, s.requests_dropped), (5, 0), "{s:?}");
+}
+
+/// EC2 Spot in an Auto Scaling group (EC2 Auto Scaling User Guide,
+/// "Capacity Rebalancing"). Two instances, no traffic, 1800 s; the notice
+/// for instance 0 comes at 600 s; EC2 interrupts it at 720 s; a new
+/// instance boots in `startup` seconds. Ready capacity lost, by hand:
+/// - without rebalancing, the group replaces it after the interruption:
+///   launched 720 s, ready 720 + startup → gap = startup;
+/// - with rebalancing, the replacement launches at the notice (the rebalance
+///   recommendation comes with it at the latest), ready 600 + startup; the
+///   old one is terminated then, or interrupted at 720 s if sooner →
+///   gap = max(0, 600 + startup − 720).
+///
+/// startup 60 s: 60 vs 0 replica-seconds; startup 180 s: 180 vs 60.
+#[test]
+fn ec2_capacity_rebalancing_closes_the_gap_after_an_interruption() {
+    let gap = |startup_s: u64, rebalance: bool| {
+        let mut cfg = config(2, 1, ServiceDist::Constant(US_PER_SEC), 1800);
+        cfg.startup_us = startup_s * US_PER_SEC;
+        cfg.spot = Some(interrupted(
+            Interruption::Ec2 {
+                capacity_rebalance: rebalance,
+            },
+            600,
+            0.3,
+        ));
+        let out = simulate(cfg, vec![rate_row(0.0, 0.0)].into_iter(), 1);
+        assert_eq!(out.summary.spot_interruptions, 1);
+        2.0 * 1800.0 - out.summary.ready_replica_seconds
+    };
+    assert_eq!(gap(60, false), 60.0);
+    assert_eq!(gap(60, true), 0.0);
+    assert_eq!(gap(180, false), 180.0);
+    assert_eq!(gap(180, true), 60.0);
+}
+
+/// "If Amazon EC2 interrupts your Spot Instance in the first instance hour,
+/// you are not charged for that usage" (EC2 User Guide, billing for
+/// interrupted Spot Instances). One instance at $0.36/h, notice at 600 s,
+/// interrupted at 720 s: $0 for it; its replacement runs 720-1800 s
+/// (boot 30 s included, billed from launch): 1080 s × $0.36/h = $0.108.
+/// Interrupted after its first hour instead (notice 3600 s, gone at 3720 s,
+/// run to 5400 s): 3720 s → $0.372, plus the replacement's 1680 s → $0.168:
+/// $0.54. On Fargate the rule does not apply: the drained, idle task stops at
+/// the notice, 600 s → $0.06, plus 1200 s → $0.12: $0.18.
+#[test]
+fn an_ec2_spot_instance_interrupted_in_its_first_hour_is_not_charged() {
+    let cost = |model: Interruption, notice_s: u64, span_s: u64| {
+        let mut cfg = config(1, 1, ServiceDist::Constant(US_PER_SEC), span_s);
+        cfg.spot = Some(interrupted(model, notice_s, 0.36));
+        let s = simulate(cfg, vec![rate_row(0.0, 0.0)].into_iter(), 1).summary;
+        assert_eq!(s.spot_interruptions, 1);
+        s.cost_compute_spot_usd
+    };
+    let ec2 = Interruption::Ec2 {
+        capacity_rebalance: false,
+    };
+    assert!((cost(ec2, 600, 1800) - 0.108).abs() < 1e-9);
+    assert!((cost(ec2, 3600, 5400) - 0.54).abs() < 1e-9);
+    let fargate = Interruption::Fargate {
+        stop_timeout_us: 30 * US_PER_SEC,
+    };
+    assert!((cost(fargate, 600, 1800) - 0.18).abs() < 1e-9);
+}
+
+/// Settings AWS does not allow where they are given are refused, naming the key.
+#[test]
+fn spot_settings_that_aws_would_not_apply_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let ec2 = "[capacity]\nplatform = \"ec2\"\ninstance_type = \"t4g.nano\"\narch = \"arm64\"\n[capacity.spot]\nspot_weight = 1\n";
+    let fargate = "[capacity]\ncpu = 0.25\nmemory_gb = 0.5\n[capacity.spot]\nspot_weight = 1\n";
+    for (name, text, needle) in [
+        (
+            "hibernate",
+            format!("{ec2}interruption_behavior = \"hibernate\"\n"),
+            "persistent",
+        ),
+        (
+            "ec2-stop-timeout",
+            format!("{ec2}stop_timeout_s = 30\n"),
+            "stop_timeout_s is Fargate Spot's",
+        ),
+        (
+            "fargate-rebalance",
+            format!("{fargate}capacity_rebalance = true\n"),
+            "capacity_rebalance is an EC2 Auto Scaling group setting",
+        ),
+        (
+            "long-stop-timeout",
+            format!("{fargate}stop_timeout_s = 150\n"),
+            "at most 120",
+        ),
+    ] {
+        let f = format!("{name}.toml");
+        std::fs::write(d.join(&f), text).unwrap();
+        let o = crate::meshsim(&["validate", &f], d);
+        let e =
+            String::from_utf8_lossy(&o.stderr).to_string() + &String::from_utf8_lossy(&o.stdout);
+        assert!(!o.status.success(), "{name}: {e}");
+        assert!(e.contains(needle), "{name}: {e}");
+    }
+    std::fs::write(
+        d.join("ok.toml"),
+        format!("{ec2}capacity_rebalance = true\ninterruption_behavior = \"terminate\"\n"),
+    )
+    .unwrap();
+    let o = crate::meshsim(&["validate", "ok.toml"], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
