@@ -61,6 +61,14 @@ pub enum Command {
     /// Show how two scenarios differ, key by key (defaults included).
     #[command(after_help = "Example:\n  meshsim diff cost-optimized small-team")]
     Diff(DiffArgs),
+    /// Explain one autoscaler decision of a run: what the controller saw and
+    /// decided at its last sync at or before a time, as JSON (the run is
+    /// simulated again from its summary.json, identically; the HPA's view
+    /// replays with `meshsim hpa explain`).
+    #[command(
+        after_help = "Examples:\n  meshsim explain reports/i2s-staging-peak --at 2025-11-28T14:36:45Z\n  meshsim explain reports/i2s-staging-peak --at 14:36        # local clock time, first on or after the trace's start\n  meshsim explain reports/i2s-staging-peak --at 34605        # seconds from the trace's start\n  meshsim explain reports/i2s-staging-peak --at 34605 | jq .detail.state > state.json\n\nRun it in the folder the run was made in: the scenario, manifests and trace are read again (their checksums must match)."
+    )]
+    Explain(RunExplainArgs),
     /// Kubernetes HPA tools.
     #[command(
         subcommand,
@@ -338,6 +346,18 @@ pub struct PricingArgs {
     /// Print CSV (all columns) instead of a table.
     #[arg(long)]
     pub csv: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RunExplainArgs {
+    /// A run folder (`meshsim run`'s --out, or one scenario's folder of a gallery).
+    pub run_dir: PathBuf,
+    /// When: RFC 3339 (`2025-11-28T14:36:45Z`), local date and time in the
+    /// scenario's time zone (`2025-11-28 09:36`), local clock time
+    /// (`09:36[:45]`, the first on or after the trace's start), or seconds
+    /// from the trace's start (`34605`, `34605s`).
+    #[arg(long)]
+    pub at: String,
 }
 
 #[derive(Args, Debug)]

@@ -4,6 +4,7 @@
 //! carry them out.
 
 pub mod args;
+mod explain;
 mod inspect;
 mod runs;
 mod sweeps;
@@ -88,6 +89,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Plan(args) => plan(args, &book),
         Command::Merge(args) => merge(args),
         Command::Pricing(args) => pricing(args, &book),
+        Command::Explain(a) => explain::explain(a, &book),
         Command::Hpa(HpaCommand::Explain(a)) => hpa_explain(&a.hpa, &a.state, a.name.as_deref()),
         Command::Trace(TraceCommand::Gen(args)) => trace_gen(args),
         Command::Trace(TraceCommand::Info(args)) => trace_info(args),

@@ -47,6 +47,9 @@ pub struct SimConfig {
     pub slo_target_us: u64,
     /// Minutes per SLO window (`slo.window`).
     pub slo_window_minutes: u32,
+    /// Record the autoscaler's last sync at or before this time
+    /// (`meshsim explain`; the run is otherwise unchanged).
+    pub explain_at_us: Option<u64>,
 }
 
 impl SimConfig {
@@ -88,6 +91,7 @@ impl SimConfig {
             // The default `[slo]`: p95 ≤ 500 ms over 1-minute windows.
             slo_target_us: 500 * US_PER_MS,
             slo_window_minutes: 1,
+            explain_at_us: None,
         }
     }
 }

@@ -79,12 +79,24 @@ impl Engine {
             return; // a scheduled notice for a replica that never existed
         };
         let state = r.state;
-        if !r.spot || !r.placed || !matches!(state, ReplicaState::Pending | ReplicaState::Ready) {
-            return;
-        }
         let Some(model) = self.cfg.spot.as_ref().map(|s| s.interruption) else {
             return;
         };
+        if !r.spot || !r.placed {
+            return;
+        }
+        // An instance the group is already terminating after a rebalance
+        // recommendation: EC2 interrupts it 2 minutes after the notice if
+        // it is still finishing its work.
+        if state == ReplicaState::Draining && r.replaced_by.is_some() {
+            self.spot_interruptions += 1;
+            self.spot_deadlines
+                .push_back((self.now + model.deadline_us(), id));
+            return;
+        }
+        if !matches!(state, ReplicaState::Pending | ReplicaState::Ready) {
+            return;
+        }
         self.spot_interruptions += 1;
         let deadline = self.now + model.deadline_us();
         let d = self.desired;
@@ -104,13 +116,18 @@ impl Engine {
                     stop_timeout_us / US_PER_SEC
                 )
             }
-            Interruption::Ec2 { capacity_rebalance } => {
+            Interruption::Ec2 {
+                capacity_rebalance, ..
+            } => {
                 self.spot_deadlines.push_back((deadline, id));
-                if capacity_rebalance {
-                    let new = self.create_replica(false);
-                    self.replicas[new as usize].replaces = Some(id);
+                if let Some(new) = self.replicas[id as usize].replaced_by {
                     format!(
-                        "spot interruption notice for replica {id}: 2-minute warning; capacity rebalancing launched replacement {new}"
+                        "spot interruption notice for replica {id}: 2-minute warning; replacement {new} was launched at the rebalance recommendation"
+                    )
+                } else if capacity_rebalance {
+                    let new = self.launch_rebalance_replacement(id);
+                    format!(
+                        "spot interruption notice for replica {id}: 2-minute warning; capacity rebalancing launched replacement {new} (the rebalance recommendation came with the notice)"
                     )
                 } else {
                     format!(
@@ -148,7 +165,8 @@ impl Engine {
         if matches!(
             model,
             Some(Interruption::Ec2 {
-                capacity_rebalance: false
+                capacity_rebalance: false,
+                ..
             })
         ) && matches!(state, ReplicaState::Pending | ReplicaState::Ready)
         {
@@ -168,6 +186,59 @@ impl Engine {
                     }
                 ),
             );
+        }
+    }
+
+    /// Capacity Rebalancing: a replacement for at-risk replica `id`, linked
+    /// to it (the group terminates `id` once the replacement is ready).
+    fn launch_rebalance_replacement(&mut self, id: u32) -> u32 {
+        let new = self.create_replica(false);
+        self.replicas[new as usize].replaces = Some(id);
+        self.replicas[id as usize].replaced_by = Some(new);
+        new
+    }
+
+    /// A rebalance recommendation ahead of the notice (`rebalance_lead_s`).
+    pub(super) fn rebalance_recommendation(&mut self, id: u32) {
+        let r = &self.replicas[id as usize];
+        if !matches!(r.state, ReplicaState::Pending | ReplicaState::Ready)
+            || r.replaced_by.is_some()
+        {
+            return;
+        }
+        let new = self.launch_rebalance_replacement(id);
+        let d = self.desired;
+        self.record_scaling(
+            "spot",
+            d,
+            d,
+            d,
+            format!(
+                "rebalance recommendation for replica {id}: capacity rebalancing launched replacement {new}"
+            ),
+        );
+    }
+
+    /// The rebalance recommendations of the scheduled notices.
+    pub(super) fn schedule_rebalances(&mut self) {
+        let notices: Vec<(u64, u32)> = self.spot_notices.iter().map(|r| r.0).collect();
+        for (t, id) in notices {
+            self.push_rebalance(t, id);
+        }
+    }
+
+    /// With Capacity Rebalancing and a lead, the recommendation for the
+    /// notice at `t` to replica `id` comes `rebalance_lead_us` earlier.
+    pub(super) fn push_rebalance(&mut self, t: u64, id: u32) {
+        use crate::model::spot::Interruption;
+        if let Some(Interruption::Ec2 {
+            capacity_rebalance: true,
+            rebalance_lead_us,
+        }) = self.cfg.spot.as_ref().map(|s| s.interruption)
+            && rebalance_lead_us > 0
+        {
+            let at = t.saturating_sub(rebalance_lead_us).max(self.now);
+            self.spot_rebalances.push(Reverse((at, id)));
         }
     }
 
@@ -266,6 +337,13 @@ impl Engine {
             self.spot_deadlines.pop_front();
             self.spot_deadline(id);
         }
+        while let Some(&Reverse((t, id))) = self.spot_rebalances.peek() {
+            if t > now {
+                break;
+            }
+            self.spot_rebalances.pop();
+            self.rebalance_recommendation(id);
+        }
         while let Some(&Reverse((t, id))) = self.spot_notices.peek() {
             if t > now {
                 break;
@@ -354,19 +432,46 @@ impl Engine {
                 metrics: &self.metrics,
                 replicas: &views,
             };
-            if let Some(d) = policy.decide(&obs) {
-                let to = d.desired.clamp(self.control.min, self.control.max);
-                let from = self.desired;
+            let explain = self
+                .cfg
+                .explain_at_us
+                .is_some_and(|t| now <= t && t < now + policy.period_us());
+            if explain {
+                policy.explain_next();
+            }
+            let (min, max, from) = (self.control.min, self.control.max, self.desired);
+            let decision = policy.decide(&obs);
+            let mut decided = None;
+            if let Some(d) = decision {
+                let to = d.desired.clamp(min, max);
+                let by = d.by.unwrap_or(policy.name());
+                // Name the bound that changed the number.
+                let reason = if to > d.desired {
+                    format!("{}; {} held at min {min}", d.reason, d.desired)
+                } else if to < d.desired {
+                    format!("{}; {} capped at max {max}", d.reason, d.desired)
+                } else {
+                    d.reason
+                };
+                if explain {
+                    decided = Some((by.to_string(), d.desired, reason.clone()));
+                }
                 if to != from {
                     self.scale_to(to, false);
-                    self.record_scaling(
-                        d.by.unwrap_or(policy.name()),
-                        from,
-                        to,
-                        d.recommendation,
-                        d.reason,
-                    );
+                    self.record_scaling(by, from, to, d.recommendation, reason);
                 }
+            }
+            if explain {
+                self.explained = Some(crate::metrics::ExplainedSync {
+                    t_us: now,
+                    autoscaler: policy.name().to_string(),
+                    desired_before: from,
+                    min,
+                    max,
+                    decided,
+                    desired_after: self.desired,
+                    detail: policy.take_explanation(),
+                });
             }
             self.control.policy = Some(policy);
             self.control.views = views;
@@ -378,6 +483,7 @@ impl Engine {
             .control
             .next_time()
             .min(self.spot_notices.peek().map_or(u64::MAX, |r| r.0.0))
+            .min(self.spot_rebalances.peek().map_or(u64::MAX, |r| r.0.0))
             .min(self.spot_deadlines.front().map_or(u64::MAX, |d| d.0))
             .min(self.next_outage())
             .min(self.nodes.as_ref().map_or(u64::MAX, |n| n.next_time()));

@@ -99,6 +99,8 @@ struct Replica {
     replaces: Option<u32>,
     /// Stopped by an EC2 Spot interruption within its first hour: not charged.
     unbilled: bool,
+    /// Capacity Rebalancing: the replacement launched for this at-risk replica.
+    replaced_by: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,11 +192,15 @@ struct Engine {
     spot_rng: crate::rng::SimRng,
     /// Next interruption notice of each placed spot replica.
     spot_notices: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Rebalance recommendations ahead of notices (Capacity Rebalancing with a lead).
+    spot_rebalances: BinaryHeap<Reverse<(u64, u32)>>,
     /// Interrupted replicas' deadlines (notice + the platform's delay:
     /// Fargate's stopTimeout, EC2's 2 minutes), in time order.
     spot_deadlines: VecDeque<(u64, u32)>,
     spot_live: u32,
     spot_interruptions: u64,
+    /// The sync recorded for `meshsim explain`.
+    explained: Option<crate::metrics::ExplainedSync>,
     llm: Option<crate::model::llm::LlmState>,
     llm_rng: crate::rng::SimRng,
     session_rng: crate::rng::SimRng,
@@ -286,6 +292,7 @@ impl Engine {
             next_control,
             spot_meter: ReplicaMeter::default(),
             spot_rng: stream(seed, Stream::SpotInterruptions),
+            spot_rebalances: BinaryHeap::new(),
             spot_notices: cfg
                 .spot
                 .as_ref()
@@ -294,6 +301,7 @@ impl Engine {
             spot_deadlines: VecDeque::new(),
             spot_live: 0,
             spot_interruptions: 0,
+            explained: None,
             llm: cfg.llm.clone().map(crate::model::llm::LlmState::new),
             llm_rng: stream(seed, Stream::Llm),
             session_rng: stream(seed, Stream::Sessions),
@@ -332,7 +340,11 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         e.next_control = e.next_control.min(t);
     }
     e.next_control = e.next_control.min(e.next_outage());
+    e.schedule_rebalances();
     if let Some(&Reverse((t, _))) = e.spot_notices.peek() {
+        e.next_control = e.next_control.min(t);
+    }
+    if let Some(&Reverse((t, _))) = e.spot_rebalances.peek() {
         e.next_control = e.next_control.min(t);
     }
     let mut next_arrival = arrivals.next();
@@ -483,5 +495,6 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         windows: e.windows.finish(),
         regions: Vec::new(),
         nodes,
+        explained: e.explained,
     }
 }

@@ -279,6 +279,7 @@ impl Engine {
             node: nodes::NO_NODE,
             replaces: None,
             unbilled: false,
+            replaced_by: None,
         });
         self.live_replicas += 1;
         if !placed {
@@ -293,8 +294,9 @@ impl Engine {
                     rand_distr::Distribution::sample(&rand_distr::Exp1, &mut self.spot_rng);
                 let t = self.now as f64
                     + e / sp.interruptions_per_hour * crate::units::US_PER_HOUR as f64;
-                self.spot_notices
-                    .push(Reverse((t.min(u64::MAX as f64) as u64, id)));
+                let t = t.min(u64::MAX as f64) as u64;
+                self.spot_notices.push(Reverse((t, id)));
+                self.push_rebalance(t, id);
             }
         } else {
             self.meter.start(self.cfg.usd_per_hour, self.now);

@@ -458,6 +458,27 @@ pub struct RunOutcome {
     pub regions: Vec<RegionOutcome>,
     /// Every node of the run (runs on nodes only).
     pub nodes: Vec<NodeRecord>,
+    /// The autoscaler's sync asked for by `SimConfig::explain_at_us`.
+    pub explained: Option<ExplainedSync>,
+}
+
+/// What the autoscaler saw and decided at one sync (`meshsim explain`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExplainedSync {
+    pub t_us: u64,
+    /// The policy (`hpa`, `keda`, `target_tracking`).
+    pub autoscaler: String,
+    /// Replicas asked for before the sync.
+    pub desired_before: u32,
+    /// The bounds at the sync (scheduled actions move them).
+    pub min: u32,
+    pub max: u32,
+    /// The policy's answer, when it wanted a change: (by, desired, reason).
+    pub decided: Option<(String, u32, String)>,
+    /// Replicas asked for after the sync.
+    pub desired_after: u32,
+    /// The policy's record of its inputs.
+    pub detail: Option<serde_json::Value>,
 }
 
 /// One region of a multi-region run.

@@ -42,7 +42,8 @@ pub enum Interruption {
     /// replace a Spot Instance until after the Amazon EC2 Spot service
     /// interrupts the instance and its health check fails"); with it, the
     /// rebalance recommendation — which EC2 sends at the latest together with
-    /// the notice, the case meshsim takes — launches a replacement at once,
+    /// the notice, meshsim's default, or `rebalance_lead_us` before it —
+    /// launches a replacement at once,
     /// and the group terminates the old instance (deregistered from the load
     /// balancer: it finishes its work) once the replacement passes its health
     /// check, if that comes before the interruption. An instance that EC2
@@ -50,7 +51,12 @@ pub enum Interruption {
     /// interrupts your Spot Instance in the first instance hour, you are not
     /// charged for that usage", EC2 User Guide, "Billing for interrupted
     /// Spot Instances").
-    Ec2 { capacity_rebalance: bool },
+    Ec2 {
+        capacity_rebalance: bool,
+        /// How long before the interruption notice the rebalance
+        /// recommendation arrives (0: with it, the latest AWS allows).
+        rebalance_lead_us: u64,
+    },
 }
 
 impl Interruption {

@@ -73,6 +73,7 @@ pub fn sim_config(
         cluster: scenario.cluster.clone(),
         slo_target_us: ms_to_us(scenario.slo.p95_ms),
         slo_window_minutes: scenario.slo.window_minutes(),
+        explain_at_us: None,
     })
 }
 
@@ -280,6 +281,33 @@ fn evaluate_budgets(scenario: &Scenario, meta: &TraceMeta, outcome: &mut RunOutc
         outcome.alerts.iter().filter(|a| a.projected).count() as u64;
     outcome.alerts.extend(llm_alerts);
     outcome.alerts.sort_by_key(|a| a.t_us);
+}
+
+/// Simulates `scenario` on a trace as [`run_file`] does, recording the
+/// autoscaler's last sync at or before `at_us` (`meshsim explain`). The run
+/// is the same run: recording does not change a decision.
+pub fn explain_at(
+    scenario: &Scenario,
+    meta: &TraceMeta,
+    trace: &Path,
+    seed: u64,
+    arrivals: ArrivalProcess,
+    at_us: u64,
+) -> Result<Option<crate::metrics::ExplainedSync>, RunError> {
+    if !scenario.regions.is_empty() {
+        return Err(RunError::Incompatible(format!(
+            "scenario `{}` runs in several regions; explain works on single-region runs",
+            scenario.name
+        )));
+    }
+    let mut cfg = sim_config(scenario, meta, arrivals)?;
+    cfg.explain_at_us = Some(at_us);
+    let mut pass = Rows::File(trace).open()?;
+    let outcome = simulate(cfg, &mut pass, seed);
+    if let Some(e) = pass.failure {
+        return Err(e.into());
+    }
+    Ok(outcome.explained)
 }
 
 /// Validates the trace, then simulates `scenario` on it ([`run_one`]).

@@ -474,6 +474,7 @@ pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>, window_minutes: u32)
         windows: windows.finish(),
         regions: region_outcomes,
         nodes: Vec::new(),
+        explained: None,
     }
 }
 

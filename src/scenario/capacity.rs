@@ -208,6 +208,21 @@ pub(super) fn check_spot(f: &ScenarioFile, p: &mut Problems) {
                 );
             }
         }
+        if let Some(lead) = spot.rebalance_lead_s {
+            if spot.capacity_rebalance != Some(true) {
+                p.bad(
+                    "capacity.spot.rebalance_lead_s",
+                    "rebalance_lead_s needs capacity_rebalance = true (without Capacity Rebalancing the group ignores rebalance recommendations)".into(),
+                    None,
+                );
+            } else if !non_negative(lead) {
+                p.bad(
+                    "capacity.spot.rebalance_lead_s",
+                    format!("{lead} is not a duration >= 0 s"),
+                    None,
+                );
+            }
+        }
         if spot.capacity_rebalance.is_some() && !ec2 {
             p.bad(
                 "capacity.spot.capacity_rebalance",
@@ -312,6 +327,9 @@ fn spot_plan_of(
             interruption: if cap.platform == Platform::Ec2 {
                 Interruption::Ec2 {
                     capacity_rebalance: spot.capacity_rebalance.unwrap_or(false),
+                    rebalance_lead_us: spot
+                        .rebalance_lead_s
+                        .map_or(0, |s| (s * 1e6).round() as u64),
                 }
             } else {
                 Interruption::Fargate {

@@ -218,7 +218,15 @@ pub(super) fn keda(
         } else {
             format!("s{i}-{}", t.kind)
         };
-        let (trigger, metric) = trigger(t, &key, label, p)?;
+        let mapped = [
+            t.name.as_deref(),
+            Some(label.as_str()),
+            Some(t.kind.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|k| q.metric_sources.get(k).copied());
+        let (trigger, metric) = trigger(t, mapped, &key, label, p)?;
         if let TriggerKind::Measured(src) = trigger.kind {
             sources.insert(trigger.label.clone(), src);
         }
@@ -275,6 +283,7 @@ pub(super) fn keda(
 /// `cron_scaler.go`, `cpu_memory_scaler.go`).
 fn trigger(
     t: &TriggerConfig,
+    mapped: Option<MetricSource>,
     key: &str,
     label: String,
     p: &mut Problems,
@@ -467,12 +476,17 @@ fn trigger(
             let queue_like = crate::model::autoscaler::keda::QUEUE_SCALERS
                 .iter()
                 .any(|q| q.0 == kind);
-            let Some(src) = t.metric.or(queue_like.then_some(MetricSource::QueueDepth)) else {
+            let Some(src) = t
+                .metric
+                .or(mapped)
+                .or(queue_like.then_some(MetricSource::QueueDepth))
+            else {
                 p.bad(
                     &format!("{key}.metric"),
                     format!(
                         "the {kind} trigger reads a value meshsim does not simulate; say which meshsim metric stands for it \
-                         (scaling.queue.triggers.N.metric = one of cpu, memory, queue_depth, in_flight, rps), or remove the trigger. \
+                         (scaling.queue.metric_sources.{label} = one of cpu, memory, queue_depth, in_flight, rps — or by the \
+                         trigger's name or type — or scaling.queue.triggers.N.metric), or remove the trigger. \
                          Queue-like scalers ({}) read queue_depth without it",
                         crate::model::autoscaler::keda::QUEUE_SCALERS
                             .iter()

@@ -253,6 +253,11 @@ pub struct Spot {
     /// `CreateAutoScalingGroup`'s `CapacityRebalance`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity_rebalance: Option<bool>,
+    /// With Capacity Rebalancing: how long before the interruption notice
+    /// the rebalance recommendation arrives (default 0: with the notice,
+    /// the latest AWS allows; AWS publishes no typical lead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebalance_lead_s: Option<f64>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -314,6 +319,11 @@ pub struct QueueConfig {
     /// start while no trigger has been active.
     #[serde(default)]
     pub initial_cooldown_period_s: f64,
+    /// What a trigger meshsim does not simulate stands for, by the
+    /// trigger's `name`, its metric name (`s1-prometheus`) or its type, as
+    /// `scaling.hpa.metric_sources` does for an HPA's metrics.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metric_sources: std::collections::BTreeMap<String, MetricSource>,
     /// Active when the queue is strictly longer than this (`activationQueueLength`).
     #[serde(default)]
     pub activation_queue_length: f64,

@@ -283,6 +283,22 @@ fn unknown_trigger_types_are_refused_until_mapped_and_fallback_is_warned() {
         out.contains("spec.fallback is read but never applies"),
         "{out}"
     );
+    // The same mapping through metric_sources, by metric name or by type.
+    for set in [
+        "scaling.queue.metric_sources.s1-prometheus=rps",
+        "scaling.queue.metric_sources.prometheus=rps",
+    ] {
+        let o = meshsim(&["validate", "so.toml", "--set", set], d);
+        assert!(
+            o.status.success(),
+            "{set}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    assert!(
+        e.contains("scaling.queue.metric_sources.s1-prometheus"),
+        "{e}"
+    );
     // scalingModifiers (formula composition) is refused, not ignored.
     std::fs::write(
         d.join("mod.yaml"),

@@ -5,6 +5,7 @@ mod billing;
 mod cli;
 mod conservation;
 mod deploy;
+mod explain;
 mod hpa;
 mod keda;
 mod layers;

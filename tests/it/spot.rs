@@ -172,14 +172,17 @@ fn fargate_spot_stop_timeout_30_s_drops_the_requests_still_in_service() {
 ///   gap = max(0, 600 + startup − 720).
 ///
 /// startup 60 s: 60 vs 0 replica-seconds; startup 180 s: 180 vs 60.
+/// (The recommendation comes with the notice unless `rebalance_lead_s` says
+/// how much earlier.)
 #[test]
 fn ec2_capacity_rebalancing_closes_the_gap_after_an_interruption() {
-    let gap = |startup_s: u64, rebalance: bool| {
+    let gap_with_lead = |startup_s: u64, rebalance: bool, lead_s: u64| {
         let mut cfg = config(2, 1, ServiceDist::Constant(US_PER_SEC), 1800);
         cfg.startup_us = startup_s * US_PER_SEC;
         cfg.spot = Some(interrupted(
             Interruption::Ec2 {
                 capacity_rebalance: rebalance,
+                rebalance_lead_us: lead_s * US_PER_SEC,
             },
             600,
             0.3,
@@ -188,10 +191,16 @@ fn ec2_capacity_rebalancing_closes_the_gap_after_an_interruption() {
         assert_eq!(out.summary.spot_interruptions, 1);
         2.0 * 1800.0 - out.summary.ready_replica_seconds
     };
+    let gap = |startup_s: u64, rebalance: bool| gap_with_lead(startup_s, rebalance, 0);
     assert_eq!(gap(60, false), 60.0);
     assert_eq!(gap(60, true), 0.0);
     assert_eq!(gap(180, false), 180.0);
     assert_eq!(gap(180, true), 60.0);
+    // A rebalance recommendation `rebalance_lead_s` before the notice:
+    // 90 s → replacement launched at 510 s, ready at 690 s, before the
+    // interruption at 720 s: no gap; 30 s → ready at 750 s: a 30 s gap.
+    assert_eq!(gap_with_lead(180, true, 90), 0.0);
+    assert_eq!(gap_with_lead(180, true, 30), 30.0);
 }
 
 /// "If Amazon EC2 interrupts your Spot Instance in the first instance hour,
@@ -214,6 +223,7 @@ fn an_ec2_spot_instance_interrupted_in_its_first_hour_is_not_charged() {
     };
     let ec2 = Interruption::Ec2 {
         capacity_rebalance: false,
+        rebalance_lead_us: 0,
     };
     assert!((cost(ec2, 600, 1800) - 0.108).abs() < 1e-9);
     assert!((cost(ec2, 3600, 5400) - 0.54).abs() < 1e-9);
@@ -251,6 +261,11 @@ fn spot_settings_that_aws_would_not_apply_are_refused() {
             format!("{fargate}stop_timeout_s = 150\n"),
             "at most 120",
         ),
+        (
+            "lead-without-rebalance",
+            format!("{ec2}rebalance_lead_s = 60\n"),
+            "rebalance_lead_s needs capacity_rebalance = true",
+        ),
     ] {
         let f = format!("{name}.toml");
         std::fs::write(d.join(&f), text).unwrap();
@@ -262,7 +277,9 @@ fn spot_settings_that_aws_would_not_apply_are_refused() {
     }
     std::fs::write(
         d.join("ok.toml"),
-        format!("{ec2}capacity_rebalance = true\ninterruption_behavior = \"terminate\"\n"),
+        format!(
+            "{ec2}capacity_rebalance = true\nrebalance_lead_s = 60\ninterruption_behavior = \"terminate\"\n"
+        ),
     )
     .unwrap();
     let o = crate::meshsim(&["validate", "ok.toml"], d);

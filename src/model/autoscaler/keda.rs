@@ -170,6 +170,11 @@ pub struct KedaPolicy {
     last_active_us: Option<u64>,
     /// Per trigger, the index of the first cron window not yet over.
     cron_cursor: Vec<usize>,
+    /// Record the next evaluation (`meshsim explain`).
+    explaining: bool,
+    /// The operator's inputs at the recorded evaluation.
+    operator: Option<serde_json::Value>,
+    explanation: Option<serde_json::Value>,
 }
 
 fn gcd(a: u64, b: u64) -> u64 {
@@ -189,6 +194,9 @@ impl KedaPolicy {
             period_us,
             last_active_us: None,
             cron_cursor,
+            explaining: false,
+            operator: None,
+            explanation: None,
         }
     }
 
@@ -255,6 +263,35 @@ impl Policy for KedaPolicy {
     /// Without `idleReplicaCount`, `minReplicaCount ≥ 1` keeps the object
     /// active as far as meshsim's decisions go (the HPA owns 1 ↔ N).
     fn decide(&mut self, obs: &Observation<'_>) -> Option<Decision> {
+        if !self.explaining {
+            return self.evaluate(obs);
+        }
+        let d = self.evaluate(obs);
+        self.explaining = false;
+        self.explanation = Some(serde_json::json!({
+            "operator": self.operator.take(),
+            "hpa": self.hpa.take_explanation(),
+            "decision": d.as_ref().map(|d| serde_json::json!({
+                "by": d.by.unwrap_or("keda"),
+                "desired": d.desired,
+                "reason": d.reason,
+            })),
+        }));
+        d
+    }
+
+    fn explain_next(&mut self) {
+        self.explaining = true;
+    }
+
+    fn take_explanation(&mut self) -> Option<serde_json::Value> {
+        self.explanation.take()
+    }
+}
+
+impl KedaPolicy {
+    /// One evaluation (see [`Policy::decide`] above for the rules).
+    fn evaluate(&mut self, obs: &Observation<'_>) -> Option<Decision> {
         let now = obs.now_us;
         let polling = now.is_multiple_of(self.spec.polling_us);
         let hpa_sync = obs.desired > 0 && now.is_multiple_of(self.hpa_period_us);
@@ -262,6 +299,12 @@ impl Policy for KedaPolicy {
             return None;
         }
         let states = self.trigger_states(obs);
+        if self.explaining {
+            self.operator = Some(self.operator_record(obs, &states, polling));
+            if hpa_sync {
+                self.hpa.explain_next();
+            }
+        }
         let s = &self.spec;
         if polling {
             let only_resources = states.iter().all(Option::is_none);
@@ -359,6 +402,50 @@ impl Policy for KedaPolicy {
 }
 
 impl KedaPolicy {
+    /// What the operator sees at this evaluation, for `meshsim explain`.
+    fn operator_record(
+        &self,
+        obs: &Observation<'_>,
+        states: &[Option<(f64, bool)>],
+        polling: bool,
+    ) -> serde_json::Value {
+        let s = &self.spec;
+        let us = |t: u64| t as f64 / 1e6;
+        let triggers: Vec<serde_json::Value> = s
+            .triggers
+            .iter()
+            .zip(states)
+            .map(|(t, st)| {
+                let kind = match &t.kind {
+                    TriggerKind::Measured(src) => format!("{src:?}").to_lowercase(),
+                    TriggerKind::Cron(c) => format!(
+                        "cron [{}, {}) {}: {} replicas",
+                        c.start, c.end, c.timezone, c.desired
+                    ),
+                    TriggerKind::Resource => "resource (HPA only, no activity)".into(),
+                };
+                serde_json::json!({
+                    "metric": t.label,
+                    "reads": kind,
+                    "value": st.map(|(v, _)| v),
+                    "activation": t.activation,
+                    "active": st.map(|(_, a)| a),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "polling": polling,
+            "polling_interval_s": us(s.polling_us),
+            "replicas": obs.desired,
+            "min_replica_count": s.min_replica_count,
+            "idle_replica_count": s.idle_replica_count,
+            "triggers": triggers,
+            "last_active_s": self.last_active_us.map(us),
+            "cooldown_s": us(s.cooldown_us),
+            "initial_cooldown_s": us(s.initial_cooldown_us),
+        })
+    }
+
     /// Why trigger `i` is active, for the reason column.
     fn describe(&self, i: usize, value: f64) -> String {
         let t = &self.spec.triggers[i];

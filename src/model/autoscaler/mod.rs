@@ -69,4 +69,10 @@ pub trait Policy {
     fn period_us(&self) -> u64;
     /// `Some` when the policy wants a different desired count.
     fn decide(&mut self, obs: &Observation<'_>) -> Option<Decision>;
+    /// Record what the next evaluation sees and decides (`meshsim explain`).
+    fn explain_next(&mut self) {}
+    /// The record of the last evaluation after [`explain_next`](Policy::explain_next).
+    fn take_explanation(&mut self) -> Option<serde_json::Value> {
+        None
+    }
 }

@@ -53,6 +53,9 @@ pub struct TargetTracking {
     last_out: Option<(u64, u32, u32)>,
     /// Time of the last scale-in (cleared by a scale-out).
     last_in: Option<u64>,
+    /// Record the next evaluation (`meshsim explain`).
+    explaining: bool,
+    explanation: Option<serde_json::Value>,
 }
 
 impl TargetTracking {
@@ -63,6 +66,8 @@ impl TargetTracking {
             below: 0,
             last_out: None,
             last_in: None,
+            explaining: false,
+            explanation: None,
         }
     }
 
@@ -200,7 +205,69 @@ impl Policy for TargetTracking {
     }
     fn decide(&mut self, obs: &Observation<'_>) -> Option<Decision> {
         let point = self.datapoint(obs.metrics);
-        self.evaluate(obs.now_us, obs.desired, obs.min, obs.max, point)
+        if !self.explaining {
+            return self.evaluate(obs.now_us, obs.desired, obs.min, obs.max, point);
+        }
+        self.explaining = false;
+        // The cooldowns as they stood before this evaluation.
+        let (last_out, last_in) = (self.last_out, self.last_in);
+        let d = self.evaluate(obs.now_us, obs.desired, obs.min, obs.max, point);
+        let now = obs.now_us;
+        let s = &self.spec;
+        let t = s.target;
+        let secs = |us: u64| us as f64 / 1e6;
+        let out_until = last_out.map(|(at, _, _)| at + s.scale_out_cooldown_us);
+        let in_until = last_in.map(|at| at + s.scale_in_cooldown_us);
+        self.explanation = Some(serde_json::json!({
+            "metric": format!("{:?}", s.metric).to_lowercase(),
+            "datapoint": point,
+            "unit": self.unit().trim(),
+            "target": t,
+            // The alarms' runs of consecutive datapoints, this one included.
+            "alarm_high": {
+                "threshold": t,
+                "consecutive_datapoints_above": self.above,
+                "needed": HIGH_DATAPOINTS,
+                "in_alarm": self.above >= HIGH_DATAPOINTS,
+            },
+            "alarm_low": {
+                "threshold": LOW_THRESHOLD * t,
+                "consecutive_datapoints_below": self.below,
+                "needed": LOW_DATAPOINTS,
+                "in_alarm": self.below >= LOW_DATAPOINTS,
+                "scale_in_disabled": s.disable_scale_in,
+            },
+            "scale_out_cooldown": {
+                "seconds": secs(s.scale_out_cooldown_us),
+                "last_scale_out_s": last_out.map(|(at, _, _)| secs(at)),
+                "capacity_before_last_scale_out": last_out.map(|(_, before, _)| before),
+                "active": out_until.is_some_and(|u| now < u),
+            },
+            "scale_in_cooldown": {
+                "seconds": secs(s.scale_in_cooldown_us),
+                "last_scale_in_s": last_in.map(secs),
+                "active": in_until.is_some_and(|u| now < u),
+            },
+            // ceil(desired × datapoint / target): the count either alarm scales to.
+            "proposal": point.map(|v| (f64::from(obs.desired) * v / t).ceil()),
+            "desired": obs.desired,
+            "min": obs.min,
+            "max": obs.max,
+            "decision": d.as_ref().map(|d| serde_json::json!({
+                "desired": d.desired,
+                "recommendation": d.recommendation,
+                "reason": d.reason,
+            })),
+        }));
+        d
+    }
+
+    fn explain_next(&mut self) {
+        self.explaining = true;
+    }
+
+    fn take_explanation(&mut self) -> Option<serde_json::Value> {
+        self.explanation.take()
     }
 }
 

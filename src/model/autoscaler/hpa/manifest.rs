@@ -453,6 +453,93 @@ pub fn behavior_from<'de, D: serde::Deserializer<'de>>(
     behavior(&raw, path)
 }
 
+/// An autoscaling/v2 HorizontalPodAutoscaler manifest (as JSON, which YAML
+/// readers accept) that [`hpa_from_doc`] reads back as `spec`: what
+/// `meshsim explain` prints so that a decision can be replayed with
+/// `meshsim hpa explain --hpa`. An Object metric's `describedObject` is not
+/// kept by meshsim; the manifest names a Service called after the HPA.
+pub fn to_manifest(spec: &HpaSpec) -> serde_json::Value {
+    use super::quantity;
+    use serde_json::json;
+    let target = |t: &Target| match t {
+        Target::Utilization(u) => json!({ "type": "Utilization", "averageUtilization": u }),
+        Target::AverageValue(v) => json!({ "type": "AverageValue", "averageValue": quantity(*v) }),
+        Target::Value(v) => json!({ "type": "Value", "value": quantity(*v) }),
+    };
+    let metrics: Vec<serde_json::Value> = spec
+        .metrics
+        .iter()
+        .map(|m| match m {
+            MetricSpec::Resource { resource, target: t } => json!({
+                "type": "Resource",
+                "resource": { "name": resource.as_str(), "target": target(t) }
+            }),
+            MetricSpec::ContainerResource {
+                resource,
+                container,
+                target: t,
+            } => json!({
+                "type": "ContainerResource",
+                "containerResource": { "name": resource.as_str(), "container": container, "target": target(t) }
+            }),
+            MetricSpec::Pods { metric, target: t } => json!({
+                "type": "Pods",
+                "pods": { "metric": { "name": metric }, "target": target(t) }
+            }),
+            MetricSpec::Object { metric, target: t } => json!({
+                "type": "Object",
+                "object": {
+                    "metric": { "name": metric },
+                    "describedObject": { "apiVersion": "v1", "kind": "Service", "name": spec.name },
+                    "target": target(t)
+                }
+            }),
+            MetricSpec::External { metric, target: t } => json!({
+                "type": "External",
+                "external": { "metric": { "name": metric }, "target": target(t) }
+            }),
+        })
+        .collect();
+    let rules = |r: &super::spec::Rules| {
+        let mut o = serde_json::Map::new();
+        if let Some(w) = r.stabilization_window_s {
+            o.insert("stabilizationWindowSeconds".into(), json!(w));
+        }
+        if let Some(p) = r.select_policy {
+            o.insert("selectPolicy".into(), json!(p));
+        }
+        if let Some(ps) = &r.policies {
+            o.insert("policies".into(), json!(ps));
+        }
+        if let Some(t) = r.tolerance {
+            o.insert("tolerance".into(), json!(t));
+        }
+        serde_json::Value::Object(o)
+    };
+    let mut spec_json = json!({
+        "scaleTargetRef": { "apiVersion": "apps/v1", "kind": "Deployment", "name": spec.name },
+        "minReplicas": spec.min_replicas,
+        "maxReplicas": spec.max_replicas,
+        "metrics": metrics,
+    });
+    if let Some(b) = &spec.behavior {
+        let mut o = serde_json::Map::new();
+        if let Some(u) = &b.scale_up {
+            o.insert("scaleUp".into(), rules(u));
+        }
+        if let Some(d) = &b.scale_down {
+            o.insert("scaleDown".into(), rules(d));
+        }
+        spec_json["behavior"] = serde_json::Value::Object(o);
+    }
+    json!({
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": { "name": spec.name },
+        "spec": spec_json,
+    })
+}
+
 /// Every HorizontalPodAutoscaler in a YAML text (other kinds are skipped).
 /// Errors are prefixed with the document number when there are several.
 pub fn parse_hpas(text: &str) -> Result<Vec<HpaSpec>, String> {

@@ -14,6 +14,7 @@
 //! Object/External metrics the total.
 
 use super::spec::{ControllerOptions, HpaSpec, MetricSpec};
+use super::state::Snapshot;
 use super::state::{Container, Phase, Pod};
 use super::{History, Observed, reconcile};
 use crate::model::autoscaler::MetricSource;
@@ -36,6 +37,9 @@ pub struct HpaPolicySpec {
 pub struct HpaPolicy {
     cfg: HpaPolicySpec,
     history: History,
+    /// Record the next reconcile (`meshsim explain`).
+    explaining: bool,
+    explanation: Option<serde_json::Value>,
 }
 
 impl HpaPolicy {
@@ -43,7 +47,58 @@ impl HpaPolicy {
         HpaPolicy {
             cfg,
             history: History::default(),
+            explaining: false,
+            explanation: None,
         }
+    }
+}
+
+/// The controller's view at `now_s` in `meshsim hpa explain --state`'s
+/// schema: times relative to now, the history as ages.
+fn snapshot(
+    observed: &Observed<'_>,
+    history: &History,
+    controller: &ControllerOptions,
+    now_s: f64,
+) -> Snapshot {
+    use super::state::{Recommendation, ScaleEvent};
+    let rel = |t: Option<f64>| t.map(|t| t - now_s);
+    let events = |es: &[super::TimedEvent]| {
+        es.iter()
+            .filter(|e| !e.outdated)
+            .map(|e| ScaleEvent {
+                replica_change: e.replica_change,
+                age_s: now_s - e.t_s,
+            })
+            .collect()
+    };
+    Snapshot {
+        spec_replicas: observed.spec_replicas,
+        status_replicas: Some(observed.status_replicas),
+        pods: observed
+            .pods
+            .iter()
+            .map(|p| Pod {
+                start_time_s: rel(p.start_time_s),
+                ready_transition_time_s: rel(p.ready_transition_time_s),
+                metrics_timestamp_s: p.metrics_timestamp_s - now_s,
+                ..p.clone()
+            })
+            .collect(),
+        object_metrics: observed.object_metrics.clone(),
+        external_metrics: observed.external_metrics.clone(),
+        failing_metrics: observed.failing_metrics.to_vec(),
+        recommendations: history.recommendations.as_ref().map(|rs| {
+            rs.iter()
+                .map(|(r, t)| Recommendation {
+                    replicas: *r,
+                    age_s: now_s - t,
+                })
+                .collect()
+        }),
+        scale_up_events: events(&history.scale_up_events),
+        scale_down_events: events(&history.scale_down_events),
+        controller: controller.clone(),
     }
 }
 
@@ -79,6 +134,15 @@ impl Policy for HpaPolicy {
 
     fn decide(&mut self, obs: &Observation<'_>) -> Option<Decision> {
         self.decide_with(obs, &BTreeMap::new())
+    }
+
+    fn explain_next(&mut self) {
+        self.explaining = true;
+    }
+
+    fn take_explanation(&mut self) -> Option<serde_json::Value> {
+        self.explaining = false;
+        self.explanation.take()
     }
 }
 
@@ -186,6 +250,9 @@ impl HpaPolicy {
             external_metrics: &external_metrics,
             failing_metrics: &[],
         };
+        let before = self
+            .explaining
+            .then(|| snapshot(&observed, &self.history, &self.cfg.controller, now_s));
         let ex = reconcile(
             &spec,
             &observed,
@@ -193,6 +260,14 @@ impl HpaPolicy {
             &self.cfg.controller,
             now_s,
         );
+        if let Some(state) = before {
+            self.explaining = false;
+            self.explanation = Some(serde_json::json!({
+                "hpa": super::manifest::to_manifest(&spec),
+                "state": state,
+                "explain": ex,
+            }));
+        }
         if !ex.rescale {
             return None;
         }
