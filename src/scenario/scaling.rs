@@ -124,8 +124,8 @@ fn target_tracking(tt: &super::TargetTracking, p: &mut Problems) {
 /// trigger (`controllers/keda/hpa.go`) — External for value and cron
 /// triggers, Resource for `cpu`/`memory` — between max(min, 1) and
 /// max(max, 1) replicas, with the ScaledObject's behavior (`so_behavior`) or
-/// the scenario's. The one-trigger shorthand (`queue_length`) is an External
-/// AverageValue metric named `keda-trigger`.
+/// the scenario's. A lone trigger's External metric is named `keda-trigger`
+/// (the one-trigger shorthand `queue_length` is one), several `s{i}-{type}`.
 pub(super) fn keda(
     f: &ScenarioFile,
     name: &str,
@@ -200,7 +200,9 @@ pub(super) fn keda(
             return None;
         }
     };
-    let shorthand = q.triggers.is_none();
+    // One trigger keeps the name `keda-trigger`; several are told apart as
+    // KEDA names their External metrics, by index and type (`s1-cron`).
+    let single = configs.len() == 1;
     let cpu_request_milli = match (f.capacity.platform, f.capacity.cpu) {
         (
             super::Platform::Fargate | super::Platform::Kubernetes | super::Platform::EcsEc2,
@@ -213,7 +215,7 @@ pub(super) fn keda(
     let mut sources = BTreeMap::new();
     for (i, t) in configs.iter().enumerate() {
         let key = format!("scaling.queue.triggers[{i}]");
-        let label = if shorthand {
+        let label = if single {
             "keda-trigger".to_string()
         } else {
             format!("s{i}-{}", t.kind)

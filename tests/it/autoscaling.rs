@@ -360,10 +360,7 @@ fn a_keda_scaled_object_manifest_decides_like_the_inline_settings() {
     }
     let a = std::fs::read_to_string(tmp.path().join("a/scaling.csv")).unwrap();
     let b = std::fs::read_to_string(tmp.path().join("b/scaling.csv")).unwrap();
-    // The manifest's trigger is named as KEDA names its External metric
-    // (`s{index}-{type}`); the shorthand's is `keda-trigger`. Same decisions.
-    assert!(b.contains("External s0-rabbitmq"), "{b}");
-    assert_eq!(a, b.replace("s0-rabbitmq", "keda-trigger"));
+    assert_eq!(a, b);
     assert!(a.contains(",keda,0,1,"));
 }
 
@@ -408,16 +405,6 @@ fn a_scaled_object_behavior_reaches_kedas_hpa_as_written() {
     // The HPA is named after the scenario (`keda-hpa-<name>`); all else is equal.
     assert_eq!(inline.hpa.spec.name, "keda-hpa-inline");
     inline.hpa.spec.name = so.hpa.spec.name.clone();
-    // The External metric: `keda-trigger` inline, `s0-rabbitmq` from the
-    // manifest; the same AverageValue target of 5 (5000 milli).
-    use meshsim::model::autoscaler::hpa::spec::{MetricSpec, Target};
-    let ext = |m: &str| MetricSpec::External {
-        metric: m.into(),
-        target: Target::AverageValue(5000),
-    };
-    assert_eq!(inline.hpa.spec.metrics, vec![ext("keda-trigger")]);
-    assert_eq!(so.hpa.spec.metrics, vec![ext("s0-rabbitmq")]);
-    inline.hpa.spec.metrics = so.hpa.spec.metrics.clone();
     assert_eq!(so.hpa.spec, inline.hpa.spec);
     let down = so
         .hpa

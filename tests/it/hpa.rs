@@ -188,6 +188,29 @@ fn test_replica_calc_scale_up_unready_less_scale() {
     assert!(util(&e).starts_with("averageUtilization 60%"));
 }
 
+/// The reason names the pod rule the replica calculator applied. Requests
+/// of 1 core, target 30 %: the ready pods use 500m and 700m (60 %, ratio 2:
+/// a scale-up), so the unready pod counts at 0: (0 + 500 + 700) / 3 = 400m,
+/// 40 %, ratio 1.33 → ceil(1.33 × 3) = 4.
+#[test]
+fn reason_names_unready_pods_counted_at_zero_on_scale_up() {
+    let e = cpu_case(
+        3,
+        Pods::new(3).ready(&[false, true, true]),
+        &[1.0; 3],
+        &[300, 500, 700],
+        30,
+    );
+    assert!(
+        e.reason.contains("1 unready pod counted at 0 on scale-up"),
+        "{}",
+        e.reason
+    );
+    // Without unready pods the reason has no such note.
+    let e = cpu_case(3, Pods::new(3), &[1.0; 3], &[300, 500, 700], 30);
+    assert!(!e.reason.contains("counted at"), "{}", e.reason);
+}
+
 #[test]
 fn test_replica_calc_scale_up_hot_cpu_less_scale() {
     let pods = Pods::new(3).start(&[Start::Hot, Start::Cool, Start::Cool]);

@@ -236,7 +236,7 @@ fn metric_type_value_and_utilization_on_external_triggers() {
     assert_eq!(
         k.hpa.spec.metrics,
         vec![MetricSpec::External {
-            metric: "s0-aws-sqs-queue".into(),
+            metric: "keda-trigger".into(),
             target: Target::Value(20_000)
         }]
     );

@@ -87,6 +87,42 @@ pub struct Explanation {
     pub reason: String,
 }
 
+/// The replica calculator's pod rules that took part in a proposal
+/// (`replica_calculator.go`: on a scale-up unready pods count at 0 % and
+/// pods without metrics at 0; on a scale-down pods without metrics count at
+/// the target (utilisation: max(100 %, target)) — the rule that can hold a
+/// proposal back).
+fn rebalancing_note(m: &MetricExplanation) -> String {
+    let (Some(g), Some(ratio)) = (&m.pods, m.usage_ratio) else {
+        return String::new();
+    };
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let mut notes = Vec::new();
+    if ratio > 1.0 && !g.unready.is_empty() {
+        notes.push(format!(
+            "{} counted at 0 on scale-up",
+            plural(g.unready.len(), "unready pod")
+        ));
+    }
+    if !g.missing.is_empty() && ratio != 1.0 {
+        notes.push(format!(
+            "{} without metrics counted at {} on scale-{}",
+            plural(g.missing.len(), "pod"),
+            if ratio > 1.0 {
+                "0"
+            } else {
+                "the target (at least 100 % of the request for utilisation)"
+            },
+            if ratio > 1.0 { "up" } else { "down" }
+        ));
+    }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", notes.join(", "))
+    }
+}
+
 fn target_text(t: &Target) -> String {
     match t {
         Target::Utilization(u) => format!("averageUtilization {u}%"),
@@ -383,10 +419,11 @@ pub fn reconcile(
             .find(|m| m.proposal == Some(proposal))
             .map(|m| {
                 format!(
-                    "{} ({} against {})",
+                    "{} ({} against {}{})",
                     m.metric,
                     m.current.as_deref().unwrap_or("?"),
-                    m.target
+                    m.target,
+                    rebalancing_note(m)
                 )
             })
             .unwrap_or_default();
