@@ -187,12 +187,14 @@ pub(super) fn hpa_error(loaded: &Loaded, key: &str, message: String) -> Diagnost
 /// spec, and checks that every custom metric has a source. With a manifest,
 /// its minReplicas/maxReplicas become `scaling.min`/`scaling.max` unless a
 /// layer sets those explicitly.
-pub(super) fn resolve_hpa(loaded: &mut Loaded) -> Result<Option<HpaPolicySpec>, Diagnostic> {
+pub(super) fn resolve_hpa(
+    loaded: &mut Loaded,
+) -> Result<(Option<HpaPolicySpec>, Vec<String>), Diagnostic> {
     use crate::model::autoscaler::hpa::manifest::{
         hpa_docs, hpa_from_doc, patch_json, set_utilization_target,
     };
     let Some(cfg) = loaded.file.scaling.hpa.clone() else {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     };
     let set_explicitly = |key: &str| {
         loaded
@@ -305,6 +307,7 @@ pub(super) fn resolve_hpa(loaded: &mut Loaded) -> Result<Option<HpaPolicySpec>, 
                 .map_err(|e| hpa_error(loaded, k, format!("{what}{e}")))?;
         }
     }
+    let warnings = hpa_warnings(&spec, &what);
     let spec = hpa_from_doc(name, spec).map_err(|e| {
         let e = if cfg.manifest.is_some() {
             e
@@ -331,14 +334,48 @@ pub(super) fn resolve_hpa(loaded: &mut Loaded) -> Result<Option<HpaPolicySpec>, 
             }
             _ => 1000,
         });
-    Ok(Some(HpaPolicySpec {
-        spec,
-        controller: cfg.controller.clone(),
-        sources: cfg.metric_sources.clone(),
-        cpu_request_milli,
-        memory_request_bytes: (loaded.file.service.memory_request_mb * 1_048_576.0).round() as i64,
-        metrics_window_s: cfg.metrics_window_s.max(1),
-    }))
+    Ok((
+        Some(HpaPolicySpec {
+            spec,
+            controller: cfg.controller.clone(),
+            sources: cfg.metric_sources.clone(),
+            cpu_request_milli,
+            memory_request_bytes: (loaded.file.service.memory_request_mb * 1_048_576.0).round()
+                as i64,
+            metrics_window_s: cfg.metrics_window_s.max(1),
+        }),
+        warnings,
+    ))
+}
+
+/// What an HPA spec (autoscaling/v2 JSON) says that meshsim reads but does
+/// not simulate: metric selectors (a metric's value comes from
+/// `metric_sources` by name) and per-container resources (meshsim's pods
+/// have one container).
+fn hpa_warnings(spec: &serde_json::Value, what: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let metrics = spec
+        .get("metrics")
+        .and_then(|m| m.as_array())
+        .cloned()
+        .unwrap_or_default();
+    for (i, m) in metrics.iter().enumerate() {
+        for kind in ["pods", "object", "external"] {
+            if m.pointer(&format!("/{kind}/metric/selector"))
+                .is_some_and(|s| !s.is_null())
+            {
+                out.push(format!(
+                    "{what}spec.metrics[{i}].{kind}.metric.selector is read but not applied: the metric's value comes from scaling.hpa.metric_sources by name"
+                ));
+            }
+        }
+        if m.get("containerResource").is_some_and(|c| !c.is_null()) {
+            out.push(format!(
+                "{what}spec.metrics[{i}].containerResource: meshsim's pods have one container, so it reads the pod's usage and request"
+            ));
+        }
+    }
+    out
 }
 
 /// Every Pods, Object and External metric of the HPA has a source in the simulation.

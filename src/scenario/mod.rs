@@ -229,7 +229,7 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
     let book = own_book.as_ref().unwrap_or(book);
     let (initial_replicas, deployment_warnings) =
         k8s::resolve_deployment(&mut loaded).map_err(|d| Diagnostics(vec![d]))?;
-    let (hpa, (so_behavior, so_warnings)) = match k8s::resolve_hpa(&mut loaded)
+    let ((hpa, hpa_warnings), (so_behavior, so_warnings)) = match k8s::resolve_hpa(&mut loaded)
         .and_then(|h| k8s::resolve_scaled_object(&mut loaded).map(|b| (h, b)))
     {
         Ok(r) => r,
@@ -246,6 +246,7 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
     budget::check(f, &mut p);
     check_slo(f, &mut p);
     let mut warnings = deployment_warnings;
+    warnings.extend(hpa_warnings);
     warnings.extend(so_warnings);
     let llm = llm::resolve(f, book, &mut p, &mut warnings);
     let spot = capacity::spot(f, compute.as_ref(), book, &mut p);

@@ -356,7 +356,7 @@ fn initial_cooldown_period_delays_the_first_scale_in() {
 
 /// Manifest fields meshsim reads but does not simulate are said by
 /// `validate`, not silently ignored: the i2s-staging Deployment's limits and
-/// probes.
+/// probes, the i2s-production HPA's metric selector.
 #[test]
 fn deployment_fields_read_but_not_simulated_are_warned() {
     let tmp = tempfile::tempdir().unwrap();
@@ -370,4 +370,12 @@ fn deployment_fields_read_but_not_simulated_are_warned() {
     ] {
         assert!(out.contains(needle), "{needle}: {out}");
     }
+    // An HPA metric's selector: the value comes from metric_sources by name.
+    let o = meshsim(&["validate", "i2s-production"], tmp.path());
+    let out = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("spec.metrics[3].external.metric.selector is read but not applied"),
+        "{out}"
+    );
 }
