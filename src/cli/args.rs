@@ -289,6 +289,46 @@ pub enum TraceCommand {
     Gen(GenArgs),
     /// Rows, span, mean and peak rate of a trace.
     Info(InfoArgs),
+    /// Convert a monitoring export into a rate trace (timestamp,rps or
+    /// timestamp,count): a Prometheus query_range response, or CloudWatch
+    /// get-metric-statistics / get-metric-data output.
+    #[command(
+        after_help = "Examples:\n  curl -s 'http://prom:9090/api/v1/query_range?query=sum(rate(http_requests_total[1m]))&start=…&end=…&step=60' > prom.json\n  meshsim trace import --from prometheus --values rate prom.json -o trace.csv\n  aws cloudwatch get-metric-statistics --namespace AWS/ApplicationELB --metric-name RequestCount --statistics Sum --period 60 … > cw.json\n  meshsim trace import --from cloudwatch cw.json -o trace.csv"
+    )]
+    Import(ImportArgs),
+}
+
+/// The monitoring export formats `trace import` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    /// Prometheus HTTP API /api/v1/query_range response (JSON, resultType matrix).
+    Prometheus,
+    /// aws cloudwatch get-metric-statistics or get-metric-data output (JSON).
+    Cloudwatch,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The export's format.
+    #[arg(long, value_enum)]
+    pub from: ImportFormat,
+    pub file: PathBuf,
+    /// The trace to write (CSV).
+    #[arg(short = 'o', long = "out")]
+    pub out: PathBuf,
+    /// Prometheus: whether the series is a rate (`rate(...)`, requests per
+    /// second) or a count per step (`increase(...)`); the response does not say.
+    #[arg(long, value_enum)]
+    pub values: Option<crate::trace::import::Values>,
+    /// Prometheus: pick the series whose labels include label=value (repeatable).
+    #[arg(long)]
+    pub series: Vec<String>,
+    /// Prometheus: add all (chosen) series point by point.
+    #[arg(long)]
+    pub sum: bool,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]

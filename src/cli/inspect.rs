@@ -95,6 +95,71 @@ pub(super) fn trace_gen(args: GenArgs) -> Result<()> {
     Ok(())
 }
 
+/// `meshsim trace import`: a monitoring export to a rate trace, then the
+/// trace's summary as `trace info` reads it back.
+pub(super) fn trace_import(args: ImportArgs) -> Result<()> {
+    use crate::trace::import;
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let from = match args.from {
+        ImportFormat::Prometheus => "prometheus",
+        ImportFormat::Cloudwatch => "cloudwatch",
+    };
+    let at = |e: String| anyhow!("{} (read as --from {from}): {e}", args.file.display());
+    let imported = match args.from {
+        ImportFormat::Prometheus => {
+            let values = args.values.ok_or_else(|| {
+                anyhow!(
+                    "--from prometheus needs --values rate (a rate(...) query: requests per second) \
+                     or --values count (increase(...): requests per step); the response does not say which"
+                )
+            })?;
+            let series = args
+                .series
+                .iter()
+                .map(|s| {
+                    s.split_once('=')
+                        .map(|(k, v)| {
+                            (k.trim().to_string(), v.trim().trim_matches('"').to_string())
+                        })
+                        .ok_or_else(|| anyhow!("--series `{s}`: expected label=value"))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            import::prometheus(&text, values, &series, args.sum).map_err(at)?
+        }
+        ImportFormat::Cloudwatch => {
+            if args.values == Some(import::Values::Rate) {
+                bail!(
+                    "--from cloudwatch gives a count per period (Sum of RequestCount or Count); drop --values rate"
+                );
+            }
+            import::cloudwatch(&text).map_err(at)?
+        }
+    };
+    if args.out.exists() && !args.force {
+        bail!("{} exists; give --force to replace it", args.out.display());
+    }
+    let tmp = args.out.with_extension("csv.partial");
+    let f =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    import::write_csv(std::io::BufWriter::new(f), &imported)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &args.out)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    for n in &imported.notes {
+        eprintln!("note: {n}");
+    }
+    eprintln!(
+        "wrote {} ({} rows)",
+        args.out.display(),
+        imported.rows.len()
+    );
+    trace_info(InfoArgs {
+        file: args.out,
+        bin: 60.0,
+    })
+}
+
 pub(super) fn trace_info(args: InfoArgs) -> Result<()> {
     let InfoArgs { file, bin } = args;
     if bin.is_nan() || bin <= 0.0 {

@@ -93,6 +93,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Hpa(HpaCommand::Explain(a)) => hpa_explain(&a.hpa, &a.state, a.name.as_deref()),
         Command::Trace(TraceCommand::Gen(args)) => trace_gen(args),
         Command::Trace(TraceCommand::Info(args)) => trace_info(args),
+        Command::Trace(TraceCommand::Import(args)) => trace_import(args),
         Command::Scenarios => list_scenarios(),
         Command::Validate(args) => validate(args, &book),
         Command::Diff(args) => diff(args),

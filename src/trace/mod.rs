@@ -12,6 +12,7 @@
 
 mod columns;
 pub mod r#gen;
+pub mod import;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod reader;

@@ -34,10 +34,35 @@ impl TraceReader {
         if ext.eq_ignore_ascii_case("parquet") {
             return Self::open_parquet(path);
         }
-        let file = File::open(path).map_err(|source| TraceError::Io {
+        let mut file = File::open(path).map_err(|source| TraceError::Io {
             path: path.to_owned(),
             source,
         })?;
+        // A monitoring export handed over as is: say how to convert it
+        // instead of quoting the whole file as a header.
+        {
+            use std::io::{Seek, SeekFrom};
+            let mut head = [0u8; 64];
+            let n = file.read(&mut head).unwrap_or(0);
+            if head[..n]
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|b| *b == b'{' || *b == b'[')
+            {
+                return Err(TraceError::Unsupported {
+                    path: path.to_owned(),
+                    message: "this is JSON, not a CSV trace: a Prometheus query_range response or CloudWatch \
+                              get-metric-statistics / get-metric-data output converts with \
+                              `meshsim trace import --from prometheus|cloudwatch FILE -o trace.csv` (JSON-lines request traces are not read yet)"
+                        .into(),
+                });
+            }
+            file.seek(SeekFrom::Start(0))
+                .map_err(|source| TraceError::Io {
+                    path: path.to_owned(),
+                    source,
+                })?;
+        }
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(false)

@@ -7,6 +7,7 @@ mod conservation;
 mod deploy;
 mod explain;
 mod hpa;
+mod import;
 mod keda;
 mod layers;
 mod lifecycle;
