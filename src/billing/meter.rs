@@ -70,6 +70,14 @@ pub fn billed_usd(usd_per_hour: f64, start_us: u64, stop_us: u64, stopped: bool)
     usd_per_hour * billed_us as f64 / US_PER_HOUR as f64
 }
 
+/// AWS does not charge an EC2 Spot Instance that EC2 interrupts within its
+/// first instance hour (EC2 User Guide, billing for interrupted Spot
+/// Instances): whether one launched at `start_us` and interrupted at
+/// `stop_us` is free.
+pub fn interrupted_in_first_hour(start_us: u64, stop_us: u64) -> bool {
+    stop_us.saturating_sub(start_us) < US_PER_HOUR
+}
+
 /// Accrues the compute cost of replicas as they start and stop.
 #[derive(Clone, Debug, Default)]
 pub struct ReplicaMeter {
@@ -115,20 +123,18 @@ impl ReplicaMeter {
     }
 
     pub fn stop(&mut self, usd_per_hour: f64, started_us: u64, at_us: u64) {
-        let g = self.group(usd_per_hour);
-        assert!(
-            g.running > 0,
-            "meter: stopping a replica that was not started"
-        );
-        g.running -= 1;
-        g.start_sum_us -= u128::from(started_us);
+        self.close(usd_per_hour, started_us, at_us);
         self.closed_usd += billed_usd(usd_per_hour, started_us, at_us, true);
-        self.closed_replica_us += at_us - started_us;
     }
 
     /// Stops a replica whose usage is not charged (an EC2 Spot Instance that
     /// EC2 interrupted in its first hour): its time counts, its cost is 0.
     pub fn stop_unbilled(&mut self, usd_per_hour: f64, started_us: u64, at_us: u64) {
+        self.close(usd_per_hour, started_us, at_us);
+    }
+
+    /// Takes a replica out of its open group and counts its time.
+    fn close(&mut self, usd_per_hour: f64, started_us: u64, at_us: u64) {
         let g = self.group(usd_per_hour);
         assert!(
             g.running > 0,

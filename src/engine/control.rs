@@ -150,7 +150,12 @@ impl Engine {
             return;
         }
         let ec2 = matches!(model, Some(Interruption::Ec2 { .. }));
-        if ec2 && self.now - self.replicas[id as usize].created_us < crate::units::US_PER_HOUR {
+        if ec2
+            && crate::billing::meter::interrupted_in_first_hour(
+                self.replicas[id as usize].created_us,
+                self.now,
+            )
+        {
             self.replicas[id as usize].unbilled = true;
         }
         match state {

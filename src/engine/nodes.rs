@@ -62,9 +62,9 @@ impl Node {
     pub fn unbilled(&self) -> bool {
         self.interrupted
             && self.purchase == Purchase::Spot
-            && self
-                .removed_us
-                .is_some_and(|r| r - self.launched_us < crate::units::US_PER_HOUR)
+            && self.removed_us.is_some_and(|r| {
+                crate::billing::meter::interrupted_in_first_hour(self.launched_us, r)
+            })
     }
     pub fn live(&self) -> bool {
         matches!(self.state, NodeState::Launching | NodeState::Ready)

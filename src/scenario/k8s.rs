@@ -328,12 +328,7 @@ pub(super) fn resolve_hpa(
     let c = &loaded.file.capacity;
     let cpu_request_milli = cfg
         .cpu_request_milli
-        .unwrap_or_else(|| match (c.platform, c.cpu) {
-            (Platform::Fargate | Platform::Kubernetes | Platform::EcsEc2, Some(cpu)) => {
-                (cpu * 1000.0).round() as i64
-            }
-            _ => 1000,
-        });
+        .unwrap_or_else(|| pod_cpu_request_milli(c));
     Ok((
         Some(HpaPolicySpec {
             spec,
@@ -376,6 +371,18 @@ fn hpa_warnings(spec: &serde_json::Value, what: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// A pod's CPU request in millicores, as an autoscaler's utilisation reads
+/// it: `capacity.cpu` where a replica has one (a task or pod size), else a
+/// whole core.
+pub(super) fn pod_cpu_request_milli(c: &super::Capacity) -> i64 {
+    match (c.platform, c.cpu) {
+        (Platform::Fargate | Platform::Kubernetes | Platform::EcsEc2, Some(cpu)) => {
+            (cpu * 1000.0).round() as i64
+        }
+        _ => 1000,
+    }
 }
 
 /// Every Pods, Object and External metric of the HPA has a source in the simulation.

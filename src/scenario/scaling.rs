@@ -203,13 +203,7 @@ pub(super) fn keda(
     // One trigger keeps the name `keda-trigger`; several are told apart as
     // KEDA names their External metrics, by index and type (`s1-cron`).
     let single = configs.len() == 1;
-    let cpu_request_milli = match (f.capacity.platform, f.capacity.cpu) {
-        (
-            super::Platform::Fargate | super::Platform::Kubernetes | super::Platform::EcsEc2,
-            Some(cpu),
-        ) => (cpu * 1000.0).round() as i64,
-        _ => 1000,
-    };
+    let cpu_request_milli = super::k8s::pod_cpu_request_milli(&f.capacity);
     let mut metrics = Vec::new();
     let mut triggers = Vec::new();
     let mut sources = BTreeMap::new();

@@ -93,17 +93,6 @@ impl KedaSpec {
         }
         self
     }
-
-    /// The first measured trigger's source (for descriptions).
-    pub fn measured_sources(&self) -> Vec<MetricSource> {
-        self.triggers
-            .iter()
-            .filter_map(|t| match t.kind {
-                TriggerKind::Measured(s) => Some(s),
-                _ => None,
-            })
-            .collect()
-    }
 }
 
 /// The `[from, to)` spans (µs from the run's start, up to `end_us`) where a
