@@ -127,6 +127,11 @@ pub struct SweepArgs {
     /// An axis: key.path=v1,v2,… or key.path=start..end:step (repeatable).
     #[arg(long = "set", value_name = "KEY.PATH=VALUES")]
     pub set: Vec<String>,
+    /// Demand × this for a growth what-if (the scenario key `trace_scale`):
+    /// rates and counts scaled, requests of a request trace repeated.
+    /// A list (1,1.25,1.5) or range (1..2:0.25) is an axis.
+    #[arg(long, value_name = "VALUES")]
+    pub trace_scale: Option<String>,
     /// Seeds per grid point (default 1).
     #[arg(long)]
     pub replications: Option<u32>,
@@ -166,6 +171,10 @@ pub struct CompareArgs {
     /// Override a key in every scenario (repeatable).
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     pub set: Vec<String>,
+    /// Demand × this for a growth what-if (the scenario key `trace_scale`):
+    /// rates and counts scaled, requests of a request trace repeated.
+    #[arg(long, value_name = "FACTOR")]
+    pub trace_scale: Option<String>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -204,6 +213,11 @@ pub struct PlanArgs {
     /// An axis to search: key.path=v1,v2,… or key.path=start..end:step (repeatable).
     #[arg(long = "vary", value_name = "KEY.PATH=VALUES", required = true)]
     pub vary: Vec<String>,
+    /// Demand × this for a growth what-if (the scenario key `trace_scale`):
+    /// rates and counts scaled, requests of a request trace repeated.
+    #[arg(long, value_name = "FACTOR")]
+    pub trace_scale: Option<String>,
+
     #[arg(long, default_value_t = 2)]
     pub replications: u32,
     #[arg(long)]
@@ -244,6 +258,10 @@ pub struct RunArgs {
     /// Override a scenario key, e.g. --set scaling.min=2 (repeatable).
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     pub set: Vec<String>,
+    /// Demand × this for a growth what-if (the scenario key `trace_scale`):
+    /// rates and counts scaled, requests of a request trace repeated.
+    #[arg(long, value_name = "FACTOR")]
+    pub trace_scale: Option<String>,
     /// What to print: text (the summary in words) or json (summary.json).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -289,13 +307,50 @@ pub enum TraceCommand {
     Gen(GenArgs),
     /// Rows, span, mean and peak rate of a trace.
     Info(InfoArgs),
-    /// Convert a monitoring export into a rate trace (timestamp,rps or
-    /// timestamp,count): a Prometheus query_range response, or CloudWatch
-    /// get-metric-statistics / get-metric-data output.
+    /// Convert a monitoring export or an access log into a meshsim trace:
+    /// Prometheus query_range JSON, Grafana panel CSV and CloudWatch JSON or
+    /// CSV become rate traces (timestamp,rps or timestamp,count); ALB and
+    /// Common Log Format access logs and JSON lines become request traces.
     #[command(
-        after_help = "Examples:\n  curl -s 'http://prom:9090/api/v1/query_range?query=sum(rate(http_requests_total[1m]))&start=…&end=…&step=60' > prom.json\n  meshsim trace import --from prometheus --values rate prom.json -o trace.csv\n  aws cloudwatch get-metric-statistics --namespace AWS/ApplicationELB --metric-name RequestCount --statistics Sum --period 60 … > cw.json\n  meshsim trace import --from cloudwatch cw.json -o trace.csv"
+        after_help = "Examples:\n  curl -s 'http://prom:9090/api/v1/query_range?query=sum(rate(http_requests_total[1m]))&start=…&end=…&step=60' > prom.json\n  meshsim trace import --from prometheus --values rate prom.json -o trace.csv\n  meshsim trace import --from grafana --values rate --timezone Europe/Berlin 'Requests-data-2025-11-28.csv' -o trace.csv\n  aws cloudwatch get-metric-statistics --namespace AWS/ApplicationELB --metric-name RequestCount --statistics Sum --period 60 … > cw.json\n  meshsim trace import --from cloudwatch cw.json -o trace.csv\n  meshsim trace import --from alb 123456789012_elasticloadbalancing_us-east-1_app.my-lb…log.gz -o requests.csv\n  meshsim trace import --from clf access_log -o requests.csv"
     )]
     Import(ImportArgs),
+    /// Clip, scale, resample and shift a trace (in that order), e.g. next
+    /// year's growth or one busy day of a month.
+    #[command(
+        after_help = "Examples:\n  meshsim trace transform peak.csv -o next-year.csv --scale 1.5\n  meshsim trace transform month.csv -o day.csv --clip 2025-11-28T00:00:00Z..2025-11-29T00:00:00Z --shift -27d\n  meshsim trace transform requests.csv -o per-minute.csv --resample 60s"
+    )]
+    Transform(TransformArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TransformArgs {
+    /// The trace (any format --trace reads).
+    pub file: PathBuf,
+    /// The trace to write (CSV).
+    #[arg(short = 'o', long = "out")]
+    pub out: PathBuf,
+    /// Keep the rows that start in START..END: RFC 3339 times or offsets
+    /// from the trace's start (2h..5h); either end may be left out.
+    #[arg(long, value_name = "START..END")]
+    pub clip: Option<String>,
+    /// Multiply the demand (rates, counts; requests repeated or thinned).
+    #[arg(long, value_name = "FACTOR")]
+    pub scale: Option<f64>,
+    /// Rows of this length aligned to the epoch (60s, 5m, 1h): mean rates,
+    /// or counts (a request trace becomes a count trace).
+    #[arg(long, value_name = "DURATION")]
+    pub resample: Option<String>,
+    /// Move every time by this much (2h, -30m, 1d).
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub shift: Option<String>,
+    /// Seed of the draws that scale a request trace (a run's --seed gives
+    /// the same draws with --trace-scale).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// The monitoring export formats `trace import` reads.
@@ -303,8 +358,17 @@ pub enum TraceCommand {
 pub enum ImportFormat {
     /// Prometheus HTTP API /api/v1/query_range response (JSON, resultType matrix).
     Prometheus,
-    /// aws cloudwatch get-metric-statistics or get-metric-data output (JSON).
+    /// Grafana panel CSV download (Time column and one value column per series).
+    Grafana,
+    /// aws cloudwatch get-metric-statistics or get-metric-data output (JSON),
+    /// or the console's CSV download (Timestamp and Sum per period).
     Cloudwatch,
+    /// AWS Application Load Balancer access log (plain or .gz).
+    Alb,
+    /// Common Log Format or Combined (Apache, NGINX) access log.
+    Clf,
+    /// JSON lines, one request per line (the Mooncake trace's format).
+    Jsonl,
 }
 
 #[derive(Args, Debug)]
@@ -316,16 +380,31 @@ pub struct ImportArgs {
     /// The trace to write (CSV).
     #[arg(short = 'o', long = "out")]
     pub out: PathBuf,
-    /// Prometheus: whether the series is a rate (`rate(...)`, requests per
-    /// second) or a count per step (`increase(...)`); the response does not say.
+    /// Prometheus, Grafana: whether the series is a rate (`rate(...)`,
+    /// requests per second) or a count per step (`increase(...)`); the
+    /// export does not say.
     #[arg(long, value_enum)]
     pub values: Option<crate::trace::import::Values>,
-    /// Prometheus: pick the series whose labels include label=value (repeatable).
+    /// Prometheus: pick the series whose labels include label=value
+    /// (repeatable). Grafana: the column with this name, or whose name
+    /// holds label="value".
     #[arg(long)]
     pub series: Vec<String>,
-    /// Prometheus: add all (chosen) series point by point.
+    /// Prometheus, Grafana: add all (chosen) series point by point.
     #[arg(long)]
     pub sum: bool,
+    /// Grafana, CloudWatch CSV: the IANA time zone of times written without
+    /// an offset (Grafana writes the dashboard's zone).
+    #[arg(long)]
+    pub timezone: Option<String>,
+    /// Grafana: whether a row's time ends its step (a Prometheus panel,
+    /// the default) or starts it (a CloudWatch panel).
+    #[arg(long, value_enum)]
+    pub sample_at: Option<crate::trace::import::SampleAt>,
+    /// Access logs: leave out (and count) lines that cannot be read instead
+    /// of stopping at the first.
+    #[arg(long)]
+    pub skip_bad_lines: bool,
     /// Replace an existing output file.
     #[arg(long)]
     pub force: bool,

@@ -98,22 +98,68 @@ pub(super) fn trace_gen(args: GenArgs) -> Result<()> {
 /// `meshsim trace import`: a monitoring export to a rate trace, then the
 /// trace's summary as `trace info` reads it back.
 pub(super) fn trace_import(args: ImportArgs) -> Result<()> {
-    use crate::trace::import;
-    let text = std::fs::read_to_string(&args.file)
-        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    use crate::trace::{import, logs};
+    use std::io::Read;
     let from = match args.from {
         ImportFormat::Prometheus => "prometheus",
+        ImportFormat::Grafana => "grafana",
         ImportFormat::Cloudwatch => "cloudwatch",
+        ImportFormat::Alb => "alb",
+        ImportFormat::Clf => "clf",
+        ImportFormat::Jsonl => "jsonl",
     };
     let at = |e: String| anyhow!("{} (read as --from {from}): {e}", args.file.display());
-    let imported = match args.from {
-        ImportFormat::Prometheus => {
-            let values = args.values.ok_or_else(|| {
+    let open = || {
+        trace::open_text(&args.file).with_context(|| format!("cannot read {}", args.file.display()))
+    };
+    let read_all = || -> Result<String> {
+        let mut text = String::new();
+        open()?
+            .read_to_string(&mut text)
+            .with_context(|| format!("cannot read {} as UTF-8 text", args.file.display()))?;
+        Ok(text)
+    };
+    let tz = args
+        .timezone
+        .as_deref()
+        .map(|z| {
+            jiff::tz::TimeZone::get(z).map_err(|e| {
                 anyhow!(
-                    "--from prometheus needs --values rate (a rate(...) query: requests per second) \
-                     or --values count (increase(...): requests per step); the response does not say which"
+                    "--timezone `{z}`: {e} (expected an IANA zone such as Europe/Berlin, or UTC)"
                 )
-            })?;
+            })
+        })
+        .transpose()?;
+    let is_log = matches!(
+        args.from,
+        ImportFormat::Alb | ImportFormat::Clf | ImportFormat::Jsonl
+    );
+    if is_log && (args.values.is_some() || args.sum || !args.series.is_empty()) {
+        bail!(
+            "--from {from} reads one row per request: --values, --series and --sum are for rate exports"
+        );
+    }
+    if !matches!(args.from, ImportFormat::Grafana) && args.sample_at.is_some() {
+        bail!(
+            "--sample-at is for --from grafana (Prometheus samples end their window; CloudWatch periods start at their timestamp)"
+        );
+    }
+    let need_values = || {
+        args.values.ok_or_else(|| {
+            anyhow!(
+                "--from {from} needs --values rate (a rate(...) query: requests per second) \
+                 or --values count (increase(...): requests per step); the export does not say which"
+            )
+        })
+    };
+    enum Out {
+        Series(import::Imported),
+        Log(logs::LogRead),
+        Json(Vec<logs::JsonRequest>, logs::JsonShape),
+    }
+    let out = match args.from {
+        ImportFormat::Prometheus => {
+            let values = need_values()?;
             let series = args
                 .series
                 .iter()
@@ -125,7 +171,21 @@ pub(super) fn trace_import(args: ImportArgs) -> Result<()> {
                         .ok_or_else(|| anyhow!("--series `{s}`: expected label=value"))
                 })
                 .collect::<Result<Vec<_>>>()?;
-            import::prometheus(&text, values, &series, args.sum).map_err(at)?
+            Out::Series(import::prometheus(&read_all()?, values, &series, args.sum).map_err(at)?)
+        }
+        ImportFormat::Grafana => {
+            let values = need_values()?;
+            Out::Series(
+                import::grafana(
+                    &read_all()?,
+                    values,
+                    tz.as_ref(),
+                    &args.series,
+                    args.sum,
+                    args.sample_at.unwrap_or(import::SampleAt::End),
+                )
+                .map_err(at)?,
+            )
         }
         ImportFormat::Cloudwatch => {
             if args.values == Some(import::Values::Rate) {
@@ -133,7 +193,35 @@ pub(super) fn trace_import(args: ImportArgs) -> Result<()> {
                     "--from cloudwatch gives a count per period (Sum of RequestCount or Count); drop --values rate"
                 );
             }
-            import::cloudwatch(&text).map_err(at)?
+            let text = read_all()?;
+            let json = text
+                .trim_start_matches('\u{feff}')
+                .trim_start()
+                .starts_with('{');
+            Out::Series(
+                if json {
+                    import::cloudwatch(&text)
+                } else {
+                    import::cloudwatch_csv(&text, tz.as_ref())
+                }
+                .map_err(at)?,
+            )
+        }
+        ImportFormat::Alb | ImportFormat::Clf => {
+            let format = if args.from == ImportFormat::Alb {
+                logs::LogFormat::Alb
+            } else {
+                logs::LogFormat::Clf
+            };
+            Out::Log(
+                logs::read_log(open()?, format, args.skip_bad_lines)
+                    .map_err(|(line, m)| at(format!("line {line}: {m}")))?,
+            )
+        }
+        ImportFormat::Jsonl => {
+            let (reqs, shape) =
+                read_jsonl(open()?).map_err(|(line, m)| at(format!("line {line}: {m}")))?;
+            Out::Json(reqs, shape)
         }
     };
     if args.out.exists() && !args.force {
@@ -142,18 +230,187 @@ pub(super) fn trace_import(args: ImportArgs) -> Result<()> {
     let tmp = args.out.with_extension("csv.partial");
     let f =
         std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    import::write_csv(std::io::BufWriter::new(f), &imported)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    let w = std::io::BufWriter::new(f);
+    let (written, notes) = match &out {
+        Out::Series(imp) => (
+            import::write_csv(w, imp).map(|_| imp.rows.len()),
+            imp.notes.clone(),
+        ),
+        Out::Log(log) => (
+            import::write_requests_csv(w, log).map(|_| log.requests.len()),
+            log.notes.clone(),
+        ),
+        Out::Json(reqs, shape) => (
+            write_json_requests(w, reqs, shape).map(|_| reqs.len()),
+            if shape.ignored.is_empty() {
+                vec![]
+            } else {
+                vec![format!(
+                    "field(s) not simulated and not written: {}",
+                    shape.ignored.join(", ")
+                )]
+            },
+        ),
+    };
+    let rows = match written {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(anyhow!(e).context(format!("cannot write {}", tmp.display())));
+        }
+    };
     std::fs::rename(&tmp, &args.out)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
-    for n in &imported.notes {
+    for n in &notes {
         eprintln!("note: {n}");
     }
-    eprintln!(
-        "wrote {} ({} rows)",
-        args.out.display(),
-        imported.rows.len()
-    );
+    eprintln!("wrote {} ({rows} rows)", args.out.display());
+    trace_info(InfoArgs {
+        file: args.out,
+        bin: 60.0,
+    })
+}
+
+/// Reads a whole JSON-lines trace, sorted by time (stable).
+fn read_jsonl(
+    mut r: Box<dyn std::io::BufRead>,
+) -> std::result::Result<
+    (
+        Vec<crate::trace::logs::JsonRequest>,
+        crate::trace::logs::JsonShape,
+    ),
+    (u64, String),
+> {
+    use crate::trace::logs;
+    let mut shape: Option<logs::JsonShape> = None;
+    let mut out = Vec::new();
+    let mut buf = String::new();
+    let mut line = 0u64;
+    loop {
+        buf.clear();
+        match r.read_line(&mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => return Err((line + 1, format!("cannot read: {e}"))),
+        }
+        line += 1;
+        let text = buf.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let sh = match &shape {
+            Some(s) => s,
+            None => shape.insert(logs::json_shape(text).map_err(|m| (line, m))?),
+        };
+        out.push(logs::parse_json_line(text, sh).map_err(|m| (line, m))?);
+    }
+    let shape = shape.ok_or((line, "no JSON objects".to_string()))?;
+    out.sort_by_key(|q| q.t_us);
+    Ok((out, shape))
+}
+
+fn write_json_requests<W: std::io::Write>(
+    w: W,
+    reqs: &[crate::trace::logs::JsonRequest],
+    shape: &crate::trace::logs::JsonShape,
+) -> std::io::Result<()> {
+    let mut out = csv::Writer::from_writer(w);
+    let mut head = vec!["timestamp"];
+    if shape.service_ms {
+        head.push("service_ms");
+    }
+    if shape.tokens_in {
+        head.push("tokens_in");
+    }
+    if shape.tokens_out {
+        head.push("tokens_out");
+    }
+    if shape.session {
+        head.push("session");
+    }
+    out.write_record(&head)?;
+    for q in reqs {
+        let mut rec = vec![
+            jiff::Timestamp::from_microsecond(q.t_us)
+                .map(|t| t.to_string())
+                .map_err(std::io::Error::other)?,
+        ];
+        for v in [q.service_ms, q.tokens_in, q.tokens_out]
+            .into_iter()
+            .flatten()
+        {
+            rec.push(format!("{v}"));
+        }
+        if let Some(s) = &q.session {
+            rec.push(s.clone());
+        }
+        out.write_record(&rec)?;
+    }
+    out.flush()
+}
+
+pub(super) fn trace_transform(args: TransformArgs) -> Result<()> {
+    use crate::trace::transform::{self, Transform};
+    let mut tf = Transform {
+        seed: args.seed,
+        ..Default::default()
+    };
+    if let Some(c) = &args.clip {
+        let (a, b) = c
+            .split_once("..")
+            .ok_or_else(|| anyhow!("--clip `{c}`: expected START..END (either may be empty)"))?;
+        tf.clip = (
+            transform::parse_bound(a).map_err(|e| anyhow!("--clip: {e}"))?,
+            transform::parse_bound(b).map_err(|e| anyhow!("--clip: {e}"))?,
+        );
+    }
+    if let Some(f) = args.scale {
+        if !(f.is_finite() && f > 0.0 && f <= 1000.0) {
+            bail!("--scale {f}: expected a factor in (0, 1000] (1.5 = 50 % more requests)");
+        }
+        tf.scale = Some(f);
+    }
+    if let Some(r) = &args.resample {
+        let d = transform::parse_duration(r).map_err(|e| anyhow!("--resample: {e}"))?;
+        if d < 1_000_000 {
+            bail!("--resample {r}: expected a row length of at least 1 s");
+        }
+        tf.resample_us = Some(d);
+    }
+    if let Some(s) = &args.shift {
+        tf.shift_us = transform::parse_duration(s).map_err(|e| anyhow!("--shift: {e}"))?;
+    }
+    let meta = trace::scan(&args.file, 60.0)?;
+    if meta
+        .ignored
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case("region") || c.eq_ignore_ascii_case("model"))
+    {
+        eprintln!(
+            "note: columns not carried over: {}",
+            meta.ignored.join(", ")
+        );
+    }
+    let out = transform::apply(&args.file, &meta, &tf)?;
+    if args.out.exists() && !args.force {
+        bail!("{} exists; give --force to replace it", args.out.display());
+    }
+    if args.out == args.file {
+        bail!("-o names the input; write to another file");
+    }
+    let tmp = args.out.with_extension("csv.partial");
+    let f =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    if let Err(e) = transform::write_csv(std::io::BufWriter::new(f), &out) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(anyhow!(e).context(format!("cannot write {}", tmp.display())));
+    }
+    std::fs::rename(&tmp, &args.out)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    for n in &out.notes {
+        eprintln!("note: {n}");
+    }
+    eprintln!("wrote {} ({} rows)", args.out.display(), out.rows.len());
     trace_info(InfoArgs {
         file: args.out,
         bin: 60.0,
@@ -208,6 +465,9 @@ pub(super) fn trace_info(args: InfoArgs) -> Result<()> {
             if m.has_service_ms { "service_ms " } else { "" },
             if m.has_tokens { "tokens" } else { "" }
         )?;
+    }
+    if !m.ignored.is_empty() {
+        writeln!(o, "not simulated {}", m.ignored.join(", "))?;
     }
     Ok(())
 }

@@ -82,11 +82,27 @@ fn env_overrides() -> Vec<(String, String)> {
 fn dispatch(cli: Cli) -> Result<()> {
     let book = PriceBook::builtin();
     match cli.command {
-        Command::Run(args) => run(args, &book),
-        Command::Compare(args) => compare(args, &book),
+        Command::Run(mut args) => {
+            args.set
+                .extend(args.trace_scale.take().map(|v| format!("trace_scale={v}")));
+            run(args, &book)
+        }
+        Command::Compare(mut args) => {
+            args.set
+                .extend(args.trace_scale.take().map(|v| format!("trace_scale={v}")));
+            compare(args, &book)
+        }
         Command::Gallery(args) => gallery(args, &book),
-        Command::Sweep(args) => sweep(args, &book),
-        Command::Plan(args) => plan(args, &book),
+        Command::Sweep(mut args) => {
+            args.set
+                .extend(args.trace_scale.take().map(|v| format!("trace_scale={v}")));
+            sweep(args, &book)
+        }
+        Command::Plan(mut args) => {
+            args.vary
+                .extend(args.trace_scale.take().map(|v| format!("trace_scale={v}")));
+            plan(args, &book)
+        }
         Command::Merge(args) => merge(args),
         Command::Pricing(args) => pricing(args, &book),
         Command::Explain(a) => explain::explain(a, &book),
@@ -94,6 +110,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Trace(TraceCommand::Gen(args)) => trace_gen(args),
         Command::Trace(TraceCommand::Info(args)) => trace_info(args),
         Command::Trace(TraceCommand::Import(args)) => trace_import(args),
+        Command::Trace(TraceCommand::Transform(args)) => trace_transform(args),
         Command::Scenarios => list_scenarios(),
         Command::Validate(args) => validate(args, &book),
         Command::Diff(args) => diff(args),

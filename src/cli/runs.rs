@@ -21,6 +21,13 @@ type Finished = (RunOutcome, RunInfo, Option<RunCharts>);
 /// `--set` overrides it was resolved with (recorded in its provenance).
 fn run_and_draw(sc: &Scenario, flags: &RunFlags, sets: &[String]) -> Result<Finished> {
     let (outcome, meta) = crate::run::run_file(sc, &flags.trace, flags.seed, flags.arrivals)?;
+    if !meta.ignored.is_empty() {
+        eprintln!(
+            "note: {}: not simulated: {}",
+            flags.trace.display(),
+            meta.ignored.join(", ")
+        );
+    }
     let mut info = RunInfo::new(sc, &meta, flags.seed);
     let p = &mut info.provenance;
     p.overrides = sets.to_vec();

@@ -194,14 +194,47 @@ pub enum Rows<'a> {
 impl<'a> Rows<'a> {
     /// A fresh pass over the rows.
     pub(crate) fn open(self) -> Result<RowIter<'a>, TraceError> {
+        self.open_scaled(TraceKind::Rate, 1.0, 0)
+    }
+
+    /// A fresh pass over the rows with the demand × `scale`
+    /// (`trace_scale`): a rate or count row's value × scale; each request of
+    /// a request trace arrives floor(scale) times, plus once more with
+    /// probability frac(scale), decided by a hash of (`seed`, its index) so
+    /// that every pass and every configuration of a sweep sees the same
+    /// requests.
+    pub(crate) fn open_scaled(
+        self,
+        kind: TraceKind,
+        scale: f64,
+        seed: u64,
+    ) -> Result<RowIter<'a>, TraceError> {
         Ok(RowIter {
             inner: match self {
                 Rows::File(path) => Source::File(Box::new(TraceReader::open(path)?)),
                 Rows::Memory(rows) => Source::Memory(rows.iter()),
             },
             failure: None,
+            scale: (scale != 1.0).then(|| Scale {
+                factor: scale,
+                request: kind == TraceKind::Request,
+                seed: crate::trace::scale_seed(seed),
+                j: 0,
+                pending: None,
+            }),
         })
     }
+}
+
+/// A [`RowIter`]'s demand multiplier.
+struct Scale {
+    factor: f64,
+    request: bool,
+    seed: u64,
+    /// Requests seen so far.
+    j: u64,
+    /// A request still to arrive `n` more times.
+    pending: Option<(TraceRow, u32)>,
 }
 
 /// One pass over [`Rows`]; a read error ends the pass and is kept in
@@ -209,6 +242,7 @@ impl<'a> Rows<'a> {
 pub(crate) struct RowIter<'a> {
     inner: Source<'a>,
     pub(crate) failure: Option<TraceError>,
+    scale: Option<Scale>,
 }
 
 enum Source<'a> {
@@ -216,11 +250,9 @@ enum Source<'a> {
     Memory(std::slice::Iter<'a, TraceRow>),
 }
 
-impl Iterator for RowIter<'_> {
-    type Item = TraceRow;
-
+impl RowIter<'_> {
     #[inline]
-    fn next(&mut self) -> Option<TraceRow> {
+    fn next_unscaled(&mut self) -> Option<TraceRow> {
         match &mut self.inner {
             Source::Memory(rows) => rows.next().copied(),
             Source::File(reader) => match reader.next_row() {
@@ -230,6 +262,40 @@ impl Iterator for RowIter<'_> {
                     None
                 }
             },
+        }
+    }
+}
+
+impl Iterator for RowIter<'_> {
+    type Item = TraceRow;
+
+    #[inline]
+    fn next(&mut self) -> Option<TraceRow> {
+        if self.scale.is_none() {
+            return self.next_unscaled();
+        }
+        loop {
+            let sc = self.scale.as_mut().expect("checked");
+            if let Some((row, n)) = &mut sc.pending {
+                let r = *row;
+                *n -= 1;
+                if *n == 0 {
+                    sc.pending = None;
+                }
+                return Some(r);
+            }
+            let (factor, request) = (sc.factor, sc.request);
+            let mut row = self.next_unscaled()?;
+            let sc = self.scale.as_mut().expect("checked");
+            if !request {
+                row.value *= factor;
+                return Some(row);
+            }
+            let n = crate::trace::scaled_copies(sc.seed, sc.j, factor);
+            sc.j += 1;
+            if n > 0 {
+                sc.pending = Some((row, n));
+            }
         }
     }
 }
@@ -247,7 +313,7 @@ pub fn run_one(
 ) -> Result<RunOutcome, RunError> {
     let mut outcome = if scenario.regions.is_empty() {
         let cfg = sim_config(scenario, meta, arrivals)?;
-        let mut pass = rows.open()?;
+        let mut pass = rows.open_scaled(meta.kind, scenario.trace_scale, seed)?;
         let mut outcome = simulate(cfg, &mut pass, seed);
         if let Some(e) = pass.failure {
             return Err(e.into());

@@ -280,7 +280,7 @@ pub fn run_regions(
             let mut cfg = sim_config(&r.scenario, meta, arrivals)?;
             cfg.outages = outages_us(r);
             cfg.keep_minute_histograms = true;
-            let mut pass = rows.open()?;
+            let mut pass = rows.open_scaled(meta.kind, scenario.trace_scale, seed)?;
             let split =
                 RegionRows::new(&mut pass, meta.kind, &shares, &routes, i, seed, meta.end_us);
             let mut out = simulate(cfg, split, region_seed(seed, &r.name));

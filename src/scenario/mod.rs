@@ -62,6 +62,8 @@ pub struct Scenario {
     /// The scenario in words (label, text), for reports.
     pub words: Vec<(String, String)>,
     pub tz: jiff::tz::TimeZone,
+    /// `trace_scale`: the demand multiplier (1 = the trace as it is).
+    pub trace_scale: f64,
     /// Price of one replica.
     pub compute: ComputeRate,
     /// Scheduled actions with their cron expressions parsed.
@@ -245,6 +247,15 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
     llm::check(f, &mut p);
     budget::check(f, &mut p);
     check_slo(f, &mut p);
+    if let Some(x) = f.trace_scale
+        && !(x.is_finite() && x > 0.0 && x <= 1000.0)
+    {
+        p.bad(
+            "trace_scale",
+            format!("{x} is not a demand multiplier in (0, 1000] (1.5 = 50 % more requests)"),
+            None,
+        );
+    }
     let mut warnings = deployment_warnings;
     warnings.extend(hpa_warnings);
     warnings.extend(so_warnings);
@@ -292,6 +303,7 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
         service: f.service.clone(),
         min: f.scaling.min,
         max: f.scaling.max,
+        trace_scale: f.trace_scale.unwrap_or(1.0),
         target_tracking,
         slo: f.slo.clone(),
         replication_bytes_per_request: f.replication.as_ref().map_or(0.0, |r| r.bytes_per_request),

@@ -24,6 +24,11 @@ pub struct ScenarioFile {
     pub region: String,
     #[serde(default = "default_timezone")]
     pub timezone: String,
+    /// Demand multiplier for growth what-ifs (`--trace-scale`): rate and
+    /// count rows × this; each request of a request trace arrives
+    /// floor(scale) times, plus once more with probability frac(scale).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_scale: Option<f64>,
     /// A pricing CSV (catalogue columns) whose rows replace or add to the
     /// built-in catalogue for this scenario: negotiated discounts, other regions.
     #[serde(default)]

@@ -13,9 +13,11 @@
 mod columns;
 pub mod r#gen;
 pub mod import;
+pub mod logs;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod reader;
+pub mod transform;
 
 pub use reader::{TraceReader, scan};
 
@@ -51,6 +53,37 @@ pub struct TraceRow {
 }
 
 /// A stable 64-bit hash of a session id ([`fnv1a`]).
+/// The seed of the draws that scale a request trace ([`scaled_copies`]),
+/// from a run's seed.
+pub fn scale_seed(seed: u64) -> u64 {
+    crate::rng::mix64(seed ^ 0x0053_4341_4c45)
+}
+
+/// How many times request `j` arrives in a request trace scaled by
+/// `factor`: floor(factor), plus one with probability frac(factor), by a
+/// hash of (`seed`, `j`) so that every pass sees the same requests.
+#[inline]
+pub fn scaled_copies(seed: u64, j: u64, factor: f64) -> u32 {
+    let u = (crate::rng::mix64(seed ^ j) >> 11) as f64 / (1u64 << 53) as f64;
+    factor.floor() as u32 + u32::from(u < factor.fract())
+}
+
+/// Opens a text file for reading, decompressing it when it is gzip (by its
+/// magic bytes, whatever its name: ALB writes its logs as `.log.gz`).
+pub fn open_text(path: &std::path::Path) -> std::io::Result<Box<dyn std::io::BufRead>> {
+    use std::io::{BufRead, BufReader};
+    let mut r = BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+    let gz = r.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gz {
+        Box::new(BufReader::with_capacity(
+            1 << 16,
+            flate2::bufread::MultiGzDecoder::new(r),
+        ))
+    } else {
+        Box::new(r)
+    })
+}
+
 /// SHA-256 of a file's bytes, lower-case hex (a trace's checksum in a run's
 /// provenance).
 pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
@@ -99,6 +132,8 @@ pub struct TraceMeta {
     pub end_us: u64,
     pub has_service_ms: bool,
     pub has_tokens: bool,
+    /// Columns or fields the trace has that are not simulated.
+    pub ignored: Vec<String>,
     /// Requests the trace states (sum of rate × interval, of counts, or rows).
     pub expected_requests: f64,
     /// Mean and peak offered rate (rate traces: over rows; request traces: over

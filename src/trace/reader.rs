@@ -1,11 +1,11 @@
 //! Streaming CSV trace reader and the validating first pass.
 
 use super::columns::*;
+use super::logs::{JsonShape, LogFormat};
 use super::{TraceError, TraceKind, TraceMeta, TraceRow};
 use crate::units::{US_PER_SEC, secs_to_us};
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 /// Reads a trace file row by row. Rows are validated as they are read; the
@@ -16,16 +16,51 @@ pub struct TraceReader {
     source: Source,
 }
 
+// One reader per trace pass: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 enum Source {
     Csv {
         rdr: csv::Reader<Box<dyn Read>>,
         rec: csv::ByteRecord,
+        /// The file ends its lines with CRLF: the csv crate then places a
+        /// record's start on the previous line's `\n`, one line early.
+        crlf: bool,
         cols: Columns,
         first_abs_us: Option<i64>,
         last_abs_us: i64,
     },
     #[cfg(feature = "parquet")]
     Parquet(super::parquet::ParquetRows),
+    /// A JSON-lines trace, streamed.
+    JsonLines {
+        r: Box<dyn BufRead>,
+        buf: String,
+        line: u64,
+        shape: JsonShape,
+        first_abs_us: Option<i64>,
+        last_abs_us: i64,
+    },
+    /// A format converted whole on opening (an access log, a CloudWatch
+    /// export): rows of (Unix µs, value, service µs or `NO_SERVICE`).
+    Memory {
+        rows: std::vec::IntoIter<(i64, f64, u64)>,
+        first_abs_us: Option<i64>,
+        has_service: bool,
+    },
+}
+
+const NO_SERVICE: u64 = u64::MAX;
+
+/// What a file given as a trace turned out to be, from its first line.
+enum Sniffed {
+    /// A CSV trace; whether its first line ends with CRLF.
+    Csv {
+        crlf: bool,
+    },
+    JsonLines(JsonShape),
+    Log(LogFormat),
+    CloudwatchJson,
+    CloudwatchCsv,
 }
 
 impl TraceReader {
@@ -34,41 +69,65 @@ impl TraceReader {
         if ext.eq_ignore_ascii_case("parquet") {
             return Self::open_parquet(path);
         }
-        let mut file = File::open(path).map_err(|source| TraceError::Io {
+        let io = |source| TraceError::Io {
             path: path.to_owned(),
             source,
-        })?;
-        // A monitoring export handed over as is: say how to convert it
-        // instead of quoting the whole file as a header.
-        {
-            use std::io::{Seek, SeekFrom};
-            let mut head = [0u8; 64];
-            let n = file.read(&mut head).unwrap_or(0);
-            if head[..n]
-                .iter()
-                .find(|b| !b.is_ascii_whitespace())
-                .is_some_and(|b| *b == b'{' || *b == b'[')
-            {
-                return Err(TraceError::Unsupported {
+        };
+        let unsupported = |message: String| TraceError::Unsupported {
+            path: path.to_owned(),
+            message,
+        };
+        let crlf = match sniff(path)? {
+            Sniffed::Csv { crlf } => crlf,
+            Sniffed::JsonLines(shape) => {
+                return Ok(TraceReader {
                     path: path.to_owned(),
-                    message: "this is JSON, not a CSV trace: a Prometheus query_range response or CloudWatch \
-                              get-metric-statistics / get-metric-data output converts with \
-                              `meshsim trace import --from prometheus|cloudwatch FILE -o trace.csv` (JSON-lines request traces are not read yet)"
-                        .into(),
+                    kind: TraceKind::Request,
+                    source: Source::JsonLines {
+                        r: super::open_text(path).map_err(io)?,
+                        buf: String::new(),
+                        line: 0,
+                        shape,
+                        first_abs_us: None,
+                        last_abs_us: i64::MIN,
+                    },
                 });
             }
-            file.seek(SeekFrom::Start(0))
-                .map_err(|source| TraceError::Io {
-                    path: path.to_owned(),
-                    source,
-                })?;
-        }
+            Sniffed::Log(format) => {
+                let log = super::logs::read_log(super::open_text(path).map_err(io)?, format, false)
+                    .map_err(|(line, message)| TraceError::Csv {
+                        path: path.to_owned(),
+                        line,
+                        message: format!("{message} (read as an {} access log)", format.name()),
+                    })?;
+                let has_service = log.has_service();
+                let rows: Vec<(i64, f64, u64)> = log
+                    .requests
+                    .iter()
+                    .map(|q| (q.t_us, 1.0, q.service_us.unwrap_or(NO_SERVICE)))
+                    .collect();
+                return Ok(Self::memory(path, TraceKind::Request, rows, has_service));
+            }
+            Sniffed::CloudwatchJson | Sniffed::CloudwatchCsv => {
+                let mut text = String::new();
+                super::open_text(path)
+                    .and_then(|mut r| r.read_to_string(&mut text))
+                    .map_err(io)?;
+                let imp = if matches!(sniff(path)?, Sniffed::CloudwatchJson) {
+                    super::import::cloudwatch(&text)
+                } else {
+                    super::import::cloudwatch_csv(&text, None)
+                }
+                .map_err(|m| unsupported(format!("read as CloudWatch output: {m}")))?;
+                let rows = imp.rows.iter().map(|&(t, v)| (t, v, NO_SERVICE)).collect();
+                return Ok(Self::memory(path, TraceKind::Count, rows, false));
+            }
+        };
+        let file = super::open_text(path).map_err(io)?;
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(false)
-            .from_reader(
-                Box::new(std::io::BufReader::with_capacity(1 << 16, file)) as Box<dyn Read>
-            );
+            .from_reader(Box::new(file) as Box<dyn Read>);
         let header: Vec<String> = match rdr.headers() {
             Ok(h) => h.iter().map(|s| s.to_string()).collect(),
             Err(e) => return Err(csv_error(path, e)),
@@ -85,11 +144,24 @@ impl TraceReader {
             source: Source::Csv {
                 rdr,
                 rec: csv::ByteRecord::new(),
+                crlf,
                 cols,
                 first_abs_us: None,
                 last_abs_us: i64::MIN,
             },
         })
+    }
+
+    fn memory(path: &Path, kind: TraceKind, rows: Vec<(i64, f64, u64)>, has_service: bool) -> Self {
+        TraceReader {
+            path: path.to_owned(),
+            kind,
+            source: Source::Memory {
+                first_abs_us: rows.first().map(|r| r.0),
+                rows: rows.into_iter(),
+                has_service,
+            },
+        }
     }
 
     #[cfg(not(feature = "parquet"))]
@@ -123,7 +195,9 @@ impl TraceReader {
     /// Microseconds since the Unix epoch of the first row, once it was read.
     pub fn start_epoch_us(&self) -> Option<i64> {
         match &self.source {
-            Source::Csv { first_abs_us, .. } => *first_abs_us,
+            Source::Csv { first_abs_us, .. }
+            | Source::JsonLines { first_abs_us, .. }
+            | Source::Memory { first_abs_us, .. } => *first_abs_us,
             #[cfg(feature = "parquet")]
             Source::Parquet(p) => p.start_epoch_us(),
         }
@@ -132,6 +206,8 @@ impl TraceReader {
     pub fn has_service_ms(&self) -> bool {
         match &self.source {
             Source::Csv { cols, .. } => cols.service_ms.is_some(),
+            Source::JsonLines { shape, .. } => shape.service_ms,
+            Source::Memory { has_service, .. } => *has_service,
             #[cfg(feature = "parquet")]
             Source::Parquet(p) => p.has_service_ms(),
         }
@@ -140,8 +216,35 @@ impl TraceReader {
     pub fn has_tokens(&self) -> bool {
         match &self.source {
             Source::Csv { cols, .. } => cols.tokens_in.is_some() || cols.tokens_out.is_some(),
+            Source::JsonLines { shape, .. } => shape.tokens_in || shape.tokens_out,
+            Source::Memory { .. } => false,
             #[cfg(feature = "parquet")]
             Source::Parquet(p) => p.has_tokens(),
+        }
+    }
+
+    /// Columns (or JSON fields) the trace has that meshsim does not read.
+    pub fn ignored(&self) -> Vec<String> {
+        match &self.source {
+            Source::Csv { cols, .. } => {
+                let used = [
+                    Some(cols.ts),
+                    cols.value,
+                    cols.service_ms.filter(|_| self.kind == TraceKind::Request),
+                    cols.tokens_in,
+                    cols.tokens_out,
+                    cols.session,
+                    cols.region,
+                ];
+                cols.names
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !used.contains(&Some(*i)))
+                    .map(|(_, n)| n.trim().to_string())
+                    .collect()
+            }
+            Source::JsonLines { shape, .. } => shape.ignored.clone(),
+            _ => Vec::new(),
         }
     }
 
@@ -151,9 +254,67 @@ impl TraceReader {
         match &mut self.source {
             #[cfg(feature = "parquet")]
             Source::Parquet(p) => p.next_row(),
+            Source::Memory {
+                rows, first_abs_us, ..
+            } => Ok(rows.next().map(|(t, value, service)| TraceRow {
+                t_us: (t - first_abs_us.unwrap_or(t)) as u64,
+                value,
+                service_us: (service != NO_SERVICE).then_some(service),
+                tokens_in: None,
+                tokens_out: None,
+                session: None,
+                region: None,
+            })),
+            Source::JsonLines {
+                r,
+                buf,
+                line,
+                shape,
+                first_abs_us,
+                last_abs_us,
+            } => loop {
+                buf.clear();
+                let path = &self.path;
+                let n = r.read_line(buf).map_err(|e| TraceError::Csv {
+                    path: path.clone(),
+                    line: *line + 1,
+                    message: format!("cannot read: {e}"),
+                })?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                *line += 1;
+                let text = buf.trim();
+                if text.is_empty() {
+                    continue;
+                }
+                let err = |message: String| TraceError::Csv {
+                    path: path.clone(),
+                    line: *line,
+                    message,
+                };
+                let q = super::logs::parse_json_line(text, shape).map_err(err)?;
+                if q.t_us < *last_abs_us {
+                    return Err(err(
+                        "earlier than the line before it; a JSON-lines trace given to --trace must be in time order (`meshsim trace import --from jsonl` sorts it)".into(),
+                    ));
+                }
+                *last_abs_us = q.t_us;
+                let first = *first_abs_us.get_or_insert(q.t_us);
+                return Ok(Some(TraceRow {
+                    t_us: (q.t_us - first) as u64,
+                    value: 1.0,
+                    service_us: q.service_ms.map(crate::units::ms_to_us),
+                    tokens_in: q.tokens_in,
+                    tokens_out: q.tokens_out,
+                    session: q.session.map(|s| super::session_hash(s.as_bytes())),
+                    region: None,
+                }));
+            },
             Source::Csv {
                 rdr,
                 rec,
+                crlf,
                 cols,
                 first_abs_us,
                 last_abs_us,
@@ -163,7 +324,7 @@ impl TraceReader {
                     Ok(false) => return Ok(None),
                     Err(e) => return Err(csv_error(&self.path, e)),
                 }
-                let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                let line = rec.position().map(|p| p.line()).unwrap_or(0) + u64::from(*crlf);
                 let path = &self.path;
                 let field = |i: usize| -> Result<&str, TraceError> {
                     std::str::from_utf8(&rec[i])
@@ -243,6 +404,88 @@ impl TraceReader {
             }
         }
     }
+}
+
+/// Tells what a trace file is from its first line. Monitoring exports that
+/// need a choice the file does not record (rate or count, time zone) are
+/// refused with the command that converts them.
+fn sniff(path: &Path) -> Result<Sniffed, TraceError> {
+    let unsupported = |message: String| TraceError::Unsupported {
+        path: path.to_owned(),
+        message,
+    };
+    let mut r = super::open_text(path).map_err(|source| TraceError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    // The first line, at most 1 MiB of it.
+    let mut first = Vec::new();
+    (&mut r)
+        .take(1 << 20)
+        .read_until(b'\n', &mut first)
+        .map_err(|source| TraceError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+    let first = String::from_utf8_lossy(&first);
+    let line = first.trim_start_matches('\u{feff}').trim();
+    if line.starts_with('{') {
+        if let Ok(shape) = super::logs::json_shape(line) {
+            return Ok(Sniffed::JsonLines(shape));
+        }
+        let mut rest = String::new();
+        let _ = r.take(64 << 20).read_to_string(&mut rest);
+        let doc = format!("{first}{rest}");
+        if doc.contains("\"MetricDataResults\"") || doc.contains("\"Datapoints\"") {
+            return Ok(Sniffed::CloudwatchJson);
+        }
+        if doc.contains("\"resultType\"") {
+            return Err(unsupported(
+                "this is a Prometheus query response, not a trace; convert it with \
+                 `meshsim trace import --from prometheus --values rate|count FILE -o trace.csv` \
+                 (rate for a rate(...) query, count for increase(...): the response does not say)"
+                    .into(),
+            ));
+        }
+    }
+    if line.starts_with('{') || line.starts_with('[') {
+        return Err(unsupported(
+            "this is JSON, not a CSV trace: a Prometheus query_range response or CloudWatch \
+             get-metric-statistics / get-metric-data output converts with \
+             `meshsim trace import --from prometheus|cloudwatch FILE -o trace.csv`; a JSON-lines \
+             trace has one object per line with a `timestamp`"
+                .into(),
+        ));
+    }
+    if super::logs::looks_like_alb(line) {
+        return Ok(Sniffed::Log(LogFormat::Alb));
+    }
+    if super::logs::looks_like_clf(line) {
+        return Ok(Sniffed::Log(LogFormat::Clf));
+    }
+    let lower = line.to_ascii_lowercase();
+    if first.starts_with('\u{feff}') || lower.starts_with("sep=") || lower.starts_with("\"time\",")
+    {
+        return Err(unsupported(
+            "this looks like a Grafana panel CSV (a quoted \"Time\" column, a byte-order mark): \
+             convert it with `meshsim trace import --from grafana --values rate|count --timezone ZONE FILE -o trace.csv` \
+             (the export does not say whether its values are rates or counts, nor, for local times, the zone)"
+                .into(),
+        ));
+    }
+    let cells: Vec<String> = lower
+        .split(',')
+        .map(|c| c.trim().trim_matches('"').to_string())
+        .collect();
+    if cells.len() == 2
+        && cells.iter().any(|c| c == "timestamp")
+        && cells.iter().any(|c| c == "sum" || c == "samplecount")
+    {
+        return Ok(Sniffed::CloudwatchCsv);
+    }
+    Ok(Sniffed::Csv {
+        crlf: first.ends_with("\r\n"),
+    })
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> TraceError {
@@ -354,6 +597,7 @@ pub fn scan(path: &Path, info_bin_s: f64) -> Result<TraceMeta, TraceError> {
         end_us,
         has_service_ms: r.has_service_ms(),
         has_tokens: r.has_tokens(),
+        ignored: r.ignored(),
         expected_requests: requests,
         mean_rps: requests / crate::units::us_to_secs(end_us),
         peak_rps: peak,

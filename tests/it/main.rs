@@ -8,6 +8,7 @@ mod deploy;
 mod explain;
 mod hpa;
 mod import;
+mod import_logs;
 mod keda;
 mod layers;
 mod lifecycle;
