@@ -53,6 +53,9 @@ pub enum Command {
     /// List the scenarios (built-in and in ./scenarios/).
     #[command(after_help = "Example:\n  meshsim scenarios")]
     Scenarios,
+    /// Make scenarios from other definitions.
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
     /// Check scenario files without simulating.
     #[command(
         after_help = "Examples:\n  meshsim validate scenarios/*.toml\n  meshsim validate i2s-staging --set scaling.hpa.target_cpu_pct=60"
@@ -297,6 +300,34 @@ pub struct RunFlags {
     pub quiet: bool,
     /// Replace an output folder made by other settings (another scenario,
     /// other --set values, seed or trace) or not by meshsim.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScenarioCommand {
+    /// A scenario TOML from a Kubernetes bundle (YAML files of one or more
+    /// documents: a Deployment or StatefulSet, an autoscaling/v2 HPA or a
+    /// KEDA ScaledObject). The manifests are referenced, not copied; every
+    /// value they do not give is written with `# assumed` and listed.
+    #[command(
+        after_help = "Examples:\n  meshsim scenario import k8s/deployment.yaml k8s/hpa.yaml -o scenarios/shop.toml\n  meshsim scenario import bundle.yaml --workload api -o api.toml"
+    )]
+    Import(ScenarioImportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ScenarioImportArgs {
+    /// YAML files (multi-document files are read document by document).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The scenario to write (TOML).
+    #[arg(short = 'o', long = "out")]
+    pub out: PathBuf,
+    /// The Deployment or StatefulSet to import when the bundle holds several.
+    #[arg(long)]
+    pub workload: Option<String>,
+    /// Replace an existing output file.
     #[arg(long)]
     pub force: bool,
 }

@@ -349,6 +349,41 @@ fn write_json_requests<W: std::io::Write>(
     out.flush()
 }
 
+pub(super) fn scenario_import(args: ScenarioImportArgs, book: &PriceBook) -> Result<()> {
+    let imp = crate::scenario::import::kubernetes(&args.files, &args.out, args.workload.as_deref())
+        .map_err(|e| anyhow!("{e}"))?;
+    if args.out.exists() && !args.force {
+        bail!("{} exists; give --force to replace it", args.out.display());
+    }
+    let tmp = args.out.with_extension("toml.partial");
+    std::fs::write(&tmp, &imp.toml).with_context(|| format!("cannot write {}", tmp.display()))?;
+    // The scenario must load as written: its manifests are read again.
+    let out_str = args.out.display().to_string();
+    let check = std::fs::rename(&tmp, &args.out)
+        .map_err(anyhow::Error::from)
+        .and_then(|_| scenario::resolve(&out_str, &[], &[], book).map_err(|e| anyhow!("{e}")));
+    match check {
+        Ok(sc) => {
+            for n in &imp.notes {
+                eprintln!("note: {n}");
+            }
+            for w in &sc.warnings {
+                eprintln!("warning: {w}");
+            }
+            eprintln!(
+                "assumed (not in the manifests; check them): {}",
+                imp.assumed.join(", ")
+            );
+            eprintln!("wrote {}", args.out.display());
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&args.out);
+            bail!("the imported scenario does not load, so nothing was written:\n{e}")
+        }
+    }
+}
+
 pub(super) fn trace_transform(args: TransformArgs) -> Result<()> {
     use crate::trace::transform::{self, Transform};
     let mut tf = Transform {

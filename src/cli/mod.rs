@@ -111,6 +111,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Trace(TraceCommand::Info(args)) => trace_info(args),
         Command::Trace(TraceCommand::Import(args)) => trace_import(args),
         Command::Trace(TraceCommand::Transform(args)) => trace_transform(args),
+        Command::Scenario(ScenarioCommand::Import(args)) => scenario_import(args, &book),
         Command::Scenarios => list_scenarios(),
         Command::Validate(args) => validate(args, &book),
         Command::Diff(args) => diff(args),

@@ -12,6 +12,7 @@ mod cluster;
 pub(crate) mod describe;
 mod diff;
 mod fixed;
+pub mod import;
 mod k8s;
 mod llm;
 pub mod load;

@@ -18,6 +18,7 @@ mod parquet;
 mod queueing;
 mod regions;
 mod report;
+mod scenario_import;
 mod scenarios;
 mod spot;
 mod sweep;
