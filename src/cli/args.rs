@@ -308,23 +308,26 @@ pub struct RunFlags {
 pub enum ScenarioCommand {
     /// A scenario TOML from a Kubernetes bundle (YAML files of one or more
     /// documents: a Deployment or StatefulSet, an autoscaling/v2 HPA or a
-    /// KEDA ScaledObject). The manifests are referenced, not copied; every
-    /// value they do not give is written with `# assumed` and listed.
+    /// KEDA ScaledObject; the manifests are referenced, not copied) or from
+    /// an ECS service's AWS CLI output (JSON). Every value the files do not
+    /// give is written with `# assumed` and listed.
     #[command(
-        after_help = "Examples:\n  meshsim scenario import k8s/deployment.yaml k8s/hpa.yaml -o scenarios/shop.toml\n  meshsim scenario import bundle.yaml --workload api -o api.toml"
+        after_help = "Examples:\n  meshsim scenario import k8s/deployment.yaml k8s/hpa.yaml -o scenarios/shop.toml\n  meshsim scenario import bundle.yaml --workload api -o api.toml\n  aws ecs describe-services --cluster staging --services api > services.json\n  aws ecs describe-task-definition --task-definition api:7 > taskdef.json\n  aws application-autoscaling describe-scalable-targets --service-namespace ecs > targets.json\n  aws application-autoscaling describe-scaling-policies --service-namespace ecs > policies.json\n  aws application-autoscaling describe-scheduled-actions --service-namespace ecs > actions.json\n  meshsim scenario import services.json taskdef.json targets.json policies.json actions.json -o api.toml"
     )]
     Import(ScenarioImportArgs),
 }
 
 #[derive(Args, Debug)]
 pub struct ScenarioImportArgs {
-    /// YAML files (multi-document files are read document by document).
+    /// Kubernetes YAML (multi-document files are read document by document),
+    /// or ECS JSON (AWS CLI output).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// The scenario to write (TOML).
     #[arg(short = 'o', long = "out")]
     pub out: PathBuf,
-    /// The Deployment or StatefulSet to import when the bundle holds several.
+    /// The Deployment, StatefulSet or ECS service to import when the files
+    /// hold several.
     #[arg(long)]
     pub workload: Option<String>,
     /// Replace an existing output file.

@@ -350,8 +350,21 @@ fn write_json_requests<W: std::io::Write>(
 }
 
 pub(super) fn scenario_import(args: ScenarioImportArgs, book: &PriceBook) -> Result<()> {
-    let imp = crate::scenario::import::kubernetes(&args.files, &args.out, args.workload.as_deref())
-        .map_err(|e| anyhow!("{e}"))?;
+    use crate::scenario::import;
+    let json = |f: &std::path::Path| {
+        std::fs::read_to_string(f)
+            .map(|t| t.trim_start().starts_with('{'))
+            .unwrap_or(false)
+    };
+    let jsons = args.files.iter().filter(|f| json(f)).count();
+    let imp = if jsons == 0 {
+        import::kubernetes(&args.files, &args.out, args.workload.as_deref())
+    } else if jsons == args.files.len() {
+        import::ecs(&args.files, args.workload.as_deref())
+    } else {
+        Err("give either Kubernetes YAML or ECS JSON (AWS CLI output), not both".into())
+    }
+    .map_err(|e| anyhow!("{e}"))?;
     if args.out.exists() && !args.force {
         bail!("{} exists; give --force to replace it", args.out.display());
     }
@@ -371,7 +384,7 @@ pub(super) fn scenario_import(args: ScenarioImportArgs, book: &PriceBook) -> Res
                 eprintln!("warning: {w}");
             }
             eprintln!(
-                "assumed (not in the manifests; check them): {}",
+                "assumed (not in the imported files; check them): {}",
                 imp.assumed.join(", ")
             );
             eprintln!("wrote {}", args.out.display());

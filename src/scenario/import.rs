@@ -82,17 +82,6 @@ pub fn kubernetes(
     for f in files {
         let text =
             std::fs::read_to_string(f).map_err(|e| format!("{}: cannot read: {e}", f.display()))?;
-        let json = text.trim_start().starts_with('{') || text.trim_start().starts_with('[');
-        if json
-            && (text.contains("\"taskDefinition")
-                || text.contains("\"services\"")
-                || text.contains("\"ScalableTargets\""))
-        {
-            return Err(format!(
-                "{}: ECS describe-* output is not imported yet; describe the service in a scenario TOML (docs/scenarios.md)",
-                f.display()
-            ));
-        }
         let values: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text)
             .map_err(|e| format!("{}: not valid YAML: {e}", f.display()))?;
         let values: Vec<serde_json::Value> = values.into_iter().filter(|v| !v.is_null()).collect();
@@ -418,4 +407,574 @@ pub fn kubernetes(
 
 fn fmt(x: f64) -> String {
     format!("{x}")
+}
+
+/// An AWS cron expression (`cron(min hour dom month dow year)`, `?` for
+/// "no value", day-of-week 1-7 = SUN-SAT) or `at(yyyy-mm-ddThh:mm:ss)` as a
+/// 5-field Unix cron (day-of-week 0-6 = SUN-SAT). `at(...)` becomes a cron
+/// of that minute, hour, day and month: it fires once in any trace shorter
+/// than a year.
+fn aws_cron(expr: &str) -> Result<String, String> {
+    let e = expr.trim();
+    if let Some(body) = e.strip_prefix("at(").and_then(|b| b.strip_suffix(')')) {
+        let dt: jiff::civil::DateTime = body
+            .parse()
+            .map_err(|_| format!("`{expr}`: expected at(yyyy-mm-ddThh:mm:ss)"))?;
+        return Ok(format!(
+            "{} {} {} {} *",
+            dt.minute(),
+            dt.hour(),
+            dt.day(),
+            dt.month()
+        ));
+    }
+    let body = e
+        .strip_prefix("cron(")
+        .and_then(|b| b.strip_suffix(')'))
+        .ok_or_else(|| {
+            format!("`{expr}` is not cron(...) or at(...) (rate(...) schedules are not simulated)")
+        })?;
+    let f: Vec<&str> = body.split_whitespace().collect();
+    if f.len() != 6 {
+        return Err(format!(
+            "`{expr}`: an AWS cron has 6 fields (minutes hours day-of-month month day-of-week year)"
+        ));
+    }
+    if f[5] != "*" {
+        return Err(format!("`{expr}`: a year other than * is not simulated"));
+    }
+    if f.iter()
+        .any(|x| x.contains('L') || x.contains('W') || x.contains('#'))
+    {
+        return Err(format!("`{expr}`: L, W and # are not simulated"));
+    }
+    let q = |x: &str| {
+        if x == "?" {
+            "*".to_string()
+        } else {
+            x.to_string()
+        }
+    };
+    // Day-of-week numbers 1-7 (SUN-SAT) → 0-6.
+    let dow: String = {
+        let mut out = String::new();
+        let mut num = String::new();
+        let flush = |num: &mut String, out: &mut String| -> Result<(), String> {
+            if !num.is_empty() {
+                let n: u32 = num
+                    .parse()
+                    .map_err(|_| format!("`{expr}`: day-of-week `{num}`"))?;
+                if !(1..=7).contains(&n) {
+                    return Err(format!("`{expr}`: day-of-week {n} is not 1-7 (SUN-SAT)"));
+                }
+                out.push_str(&(n - 1).to_string());
+                num.clear();
+            }
+            Ok(())
+        };
+        let d = q(f[4]);
+        let mut after_slash = false;
+        for c in d.chars() {
+            if c.is_ascii_digit() && !after_slash {
+                num.push(c);
+            } else {
+                flush(&mut num, &mut out)?;
+                after_slash = c == '/' || (after_slash && c.is_ascii_digit());
+                out.push(c);
+            }
+        }
+        flush(&mut num, &mut out)?;
+        out
+    };
+    Ok(format!("{} {} {} {} {}", f[0], f[1], q(f[2]), f[3], dow))
+}
+
+fn json_file(f: &Path) -> Result<serde_json::Value, String> {
+    let text =
+        std::fs::read_to_string(f).map_err(|e| format!("{}: cannot read: {e}", f.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}: line {}, column {}: not JSON: {e}",
+            f.display(),
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+/// Imports an ECS service from AWS CLI output: `aws ecs describe-services`,
+/// `aws ecs describe-task-definition`, and optionally `aws
+/// application-autoscaling describe-scalable-targets`,
+/// `describe-scaling-policies` and `describe-scheduled-actions` (each
+/// file as the CLI prints it, in any order). `service` picks the service
+/// when the output holds several.
+pub fn ecs(files: &[PathBuf], service: Option<&str>) -> Result<Imported, String> {
+    let (mut services, mut taskdefs, mut targets, mut policies, mut actions) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for f in files {
+        let v = json_file(f)?;
+        let mut known = false;
+        if let Some(a) = v.get("services").and_then(|s| s.as_array()) {
+            services.extend(a.iter().cloned().map(|s| (f.clone(), s)));
+            known = true;
+        }
+        if let Some(t) = v.get("taskDefinition").filter(|t| t.is_object()) {
+            taskdefs.push(t.clone());
+            known = true;
+        }
+        for (key, into) in [
+            ("ScalableTargets", &mut targets),
+            ("ScalingPolicies", &mut policies),
+            ("ScheduledActions", &mut actions),
+        ] {
+            if let Some(a) = v.get(key).and_then(|s| s.as_array()) {
+                into.extend(a.iter().cloned());
+                known = true;
+            }
+        }
+        if !known {
+            return Err(format!(
+                "{}: not ECS or Application Auto Scaling output (expected `services`, `taskDefinition`, `ScalableTargets`, `ScalingPolicies` or `ScheduledActions`)",
+                f.display()
+            ));
+        }
+    }
+    let s = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    let chosen: Vec<&(PathBuf, serde_json::Value)> = services
+        .iter()
+        .filter(|(_, v)| service.is_none_or(|n| s(v, "serviceName").as_deref() == Some(n)))
+        .collect();
+    let (_, svc) = match chosen.as_slice() {
+        [one] => *one,
+        [] => return Err(match service {
+            Some(n) => format!("no service named `{n}` in the describe-services output"),
+            None => "no `aws ecs describe-services` output among the files (its `services` list names the task definition and launch type)".into(),
+        }),
+        many => return Err(format!(
+            "{} services ({}): pick one with --workload NAME",
+            many.len(),
+            many.iter().filter_map(|(_, v)| s(v, "serviceName")).collect::<Vec<_>>().join(", ")
+        )),
+    };
+    let name = s(svc, "serviceName").unwrap_or_else(|| "service".into());
+    let td_arn = s(svc, "taskDefinition").unwrap_or_default();
+    let td = taskdefs
+        .iter()
+        .find(|t| s(t, "taskDefinitionArn").as_deref() == Some(td_arn.as_str()))
+        .or(match taskdefs.as_slice() {
+            [one] => Some(one),
+            _ => None,
+        })
+        .ok_or_else(|| format!(
+            "no `aws ecs describe-task-definition --task-definition {td_arn}` output among the files (the task size comes from it)"
+        ))?;
+    let mut notes = Vec::new();
+    let mut assumed = Vec::new();
+    // The service's ResourceId in Application Auto Scaling.
+    let cluster = s(svc, "clusterArn")
+        .and_then(|a| a.rsplit('/').next().map(str::to_string))
+        .unwrap_or_default();
+    let rid = format!("service/{cluster}/{name}");
+    let mine = |v: &serde_json::Value| {
+        s(v, "ResourceId").as_deref() == Some(rid.as_str())
+            && s(v, "ScalableDimension").is_none_or(|d| d == "ecs:service:DesiredCount")
+    };
+    let mut t = String::new();
+    writeln!(
+        t,
+        "# Imported by `meshsim scenario import` from {}.",
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+    .ok();
+    writeln!(t, "# Values marked `# assumed` are not in the ECS definitions: check each before trusting a result.").ok();
+    writeln!(t, "name = {}", toml_str(&name)).ok();
+    writeln!(t, "description = {}", toml_str(&format!("ECS service {name} (cluster {cluster}, task definition {}) imported from AWS CLI output", td_arn.rsplit('/').next().unwrap_or(&td_arn)))).ok();
+    let region = td_arn.split(':').nth(3).filter(|r| !r.is_empty());
+    match region {
+        Some(r) => writeln!(
+            t,
+            "region = {}                 # from the task definition's ARN",
+            toml_str(r)
+        )
+        .ok(),
+        None => {
+            assumed.push("region".into());
+            writeln!(t, "region = \"us-east-1\"                 # assumed").ok()
+        }
+    };
+    let my_actions: Vec<&serde_json::Value> = actions.iter().filter(|a| mine(a)).collect();
+    let zones: Vec<String> = {
+        let mut z: Vec<String> = my_actions
+            .iter()
+            .map(|a| s(a, "Timezone").unwrap_or_else(|| "UTC".into()))
+            .collect();
+        z.dedup();
+        z
+    };
+    match zones.as_slice() {
+        [z] => writeln!(
+            t,
+            "timezone = {}                     # the scheduled actions' Timezone",
+            toml_str(z)
+        )
+        .ok(),
+        [] => {
+            assumed.push("timezone".into());
+            writeln!(t, "timezone = \"UTC\"                     # assumed").ok()
+        }
+        many => {
+            return Err(format!(
+                "the scheduled actions use several time zones ({}); meshsim reads schedules in one (the scenario's timezone)",
+                many.join(", ")
+            ));
+        }
+    };
+    // [service]
+    let containers = td
+        .get("containerDefinitions")
+        .and_then(|c| c.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let start_period = containers
+        .iter()
+        .filter_map(|c| {
+            c.pointer("/healthCheck/startPeriod")
+                .and_then(|v| v.as_f64())
+        })
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    writeln!(t, "\n[service]").ok();
+    writeln!(
+        t,
+        "concurrency = 1                      # assumed: requests one task serves at once"
+    )
+    .ok();
+    writeln!(
+        t,
+        "service_time = {{ dist = \"exponential\", mean_ms = 100 }}   # assumed"
+    )
+    .ok();
+    match start_period {
+        Some(p) => writeln!(t, "startup_s = {p}                       # containerDefinitions healthCheck.startPeriod (check: image pull and start may take longer)").ok(),
+        None => {
+            assumed.push("service.startup_s".into());
+            writeln!(t, "startup_s = 30                       # assumed: no container healthCheck.startPeriod").ok()
+        }
+    };
+    writeln!(t, "timeout_ms = 30000                   # assumed").ok();
+    writeln!(t, "queue_limit = 10000                  # assumed").ok();
+    assumed.extend(
+        [
+            "service.concurrency",
+            "service.service_time",
+            "service.timeout_ms",
+            "service.queue_limit",
+        ]
+        .map(String::from),
+    );
+    // [capacity]
+    let strategy = svc
+        .get("capacityProviderStrategy")
+        .and_then(|c| c.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let launch = s(svc, "launchType");
+    let fargate = launch.as_deref() == Some("FARGATE")
+        || (!strategy.is_empty()
+            && strategy.iter().all(|p| {
+                matches!(
+                    s(p, "capacityProvider").as_deref(),
+                    Some("FARGATE" | "FARGATE_SPOT")
+                )
+            }));
+    if !fargate {
+        return Err(format!(
+            "service {name}: launch type {} / capacity providers {}: only Fargate services are imported; for EC2 container instances write a scenario with platform = \"ecs-ec2\" and [cluster] (docs/nodes.md)",
+            launch.as_deref().unwrap_or("-"),
+            strategy
+                .iter()
+                .filter_map(|p| s(p, "capacityProvider"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let num = |v: Option<&serde_json::Value>| {
+        v.and_then(|x| {
+            x.as_str()
+                .and_then(|s| s.parse::<f64>().ok())
+                .or_else(|| x.as_f64())
+        })
+    };
+    let cpu_units = num(td.get("cpu"))
+        .ok_or("the task definition has no task-level `cpu` (Fargate requires it)")?;
+    let mem_mib = num(td.get("memory"))
+        .ok_or("the task definition has no task-level `memory` (Fargate requires it)")?;
+    writeln!(t, "\n[capacity]").ok();
+    writeln!(t, "platform = \"fargate\"").ok();
+    writeln!(
+        t,
+        "cpu = {}                            # taskDefinition.cpu {} units",
+        fmt(cpu_units / 1024.0),
+        cpu_units
+    )
+    .ok();
+    writeln!(
+        t,
+        "memory_gb = {}                      # taskDefinition.memory {} MiB",
+        fmt(mem_mib / 1024.0),
+        mem_mib
+    )
+    .ok();
+    match td
+        .pointer("/runtimePlatform/cpuArchitecture")
+        .and_then(|a| a.as_str())
+    {
+        Some("ARM64") => writeln!(
+            t,
+            "arch = \"arm64\"                       # runtimePlatform.cpuArchitecture"
+        )
+        .ok(),
+        Some(_) => writeln!(
+            t,
+            "arch = \"x86_64\"                      # runtimePlatform.cpuArchitecture"
+        )
+        .ok(),
+        None => writeln!(
+            t,
+            "arch = \"x86_64\"                      # no runtimePlatform: Fargate's default, X86_64"
+        )
+        .ok(),
+    };
+    let weight = |p: &str| {
+        strategy
+            .iter()
+            .find(|x| s(x, "capacityProvider").as_deref() == Some(p))
+    };
+    if let Some(spot) = weight("FARGATE_SPOT") {
+        let od = weight("FARGATE");
+        let g = |v: Option<&serde_json::Value>, k: &str| {
+            v.and_then(|x| x.get(k))
+                .and_then(|x| x.as_u64())
+                .unwrap_or(0)
+        };
+        if g(Some(spot), "base") > 0 {
+            notes.push("FARGATE_SPOT has a base: meshsim places a base on demand (FARGATE) only; the spot base is not simulated".into());
+        }
+        let stop = containers
+            .iter()
+            .filter_map(|c| c.get("stopTimeout").and_then(|v| v.as_f64()))
+            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+        writeln!(
+            t,
+            "\n[capacity.spot]                      # capacityProviderStrategy"
+        )
+        .ok();
+        writeln!(
+            t,
+            "base = {}                             # FARGATE base",
+            g(od, "base")
+        )
+        .ok();
+        writeln!(
+            t,
+            "on_demand_weight = {}                # FARGATE weight",
+            g(od, "weight")
+        )
+        .ok();
+        writeln!(
+            t,
+            "spot_weight = {}                     # FARGATE_SPOT weight",
+            g(Some(spot), "weight")
+        )
+        .ok();
+        writeln!(t, "discount = 0.70                      # assumed: AWS's \"up to 70 %\" (no dated Fargate Spot price)").ok();
+        assumed.push("capacity.spot.discount".into());
+        if let Some(st) = stop {
+            writeln!(
+                t,
+                "stop_timeout_s = {st}                  # containerDefinitions stopTimeout"
+            )
+            .ok();
+        }
+    }
+    // [scaling]
+    let tgt: Vec<&serde_json::Value> = targets.iter().filter(|v| mine(v)).collect();
+    writeln!(t, "\n[scaling]").ok();
+    match tgt.as_slice() {
+        [one] => {
+            let g = |k: &str| one.get(k).and_then(|x| x.as_u64()).unwrap_or(0);
+            writeln!(
+                t,
+                "min = {}                              # scalable target MinCapacity",
+                g("MinCapacity")
+            )
+            .ok();
+            writeln!(
+                t,
+                "max = {}                              # MaxCapacity",
+                g("MaxCapacity")
+            )
+            .ok();
+            if one.pointer("/SuspendedState").is_some_and(|st| {
+                st.as_object()
+                    .is_some_and(|o| o.values().any(|v| v == true))
+            }) {
+                notes.push("the scalable target has a SuspendedState that suspends activity: not simulated (the policies act)".into());
+            }
+        }
+        _ => {
+            let d = svc
+                .get("desiredCount")
+                .and_then(|x| x.as_u64())
+                .unwrap_or(1);
+            if targets.is_empty() {
+                notes.push(format!(
+                    "no describe-scalable-targets output: the service keeps its desiredCount of {d}"
+                ));
+            }
+            writeln!(t, "min = {d}                              # desiredCount (no scalable target for {rid})").ok();
+            writeln!(t, "max = {d}").ok();
+        }
+    }
+    let tt: Vec<&serde_json::Value> = policies
+        .iter()
+        .filter(|p| mine(p) && s(p, "PolicyType").as_deref() == Some("TargetTrackingScaling"))
+        .collect();
+    for p in policies
+        .iter()
+        .filter(|p| mine(p) && s(p, "PolicyType").as_deref() != Some("TargetTrackingScaling"))
+    {
+        notes.push(format!(
+            "scaling policy {} ({}): not simulated",
+            s(p, "PolicyName").unwrap_or_default(),
+            s(p, "PolicyType").unwrap_or_default()
+        ));
+    }
+    let mut written = false;
+    for p in &tt {
+        let c = p
+            .get("TargetTrackingScalingPolicyConfiguration")
+            .cloned()
+            .unwrap_or_default();
+        let pname = s(p, "PolicyName").unwrap_or_default();
+        let target = c.get("TargetValue").and_then(|x| x.as_f64()).unwrap_or(0.0);
+        let metric = match c
+            .pointer("/PredefinedMetricSpecification/PredefinedMetricType")
+            .and_then(|m| m.as_str())
+        {
+            Some("ECSServiceAverageCPUUtilization") => {
+                Some(("cpu", target, "ECSServiceAverageCPUUtilization".to_string()))
+            }
+            Some("ECSServiceAverageMemoryUtilization") => Some((
+                "memory",
+                target,
+                "ECSServiceAverageMemoryUtilization".to_string(),
+            )),
+            Some("ALBRequestCountPerTarget") => Some((
+                "rps",
+                target / 60.0,
+                format!("ALBRequestCountPerTarget {target} per minute / 60"),
+            )),
+            Some(other) => {
+                notes.push(format!(
+                    "target tracking policy {pname}: metric {other} is not simulated"
+                ));
+                None
+            }
+            None => {
+                notes.push(format!(
+                    "target tracking policy {pname}: a customized metric is not simulated"
+                ));
+                None
+            }
+        };
+        let Some((m, target, why)) = metric else {
+            continue;
+        };
+        if written {
+            notes.push(format!("target tracking policy {pname}: a second policy is not simulated (meshsim runs one; AWS scales out when any says so and in when all do)"));
+            continue;
+        }
+        written = true;
+        let cool = |k: &str| c.get(k).and_then(|x| x.as_f64()).unwrap_or(300.0);
+        writeln!(t, "\n[scaling.target_tracking]            # policy {pname}").ok();
+        writeln!(t, "metric = \"{m}\"").ok();
+        writeln!(
+            t,
+            "target = {}                          # {why}",
+            fmt(target)
+        )
+        .ok();
+        writeln!(
+            t,
+            "scale_out_cooldown_s = {}             # ScaleOutCooldown (AWS default 300)",
+            cool("ScaleOutCooldown")
+        )
+        .ok();
+        writeln!(
+            t,
+            "scale_in_cooldown_s = {}             # ScaleInCooldown (AWS default 300)",
+            cool("ScaleInCooldown")
+        )
+        .ok();
+        if c.get("DisableScaleIn").and_then(|x| x.as_bool()) == Some(true) {
+            writeln!(t, "disable_scale_in = true").ok();
+        }
+    }
+    for a in &my_actions {
+        let aname = s(a, "ScheduledActionName").unwrap_or_default();
+        let sched = s(a, "Schedule").unwrap_or_default();
+        let cron = match aws_cron(&sched) {
+            Ok(c) => c,
+            Err(e) => {
+                notes.push(format!("scheduled action {aname}: {e}"));
+                continue;
+            }
+        };
+        if a.get("StartTime").is_some() || a.get("EndTime").is_some() {
+            notes.push(format!("scheduled action {aname}: StartTime/EndTime are not simulated (it fires on every match)"));
+        }
+        writeln!(t, "\n[[scaling.schedule]]                 # {sched}").ok();
+        writeln!(t, "name = {}", toml_str(&aname)).ok();
+        writeln!(t, "cron = {}", toml_str(&cron)).ok();
+        for (k, key) in [("MinCapacity", "min"), ("MaxCapacity", "max")] {
+            if let Some(v) = a
+                .pointer(&format!("/ScalableTargetAction/{k}"))
+                .and_then(|x| x.as_u64())
+            {
+                writeln!(t, "{key} = {v}").ok();
+            }
+        }
+    }
+    writeln!(t, "\n[slo]").ok();
+    writeln!(t, "p95_ms = 500                         # assumed").ok();
+    writeln!(t, "availability = 0.99                  # assumed").ok();
+    assumed.extend(["slo.p95_ms".to_string(), "slo.availability".to_string()]);
+    Ok(Imported {
+        toml: t,
+        assumed,
+        notes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_cron_becomes_unix_cron() {
+        // Application Auto Scaling: "cron(fields)", day-of-week 1-7 = SUN-SAT.
+        assert_eq!(
+            aws_cron("cron(0 8 ? * MON-FRI *)").unwrap(),
+            "0 8 * * MON-FRI"
+        );
+        assert_eq!(aws_cron("cron(30 22 ? * 2-6 *)").unwrap(), "30 22 * * 1-5");
+        assert_eq!(aws_cron("cron(0 0 1 * ? *)").unwrap(), "0 0 1 * *");
+        assert_eq!(aws_cron("at(2025-11-28T09:30:00)").unwrap(), "30 9 28 11 *");
+        assert!(aws_cron("rate(5 minutes)").is_err());
+        assert!(aws_cron("cron(0 8 ? * 2#1 *)").is_err());
+    }
 }

@@ -67,7 +67,7 @@ fn the_seed_manifests_import_to_the_built_in_run() {
     );
     assert!(
         err.contains(
-            "assumed (not in the manifests; check them): region, timezone, service.concurrency"
+            "assumed (not in the imported files; check them): region, timezone, service.concurrency"
         ),
         "{err}"
     );
@@ -275,4 +275,109 @@ fn a_bundle_of_several_workloads_imports_the_one_named() {
     let (ok, _, err) = run(d, &["scenario", "import", "broken.yaml", "-o", "b.toml"]);
     assert!(!ok);
     assert!(err.contains("broken.yaml: not valid YAML"), "{err}");
+}
+
+/// The same service written by hand as a scenario: what the ECS bundle in
+/// tests/data/ecs says, with the import's assumed service values. AWS cron
+/// day-of-week 2-6 is MON-FRI (1 = SUN, Application Auto Scaling's
+/// "Schedule recurring scaling actions using cron expressions").
+const ECS_EXPECTED: &str = r#"name = "expected"
+region = "us-east-1"
+timezone = "America/New_York"
+
+[service]
+concurrency = 1
+service_time = { dist = "exponential", mean_ms = 100 }
+startup_s = 45
+timeout_ms = 30000
+queue_limit = 10000
+
+[capacity]
+platform = "fargate"
+cpu = 0.5
+memory_gb = 1.0
+arch = "x86_64"
+
+[capacity.spot]
+base = 1
+on_demand_weight = 20
+spot_weight = 80
+discount = 0.70
+stop_timeout_s = 30
+
+[scaling]
+min = 2
+max = 6
+
+[scaling.target_tracking]
+metric = "cpu"
+target = 70
+scale_out_cooldown_s = 60
+scale_in_cooldown_s = 300
+
+[[scaling.schedule]]
+name = "business-hours"
+cron = "0 8 * * MON-FRI"
+min = 3
+max = 6
+
+[slo]
+p95_ms = 500
+availability = 0.99
+"#;
+
+#[test]
+fn an_ecs_bundle_imports_to_the_hand_written_scenario() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let data = root().join("tests/data/ecs");
+    let files: Vec<String> = ["services", "taskdef", "targets", "policies", "actions"]
+        .iter()
+        .map(|f| data.join(format!("{f}.json")).to_str().unwrap().to_string())
+        .collect();
+    let mut args = vec!["scenario", "import"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["-o", "api.toml"]);
+    let (ok, _, err) = run(d, &args);
+    assert!(ok, "{err}");
+    assert!(err.contains("capacity.spot.discount"), "{err}");
+    std::fs::write(d.join("expected.toml"), ECS_EXPECTED).unwrap();
+    let trace = root().join("workloads/peak.csv");
+    let trace = trace.to_str().unwrap();
+    for (sc, out) in [("api.toml", "imported"), ("expected.toml", "expected")] {
+        let (ok, _, err) = run(
+            d,
+            &[
+                "run",
+                sc,
+                "--trace",
+                trace,
+                "--no-charts",
+                "-q",
+                "--out",
+                out,
+            ],
+        );
+        assert!(ok, "{err}");
+    }
+    for f in ["summary.csv", "timeline.csv", "scaling.csv"] {
+        assert_eq!(
+            without_name(&d.join("imported").join(f)),
+            without_name(&d.join("expected").join(f)),
+            "{f}"
+        );
+    }
+    // Without the task definition the size is unknown: said, with the command.
+    let (ok, _, err) = run(d, &["scenario", "import", &files[0], "-o", "x.toml"]);
+    assert!(!ok);
+    assert!(err.contains("describe-task-definition --task-definition arn:aws:ecs:us-east-1:123456789012:task-definition/api:7"), "{err}");
+    // Malformed JSON names its line.
+    std::fs::write(
+        d.join("bad.json"),
+        "{\n  \"services\": [\n    {\"serviceName\": \"api\",,}\n  ]\n}\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(d, &["scenario", "import", "bad.json", "-o", "y.toml"]);
+    assert!(!ok);
+    assert!(err.contains("bad.json: line 3"), "{err}");
 }
