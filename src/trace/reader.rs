@@ -131,7 +131,7 @@ impl TraceReader {
             .from_reader(Box::new(file) as Box<dyn Read>);
         let header: Vec<String> = match rdr.headers() {
             Ok(h) => h.iter().map(|s| s.to_string()).collect(),
-            Err(e) => return Err(csv_error(path, e)),
+            Err(e) => return Err(csv_error(path, e, false)),
         };
         if header.is_empty() || header.iter().all(|h| h.trim().is_empty()) {
             return Err(TraceError::Empty {
@@ -323,7 +323,7 @@ impl TraceReader {
                 match rdr.read_byte_record(rec) {
                     Ok(true) => {}
                     Ok(false) => return Ok(None),
-                    Err(e) => return Err(csv_error(&self.path, e)),
+                    Err(e) => return Err(csv_error(&self.path, e, *crlf)),
                 }
                 let line = rec.position().map(|p| p.line()).unwrap_or(0) + u64::from(*crlf);
                 let path = &self.path;
@@ -489,8 +489,10 @@ fn sniff(path: &Path) -> Result<Sniffed, TraceError> {
     })
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> TraceError {
-    let line = e.position().map(|p| p.line()).unwrap_or(0);
+/// A CSV read error with its line (`crlf`: one line later than the csv
+/// crate says, as for rows).
+fn csv_error(path: &Path, e: csv::Error, crlf: bool) -> TraceError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0) + u64::from(crlf);
     let message = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..

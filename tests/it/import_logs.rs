@@ -726,3 +726,32 @@ fn trace_transform_clips_scales_resamples_and_shifts() {
     assert!(!ok);
     assert!(err.contains("trace_scale"), "{err}");
 }
+
+/// A CSV trace saved with CRLF line ends (Excel, Windows tools): errors name
+/// the same line as for LF files (the csv crate places a record after a CRLF
+/// one line early).
+#[test]
+fn crlf_traces_report_the_right_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    for (name, nl) in [("lf.csv", "\n"), ("crlf.csv", "\r\n")] {
+        let rows = [
+            "timestamp,rps",
+            "2025-01-01T00:00:00Z,1",
+            "2025-01-01T00:01:00Z,x",
+        ];
+        std::fs::write(d.join(name), rows.join(nl) + nl).unwrap();
+        let (ok, _, err) = run(d, &["trace", "info", name]);
+        assert!(!ok);
+        assert!(err.contains("line 3, column `rps`"), "{name}: {err}");
+        let rows = [
+            "timestamp,rps",
+            "2025-01-01T00:00:00Z,1",
+            "2025-01-01T00:01:00Z,2,3",
+        ];
+        std::fs::write(d.join(name), rows.join(nl) + nl).unwrap();
+        let (ok, _, err) = run(d, &["trace", "info", name]);
+        assert!(!ok);
+        assert!(err.contains("line 3: has 3 fields"), "{name}: {err}");
+    }
+}
