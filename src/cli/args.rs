@@ -281,7 +281,8 @@ pub enum Format {
 /// `compare`, `gallery`).
 #[derive(Args, Debug)]
 pub struct RunFlags {
-    /// Trace file (CSV; Parquet when built with the `parquet` feature).
+    /// Trace file: CSV (Parquet with the `parquet` feature), JSON lines, an
+    /// ALB or Common Log Format access log, CloudWatch output (docs/traces.md).
     #[arg(long)]
     pub trace: PathBuf,
     /// Output directory (default: under reports/, named after the scenario(s) and the trace).
