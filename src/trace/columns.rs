@@ -150,7 +150,9 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
         if v.is_finite() && v.abs() < 1e13 {
             return Ok((v * US_PER_SEC as f64).round() as i64);
         }
-        return Err(format!("`{text}` is not a usable number of seconds"));
+        return Err(format!(
+            "`{text}` is out of range: a number of seconds since the Unix epoch must be finite and below 1e13"
+        ));
     }
     if let Ok(ts) = text.parse::<jiff::Timestamp>() {
         return Ok(ts.as_microsecond());
@@ -159,6 +161,17 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
         && let Ok(z) = dt.to_zoned(jiff::tz::TimeZone::UTC)
     {
         return Ok(z.timestamp().as_microsecond());
+    }
+    // A well-formed time that is outside what a timestamp can hold (e.g.
+    // 9999-12-31T23:58:00Z): say so rather than "not a timestamp".
+    if jiff::fmt::temporal::Pieces::parse(text).is_ok()
+        || text.parse::<jiff::civil::DateTime>().is_ok()
+    {
+        return Err(format!(
+            "`{text}` is out of range: supported times are {} to {}",
+            jiff::Timestamp::MIN,
+            jiff::Timestamp::MAX
+        ));
     }
     Err(format!(
         "`{text}` is not a timestamp (expected RFC 3339 such as 2025-11-28T08:00:00Z, \

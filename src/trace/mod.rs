@@ -53,6 +53,11 @@ pub struct TraceRow {
 }
 
 /// A stable 64-bit hash of a session id ([`fnv1a`]).
+/// The highest rate a trace row may hold: one arrival per simulated
+/// microsecond (the engine's time resolution). Above it, arrivals would
+/// pile onto the same microsecond and a run could not end.
+pub const MAX_RPS: f64 = 1e6;
+
 /// The seed of the draws that scale a request trace ([`scaled_copies`]),
 /// from a run's seed.
 pub fn scale_seed(seed: u64) -> u64 {

@@ -371,7 +371,13 @@ impl TraceReader {
                     }
                 };
                 let value = match (kind, cols.value) {
-                    (TraceKind::Rate, Some(i)) => number(i, "rate in requests per second")?,
+                    (TraceKind::Rate, Some(i)) => {
+                        let v = number(i, "rate in requests per second")?;
+                        if v > super::MAX_RPS {
+                            return Err(row_err(i, too_fast(v)));
+                        }
+                        v
+                    }
                     (TraceKind::Count, Some(i)) => number(i, "request count")?,
                     _ => 1.0,
                 };
@@ -489,6 +495,20 @@ fn sniff(path: &Path) -> Result<Sniffed, TraceError> {
     })
 }
 
+/// The message for a rate above [`super::MAX_RPS`].
+fn too_fast(rps: f64) -> String {
+    let shown = if rps >= 1e9 {
+        format!("{rps:e}")
+    } else {
+        format!("{rps}")
+    };
+    format!(
+        "{shown} requests per second is out of range: at most {} (one arrival per simulated microsecond, the engine's resolution); \
+         check the column's units (a byte count or a total pasted as a rate?)",
+        super::MAX_RPS
+    )
+}
+
 /// A CSV read error with its line (`crlf`: one line later than the csv
 /// crate says, as for rows).
 fn csv_error(path: &Path, e: csv::Error, crlf: bool) -> TraceError {
@@ -523,6 +543,14 @@ pub fn scan(path: &Path, info_bin_s: f64) -> Result<TraceMeta, TraceError> {
     let (mut bin, mut bin_count) = (0u64, 0u64);
     while let Some(row) = r.next_row()? {
         rows += 1;
+        if kind == TraceKind::Rate && row.value > super::MAX_RPS {
+            return Err(TraceError::Row {
+                path: path.to_owned(),
+                line: rows + 1,
+                column: "rps".into(),
+                message: too_fast(row.value),
+            });
+        }
         if let Some(p) = prev {
             let dt = row.t_us - p.t_us;
             *intervals.entry(dt).or_insert(0) += 1;
@@ -541,7 +569,16 @@ pub fn scan(path: &Path, info_bin_s: f64) -> Result<TraceMeta, TraceError> {
                         });
                     }
                     requests += p.value;
-                    peak = peak.max(p.value / crate::units::us_to_secs(dt));
+                    let rps = p.value / crate::units::us_to_secs(dt);
+                    if rps > super::MAX_RPS {
+                        return Err(TraceError::Row {
+                            path: path.to_owned(),
+                            line: rows,
+                            column: "count".into(),
+                            message: too_fast(rps),
+                        });
+                    }
+                    peak = peak.max(rps);
                 }
                 TraceKind::Request => {}
             }

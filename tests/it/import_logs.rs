@@ -755,3 +755,67 @@ fn crlf_traces_report_the_right_line() {
         assert!(err.contains("line 3: has 3 fields"), "{name}: {err}");
     }
 }
+
+/// Rates no run can simulate (issue 17's rows: a byte count pasted as a
+/// rate, 1e8, 1e308) are refused before anything is simulated, saying "out
+/// of range" with the limit; a child process that hung would be killed and
+/// the test fail. A well-formed time beyond what a timestamp holds is "out
+/// of range" too, not "not a timestamp".
+#[test]
+fn impossible_rates_and_times_are_out_of_range_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    for v in ["4294967296", "1e8", "1e308"] {
+        std::fs::write(
+            d.join("big.csv"),
+            format!("timestamp,rps\n2025-01-01T00:00:00Z,1\n2025-01-01T00:01:00Z,{v}\n"),
+        )
+        .unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_meshsim"))
+            .args([
+                "run", "steady", "--trace", "big.csv", "--out", "o", "--force", "-q",
+            ])
+            .current_dir(d)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                child.kill().unwrap();
+                panic!("{v}: the run did not end");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(!status.success());
+        assert!(
+            err.contains("line 3, column `rps`") && err.contains("out of range: at most 1000000"),
+            "{v}: {err}"
+        );
+    }
+    // A count of 10^8 in one minute is 1.67 M/s: out of range too.
+    std::fs::write(
+        d.join("count.csv"),
+        "timestamp,count\n2025-01-01T00:00:00Z,100000000\n2025-01-01T00:01:00Z,1\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(d, &["trace", "info", "count.csv"]);
+    assert!(!ok);
+    assert!(err.contains("out of range"), "{err}");
+    std::fs::write(
+        d.join("late.csv"),
+        "timestamp,rps\n9999-12-31T23:58:00Z,1\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(d, &["trace", "info", "late.csv"]);
+    assert!(!ok);
+    assert!(
+        err.contains("line 2") && err.contains("out of range: supported times are"),
+        "{err}"
+    );
+}
