@@ -100,6 +100,8 @@ pub struct LlmPlan {
     pub on_limit: OnLimit,
     /// Mean requests per synthesised session (geometric).
     pub requests_per_session: f64,
+    /// A trace's session ends after this long without a request, µs.
+    pub session_timeout_us: u64,
     /// Local midnights (µs since the trace start) after the start, ascending.
     pub day_starts_us: Vec<u64>,
 }
@@ -130,7 +132,13 @@ pub struct LlmState {
     daily_hit: bool,
     session_hit: bool,
     current_session_cost: f64,
-    named_sessions: HashMap<u64, f64>,
+    /// The trace's open sessions: id → (cost so far, time of its last
+    /// request). Sessions idle longer than the timeout are dropped at most
+    /// one timeout after they end, so the map holds the sessions active in
+    /// the last two timeouts, whatever the trace's length.
+    named_sessions: HashMap<u64, (f64, u64)>,
+    /// When idle sessions are next dropped, µs.
+    next_expiry_us: u64,
 }
 
 impl LlmState {
@@ -153,6 +161,7 @@ impl LlmState {
             session_hit: false,
             current_session_cost: 0.0,
             named_sessions: HashMap::new(),
+            next_expiry_us: 0,
         }
     }
 
@@ -216,6 +225,8 @@ impl LlmState {
         {
             self.current_session_cost = 0.0;
         }
+        // Every request of a trace's session keeps it open, calling or not.
+        let named = session.map(|s| self.session_cost(s, t_us));
         let from_trace = tokens.0.is_some() || tokens.1.is_some();
         if !from_trace && rng_llm.random::<f64>() >= self.plan.fraction {
             return Call::None;
@@ -233,8 +244,8 @@ impl LlmState {
         let mut model = self.pick(tin, tout);
         let mut cost = self.plan.models[model].cost(tin, tout);
         self.cost_unlimited_usd += cost;
-        let session_cost = match session {
-            Some(s) => *self.named_sessions.get(&s).unwrap_or(&0.0),
+        let session_cost = match named {
+            Some(c) => c,
             None => self.current_session_cost,
         };
         let over_session = self
@@ -287,10 +298,36 @@ impl LlmState {
         self.cost_by_model[model] += cost;
         self.day_cost += cost;
         match session {
-            Some(s) => *self.named_sessions.entry(s).or_insert(0.0) += cost,
+            Some(s) => {
+                let e = self.named_sessions.entry(s).or_insert((0.0, t_us));
+                e.0 += cost;
+            }
             None => self.current_session_cost += cost,
         }
         Call::Served
+    }
+
+    /// What the trace's session `s` has spent before `t_us`, with its last
+    /// request marked at `t_us`: nothing when it is new or was idle longer
+    /// than the timeout (then a new session begins under the same id).
+    fn session_cost(&mut self, s: u64, t_us: u64) -> f64 {
+        let timeout = self.plan.session_timeout_us;
+        if t_us >= self.next_expiry_us {
+            self.named_sessions
+                .retain(|_, (_, last)| t_us.saturating_sub(*last) <= timeout);
+            self.next_expiry_us = t_us.saturating_add(timeout.max(1));
+        }
+        let e = self.named_sessions.entry(s).or_insert((0.0, t_us));
+        if t_us.saturating_sub(e.1) > timeout {
+            e.0 = 0.0;
+        }
+        e.1 = t_us;
+        e.0
+    }
+
+    /// Sessions of the trace held open now (for the memory bound's tests).
+    pub fn open_sessions(&self) -> usize {
+        self.named_sessions.len()
     }
 }
 
@@ -339,6 +376,7 @@ mod tests {
             daily_limit_usd: None,
             on_limit: OnLimit::Reject,
             requests_per_session: 1e12,
+            session_timeout_us: 8 * 3600 * 1_000_000,
             day_starts_us: vec![],
         }
     }
@@ -400,5 +438,52 @@ mod tests {
         one(&mut s, 1, 1000.0, 500.0); // would be $0.105 > $0.06: Titan instead
         assert_eq!(s.downgraded, 1);
         assert!((s.cost_by_model[0] - 0.0001).abs() < 1e-12);
+    }
+
+    fn named(st: &mut LlmState, t: u64, session: u64) -> Call {
+        let (mut a, mut b) = (stream(1, Stream::Llm), stream(1, Stream::Sessions));
+        st.request(
+            t,
+            (Some(1000.0), Some(500.0)),
+            Some(session),
+            &mut a,
+            &mut b,
+        )
+    }
+
+    #[test]
+    fn a_session_idle_past_its_timeout_starts_again() {
+        // Sonnet $0.0105 a call, $0.03 a session, 60 s idle timeout: calls at
+        // 0, 30 and 60 s cost $0.0315 > $0.03, so the third is rejected (the
+        // session was never idle more than 60 s); a call 61 s after the last
+        // one opens a new session with nothing spent and is served.
+        let mut p = plan(Strategy::Fixed(2));
+        p.session_limit_usd = Some(0.03);
+        p.session_timeout_us = 60_000_000;
+        let mut s = LlmState::new(p);
+        assert_eq!(named(&mut s, 0, 7), Call::Served);
+        assert_eq!(named(&mut s, 30_000_000, 7), Call::Served);
+        assert_eq!(named(&mut s, 60_000_000, 7), Call::Rejected);
+        // Idle exactly the timeout (60 s after the rejected call, which kept
+        // it open): still the same session, still over its limit.
+        assert_eq!(named(&mut s, 120_000_000, 7), Call::Rejected);
+        assert_eq!(named(&mut s, 180_000_001, 7), Call::Served);
+        assert!((s.cost_usd - 3.0 * 0.0105).abs() < 1e-12);
+    }
+
+    #[test]
+    fn open_sessions_are_bounded_by_the_timeout_not_the_trace() {
+        // One new session a second for 10,000 s with a 100 s timeout: at any
+        // time at most the sessions of the last two timeouts (200) are held.
+        let mut p = plan(Strategy::Fixed(2));
+        p.session_timeout_us = 100_000_000;
+        let mut s = LlmState::new(p);
+        let mut most = 0;
+        for i in 0..10_000u64 {
+            named(&mut s, i * 1_000_000, i);
+            most = most.max(s.open_sessions());
+        }
+        assert!(most <= 202, "{most} sessions held");
+        assert!(most >= 100, "{most}: sessions expire too early");
     }
 }

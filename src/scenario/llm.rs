@@ -4,6 +4,11 @@ use super::{Llm, Problems, ScenarioFile, TokenDist, load, non_negative};
 use crate::billing::PriceBook;
 use crate::model::llm::LlmPlan;
 
+/// `llm.session_timeout_s` when unset: 8 h, the seeds' `SESSION_TIMEOUT=8h`.
+pub const DEFAULT_SESSION_TIMEOUT_S: f64 = 8.0 * 3600.0;
+/// The longest idle timeout accepted: a year.
+const MAX_SESSION_TIMEOUT_S: f64 = 365.0 * 86400.0;
+
 /// Checks `[llm]`'s shares and limits.
 pub(super) fn check(f: &ScenarioFile, p: &mut Problems) {
     if let Some(llm) = &f.llm {
@@ -137,6 +142,17 @@ fn resolve_llm(
             None,
         ));
     }
+    if let Some(t) = l.session_timeout_s
+        && !(t.is_finite() && t > 0.0 && t <= MAX_SESSION_TIMEOUT_S)
+    {
+        return Err((
+            "llm.session_timeout_s".into(),
+            format!(
+                "{t} is out of range: a session's idle timeout is more than 0 and at most {MAX_SESSION_TIMEOUT_S} seconds (a year)"
+            ),
+            None,
+        ));
+    }
     Ok(LlmPlan {
         models: enabled,
         strategy,
@@ -147,6 +163,9 @@ fn resolve_llm(
         daily_limit_usd: l.daily_limit_usd,
         on_limit,
         requests_per_session: l.requests_per_session.unwrap_or(10.0),
+        session_timeout_us: crate::units::secs_to_us(
+            l.session_timeout_s.unwrap_or(DEFAULT_SESSION_TIMEOUT_S),
+        ),
         day_starts_us: Vec::new(),
     })
 }

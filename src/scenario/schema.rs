@@ -549,6 +549,11 @@ pub struct Llm {
     /// Mean requests per session when the trace has no `session` column.
     #[serde(default)]
     pub requests_per_session: Option<f64>,
+    /// A trace's session ends after this many seconds without a request
+    /// (default 28800, 8 h: the seeds' `SESSION_TIMEOUT=8h`); the id seen
+    /// again later starts a new session with nothing spent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_timeout_s: Option<f64>,
     /// The AWS region of the Bedrock endpoint the service calls (and whose
     /// prices apply); default: the scenario's `region`.
     #[serde(default)]
