@@ -16,6 +16,20 @@ fn parse_arrivals(s: &str) -> Result<ArrivalProcess, String> {
     }
 }
 
+/// `--max-requests`: a count, written plainly or as `1e11`.
+fn parse_max_requests(s: &str) -> Result<u64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of requests (e.g. 20000000000 or 2e10)"))?;
+    if !(1.0..=1e18).contains(&v) {
+        return Err(format!(
+            "{s} is out of range: a number of requests from 1 to 1e18"
+        ));
+    }
+    Ok(v.ceil() as u64)
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "meshsim",
@@ -155,6 +169,11 @@ pub struct SweepArgs {
     /// Skip pareto.png and heatmap.png.
     #[arg(long)]
     pub no_charts: bool,
+    /// The most requests a run may simulate (default 1e10, ~18 min of a
+    /// core): a trace that states more is refused before it starts, with
+    /// the count and an estimate of the time (a bound against wrong units).
+    #[arg(long, value_name = "N", value_parser = parse_max_requests)]
+    pub max_requests: Option<u64>,
     #[arg(long)]
     pub quiet: bool,
     /// Replace an output folder that holds a different sweep (its finished
@@ -236,6 +255,11 @@ pub struct PlanArgs {
     /// Skip pareto.png and heatmap.png (plan.html then has no images).
     #[arg(long)]
     pub no_charts: bool,
+    /// The most requests a run may simulate (default 1e10, ~18 min of a
+    /// core): a trace that states more is refused before it starts, with
+    /// the count and an estimate of the time (a bound against wrong units).
+    #[arg(long, value_name = "N", value_parser = parse_max_requests)]
+    pub max_requests: Option<u64>,
     /// Replace an output folder that holds a different grid (its finished
     /// points are deleted). A different --slo-p95-ms or --budget-usd is the
     /// same grid: its points are reused, nothing is replaced.
@@ -296,6 +320,11 @@ pub struct RunFlags {
     /// Skip the PNG charts (the reports are still written, without images).
     #[arg(long)]
     pub no_charts: bool,
+    /// The most requests a run may simulate (default 1e10, ~18 min of a
+    /// core): a trace that states more is refused before it starts, with
+    /// the count and an estimate of the time (a bound against wrong units).
+    #[arg(long, value_name = "N", value_parser = parse_max_requests)]
+    pub max_requests: Option<u64>,
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
@@ -512,6 +541,11 @@ pub struct RunExplainArgs {
     /// from the trace's start (`34605`, `34605s`).
     #[arg(long)]
     pub at: String,
+    /// The most requests a run may simulate (default 1e10, ~18 min of a
+    /// core): a trace that states more is refused before it starts, with
+    /// the count and an estimate of the time (a bound against wrong units).
+    #[arg(long, value_name = "N", value_parser = parse_max_requests)]
+    pub max_requests: Option<u64>,
 }
 
 #[derive(Args, Debug)]

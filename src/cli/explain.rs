@@ -225,8 +225,10 @@ pub(super) fn explain(args: RunExplainArgs, book: &PriceBook) -> Result<()> {
             meta.end_us / US_PER_SEC
         );
     }
-    let ex =
-        crate::run::explain_at(&sc, &meta, trace, rec.seed, rec.arrivals, at_us as u64)?
+    let bar = super::progress::Progress::start(crate::run::work(&sc, &meta), false);
+    let ex = crate::run::explain_at(&sc, &meta, trace, rec.seed, rec.arrivals, at_us as u64);
+    drop(bar);
+    let ex = ex?
             .ok_or_else(|| {
                 anyhow!(
                     "no autoscaler sync at or before {} s (the first sync comes one period after the start)",

@@ -6,6 +6,7 @@
 pub mod args;
 mod explain;
 mod inspect;
+mod progress;
 mod runs;
 mod sweeps;
 
@@ -81,6 +82,18 @@ fn env_overrides() -> Vec<(String, String)> {
 
 fn dispatch(cli: Cli) -> Result<()> {
     let book = PriceBook::builtin();
+    let max_requests = match &cli.command {
+        Command::Run(a) => a.run.max_requests,
+        Command::Compare(a) => a.run.max_requests,
+        Command::Gallery(a) => a.run.max_requests,
+        Command::Sweep(a) => a.max_requests,
+        Command::Plan(a) => a.max_requests,
+        Command::Explain(a) => a.max_requests,
+        _ => None,
+    };
+    if let Some(n) = max_requests {
+        crate::run::set_max_requests(n);
+    }
     match cli.command {
         Command::Run(mut args) => {
             args.set

@@ -1,6 +1,7 @@
 //! Commands that simulate scenarios: `run`, `compare` and `gallery`.
 
 use super::args::*;
+use super::progress::Progress;
 use super::{env_overrides, thread_pool};
 use crate::billing::PriceBook;
 use crate::metrics::RunOutcome;
@@ -19,8 +20,19 @@ type Finished = (RunOutcome, RunInfo, Option<RunCharts>);
 
 /// Simulates `sc` on the flags' trace and draws its charts; `sets` are the
 /// `--set` overrides it was resolved with (recorded in its provenance).
-fn run_and_draw(sc: &Scenario, flags: &RunFlags, sets: &[String]) -> Result<Finished> {
-    let (outcome, meta) = crate::run::run_file(sc, &flags.trace, flags.seed, flags.arrivals)?;
+fn run_and_draw(
+    sc: &Scenario,
+    meta: &trace::TraceMeta,
+    flags: &RunFlags,
+    sets: &[String],
+) -> Result<Finished> {
+    let outcome = crate::run::run_one(
+        sc,
+        meta,
+        crate::run::Rows::File(&flags.trace),
+        flags.seed,
+        flags.arrivals,
+    )?;
     if !meta.ignored.is_empty() {
         eprintln!(
             "note: {}: not simulated: {}",
@@ -28,7 +40,7 @@ fn run_and_draw(sc: &Scenario, flags: &RunFlags, sets: &[String]) -> Result<Fini
             meta.ignored.join(", ")
         );
     }
-    let mut info = RunInfo::new(sc, &meta, flags.seed);
+    let mut info = RunInfo::new(sc, meta, flags.seed);
     let p = &mut info.provenance;
     p.overrides = sets.to_vec();
     p.env_overrides = env_overrides();
@@ -208,7 +220,11 @@ pub(super) fn run(args: RunArgs, book: &PriceBook) -> Result<()> {
     // Checked before simulating: a refused run costs nothing.
     let settings = settings_of(&sc.name, &args.set, &args.run);
     guard_out(&out, &settings, run_settings, args.run.force)?;
-    let (outcome, info, charts) = run_and_draw(&sc, &args.run, &args.set)?;
+    let meta = trace::scan(&args.run.trace, 60.0)?;
+    crate::run::check_work(&sc, &meta)?;
+    let bar = Progress::start(crate::run::work(&sc, &meta), args.run.quiet);
+    let (outcome, info, charts) = run_and_draw(&sc, &meta, &args.run, &args.set)?;
+    drop(bar);
     report::write_run_dir(&out, &outcome, &info, charts.as_ref())
         .with_context(|| format!("cannot write the run directory {}", out.display()))?;
     if args.format == Format::Json && !args.run.quiet {
@@ -264,16 +280,27 @@ pub(super) fn gallery(args: GalleryArgs, book: &PriceBook) -> Result<()> {
         .iter()
         .map(|n| scenario::resolve(n, &[], &[], book).map_err(|e| e.to_string()))
         .collect();
+    // A trace too large for any scenario is refused before anything runs.
+    for sc in scenarios.iter().flatten() {
+        crate::run::check_work(sc, &meta)?;
+    }
+    let work = scenarios
+        .iter()
+        .flatten()
+        .map(|sc| crate::run::work(sc, &meta))
+        .sum();
     let start = std::time::Instant::now();
+    let bar = Progress::start(work, flags.quiet);
     let runs: Vec<Result<Finished, String>> = thread_pool(args.jobs)?.install(|| {
         scenarios
             .par_iter()
             .map(|sc| {
                 let sc = sc.as_ref().map_err(Clone::clone)?;
-                run_and_draw(sc, flags, &[]).map_err(|e| e.to_string())
+                run_and_draw(sc, &meta, flags, &[]).map_err(|e| e.to_string())
             })
             .collect()
     });
+    drop(bar);
     let entries: Vec<report::gallery::Entry<'_>> = names
         .iter()
         .zip(&scenarios)
@@ -418,12 +445,21 @@ pub(super) fn compare(args: CompareArgs, book: &PriceBook) -> Result<()> {
         "trace_path": flags.trace.display().to_string(),
     });
     guard_out(&out, &settings, folder_settings, flags.force)?;
+    let meta = trace::scan(&flags.trace, 60.0)?;
+    for sc in &scenarios {
+        crate::run::check_work(sc, &meta)?;
+    }
+    let bar = Progress::start(
+        scenarios.iter().map(|sc| crate::run::work(sc, &meta)).sum(),
+        flags.quiet,
+    );
     let runs = thread_pool(args.jobs)?.install(|| {
         scenarios
             .par_iter()
-            .map(|sc| run_and_draw(sc, flags, &args.set))
+            .map(|sc| run_and_draw(sc, &meta, flags, &args.set))
             .collect::<Result<Vec<_>>>()
     })?;
+    drop(bar);
     let entries: Vec<report::compare::Entry<'_>> = runs
         .iter()
         .map(|(o, i, _)| report::compare::Entry {

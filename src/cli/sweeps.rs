@@ -185,9 +185,23 @@ pub(super) fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
         judge: Some(judge),
         force: args.force,
     };
+    // Each round of the search: its points, done and in all.
+    let bar = progress_bar(false)?;
+    let progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
     let (search, results) = thread_pool(args.jobs)?.install(|| {
-        crate::sweep::plan_search(&spec, &out, book, args.budget_usd, args.max_points)
+        crate::sweep::plan_search(
+            &spec,
+            &out,
+            book,
+            args.budget_usd,
+            args.max_points,
+            &progress,
+        )
     })?;
+    bar.finish_and_clear();
     let ranked = crate::sweep::rank(&results.table, args.budget_usd)?;
     let plan = crate::sweep::page::Plan {
         scenario: sc_name,

@@ -22,6 +22,7 @@ mod control;
 mod node_scaling;
 mod nodes;
 mod pool;
+pub mod progress;
 mod record;
 
 pub use config::{PolicySpec, ScalingPlan, SimConfig};

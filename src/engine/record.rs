@@ -46,6 +46,7 @@ impl Engine {
         if snap.t_us == start.t_us {
             return;
         }
+        super::progress::add(self.minute.arrived);
         let len_us = snap.t_us - start.t_us;
         let slots = snap.ready_slot_us - start.ready_slot_us;
         let m = &self.minute;

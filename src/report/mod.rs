@@ -19,7 +19,7 @@ pub mod text;
 
 use crate::metrics::{RunOutcome, Summary};
 use crate::units::us_to_secs;
-pub use atomic::{write_dir_atomically, write_file_atomically};
+pub use atomic::{remove_stale_temporaries, write_dir_atomically, write_file_atomically};
 use std::io::Write;
 use std::path::Path;
 

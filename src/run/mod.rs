@@ -22,6 +22,67 @@ pub enum RunError {
     Trace(#[from] TraceError),
     #[error("{0}")]
     Incompatible(String),
+    #[error("{0}")]
+    TooMuchWork(String),
+}
+
+/// The most requests one run simulates unless `--max-requests` says more:
+/// 10^10, about 18 minutes of one core at the engine's measured speed.
+pub const DEFAULT_MAX_REQUESTS: u64 = 10_000_000_000;
+
+/// Simulated requests a second on one core, measured on the autoscaled
+/// diurnal day (DESIGN §8, 2-core machine, release build): for the estimate
+/// in [`RunError::TooMuchWork`], not a promise.
+const ENGINE_REQUESTS_PER_S: f64 = 9.4e6;
+
+static MAX_REQUESTS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(DEFAULT_MAX_REQUESTS);
+
+/// Sets the bound [`run_one`] checks (the CLI's `--max-requests`), for the
+/// rest of the process.
+pub fn set_max_requests(n: u64) {
+    MAX_REQUESTS.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The requests a run simulates, as the trace states them, × `trace_scale`
+/// (a multi-region run routes each to one region).
+pub fn work(scenario: &Scenario, meta: &TraceMeta) -> f64 {
+    meta.expected_requests * scenario.trace_scale
+}
+
+/// Refuses a run of more requests than the bound before anything is
+/// simulated: a byte count in an `rps` column, a per-minute count read as a
+/// rate or a `trace_scale` of 1000 must not look like a hang.
+pub fn check_work(scenario: &Scenario, meta: &TraceMeta) -> Result<(), RunError> {
+    let scale = scenario.trace_scale;
+    let n = meta.expected_requests * scale;
+    let max = MAX_REQUESTS.load(std::sync::atomic::Ordering::Relaxed);
+    if n <= max as f64 {
+        return Ok(());
+    }
+    let secs = n / ENGINE_REQUESTS_PER_S;
+    let took = if secs < 3600.0 {
+        format!("{:.0} minutes", (secs / 60.0).ceil())
+    } else if secs < 2.0 * 86400.0 {
+        format!("{:.1} hours", secs / 3600.0)
+    } else {
+        format!("{:.0} days", secs / 86400.0)
+    };
+    Err(RunError::TooMuchWork(format!(
+        "{} holds about {:.3e} requests{} (mean {:.1} requests/s over {:.0} s); simulating them would take about {took} of one core at ~{:.1} M requests/s, more than the bound of {max} requests a run. \
+         Check the trace's units (a byte or per-minute count in a rate column, a rate in a count column), or pass --max-requests {:.0} to run it anyway",
+        meta.path.display(),
+        n,
+        if scale == 1.0 {
+            String::new()
+        } else {
+            format!(" at trace_scale {scale}")
+        },
+        meta.mean_rps * scale,
+        meta.span_s(),
+        ENGINE_REQUESTS_PER_S / 1e6,
+        (n * 1.01).ceil(),
+    )))
 }
 
 /// Seconds of metric history kept for autoscalers (the longest window any
@@ -311,6 +372,7 @@ pub fn run_one(
     seed: u64,
     arrivals: ArrivalProcess,
 ) -> Result<RunOutcome, RunError> {
+    check_work(scenario, meta)?;
     let mut outcome = if scenario.regions.is_empty() {
         let cfg = sim_config(scenario, meta, arrivals)?;
         let mut pass = rows.open_scaled(meta.kind, scenario.trace_scale, seed)?;
@@ -366,6 +428,7 @@ pub fn explain_at(
             scenario.name
         )));
     }
+    check_work(scenario, meta)?;
     let mut cfg = sim_config(scenario, meta, arrivals)?;
     cfg.explain_at_us = Some(at_us);
     let mut pass = Rows::File(trace).open()?;

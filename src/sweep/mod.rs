@@ -210,6 +210,8 @@ pub fn run_with_progress(
     // Only a sweep that can run claims its folder: a refused one leaves
     // nothing behind that would block its correction.
     claim_dir(dir, &id, spec.force)?;
+    crate::report::remove_stale_temporaries(dir);
+    crate::report::remove_stale_temporaries(&dir.join("points"));
     let todo: Vec<usize> = (0..mine.len())
         .filter(|i| !point_path(dir, mine[*i].id).exists())
         .collect();

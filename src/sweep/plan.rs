@@ -102,11 +102,12 @@ pub fn plan_search(
     book: &PriceBook,
     budget_usd: Option<f64>,
     max_points: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> anyhow::Result<(PlanSearch, Assembled)> {
     let dims: Vec<usize> = spec.axes.iter().map(|a| a.values.len()).collect();
     let total: usize = dims.iter().product();
     if total <= max_points.max(1) {
-        let rep = run(spec, dir, book)?;
+        let rep = super::run_with_progress(spec, dir, book, progress)?;
         let search = PlanSearch {
             grid_points: total,
             evaluated: rep.points,
@@ -132,7 +133,7 @@ pub fn plan_search(
      -> anyhow::Result<Assembled> {
         let mut s = spec.clone();
         s.subset = Some(chosen.iter().copied().collect());
-        let rep = run(&s, dir, book)?;
+        let rep = super::run_with_progress(&s, dir, book, progress)?;
         search.rounds += 1;
         search.evaluated = rep.points;
         search.computed += rep.computed;

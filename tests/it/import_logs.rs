@@ -788,8 +788,13 @@ fn impossible_rates_and_times_are_out_of_range_errors() {
                 child.kill().unwrap();
                 panic!("{v}: the run did not end");
             }
-            std::thread::sleep(std::time::Duration::from_millis(20));
+            std::thread::sleep(std::time::Duration::from_millis(5));
         };
+        let took = start.elapsed();
+        assert!(
+            took < std::time::Duration::from_secs(1),
+            "{v}: the error came after {took:?}"
+        );
         let mut err = String::new();
         std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
         assert!(!status.success());

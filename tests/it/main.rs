@@ -2,6 +2,7 @@
 
 mod autoscaling;
 mod billing;
+mod bounds;
 mod cli;
 mod conservation;
 mod deploy;
@@ -10,6 +11,7 @@ mod hpa;
 mod import;
 mod import_logs;
 mod keda;
+mod kills;
 mod layers;
 mod lifecycle;
 mod llm;
