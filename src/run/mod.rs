@@ -107,6 +107,26 @@ pub fn sim_config(
         )));
     }
     let (scaling, replicas, reason) = scaling_plan(scenario, meta);
+    // The most replicas the run can reach, from every source of a count.
+    let reach = scaling
+        .schedule
+        .iter()
+        .flat_map(|a| [a.min, a.max, a.desired])
+        .flatten()
+        .chain([replicas, scaling.max])
+        .filter(|&r| r != u32::MAX)
+        .max()
+        .unwrap_or(0);
+    let slots = u64::from(reach) * u64::from(s.concurrency);
+    if reach > crate::scenario::MAX_REPLICAS || slots > crate::scenario::MAX_SLOTS {
+        return Err(RunError::Incompatible(format!(
+            "scenario `{}` can reach {reach} replicas × {} requests each = {slots} request slots: out of range (at most {} replicas and {} slots); lower the scheduled or maximum capacity or service.concurrency",
+            scenario.name,
+            s.concurrency,
+            crate::scenario::MAX_REPLICAS,
+            crate::scenario::MAX_SLOTS
+        )));
+    }
     Ok(SimConfig {
         concurrency: s.concurrency,
         service: ServiceDist::from_scenario(&s.service_time),

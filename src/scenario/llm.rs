@@ -6,6 +6,9 @@ use crate::model::llm::LlmPlan;
 
 /// `llm.session_timeout_s` when unset: 8 h, the seeds' `SESSION_TIMEOUT=8h`.
 pub const DEFAULT_SESSION_TIMEOUT_S: f64 = 8.0 * 3600.0;
+/// The largest mean token count a call may have (Bedrock's largest context
+/// windows are ~10^6 tokens).
+const MAX_TOKENS: f64 = 1e7;
 /// The longest idle timeout accepted: a year.
 const MAX_SESSION_TIMEOUT_S: f64 = 365.0 * 86400.0;
 
@@ -246,11 +249,39 @@ fn tokens(
     use crate::model::llm::Tokens;
     Ok(match d {
         None => None,
+        Some(
+            TokenDist::Constant { mean }
+            | TokenDist::Exponential { mean }
+            | TokenDist::Lognormal { mean, .. },
+        ) if mean.is_nan() || *mean > MAX_TOKENS => {
+            return Err((
+                key.into(),
+                format!(
+                    "{} is out of range: a mean token count from 0 to {MAX_TOKENS}",
+                    super::num(*mean)
+                ),
+                None,
+            ));
+        }
+        Some(TokenDist::Lognormal { cv, .. }) if *cv > super::MAX_CV => {
+            return Err((
+                key.into(),
+                format!(
+                    "cv {} is out of range: a coefficient of variation from 0 to {}",
+                    super::num(*cv),
+                    super::MAX_CV
+                ),
+                None,
+            ));
+        }
         Some(TokenDist::Constant { mean }) if *mean >= 0.0 => Some(Tokens::Constant(*mean)),
         Some(TokenDist::Exponential { mean }) if *mean > 0.0 => Some(Tokens::Exponential(*mean)),
-        Some(TokenDist::Lognormal { mean, cv }) if *mean > 0.0 && *cv > 0.0 => Some(
-            Tokens::LogNormal(rand_distr::LogNormal::from_mean_cv(*mean, *cv).expect("checked")),
-        ),
+        Some(TokenDist::Lognormal { mean, cv }) if *mean > 0.0 && *cv > 0.0 => {
+            match rand_distr::LogNormal::from_mean_cv(*mean, *cv) {
+                Ok(d) => Some(Tokens::LogNormal(d)),
+                Err(e) => return Err((key.into(), format!("mean {mean}, cv {cv}: {e}"), None)),
+            }
+        }
         Some(_) => {
             return Err((
                 key.into(),

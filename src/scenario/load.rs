@@ -487,11 +487,13 @@ fn split_path(path: &str) -> Vec<Seg<'_>> {
                 out.push(Seg::Key(&rest[..i]));
             }
             rest = &rest[i..];
-            while let Some(end) = rest.find(']') {
-                if let Ok(n) = rest[1..end].parse() {
+            // `[N]` groups, one after another; anything else ends them.
+            while let Some((inside, after)) = rest.strip_prefix('[').and_then(|r| r.split_once(']'))
+            {
+                if let Ok(n) = inside.parse() {
                     out.push(Seg::Index(n));
                 }
-                rest = &rest[end + 1..];
+                rest = after;
             }
         } else {
             out.push(Seg::Key(rest));

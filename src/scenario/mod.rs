@@ -135,6 +135,31 @@ impl<'a> Problems<'a> {
     }
 }
 
+/// The largest coefficient of variation a distribution may have (a
+/// lognormal with cv 100 already puts 1 % of its mass above 4,000 × its
+/// median); beyond it, variance overflows.
+pub const MAX_CV: f64 = 100.0;
+/// The most replicas a scenario may reach (scaling.max, a manifest's
+/// maxReplicas, a schedule's capacity).
+pub const MAX_REPLICAS: u32 = 10_000;
+/// The most requests one replica serves at a time.
+pub const MAX_CONCURRENCY: u32 = 100_000;
+/// The most request slots (replicas × concurrency) a run may hold: each is
+/// a few bytes in the engine's free-slot list and completion heap.
+pub const MAX_SLOTS: u64 = 10_000_000;
+/// The longest mean service time, ms: a day.
+pub const MAX_SERVICE_MS: f64 = 86_400_000.0;
+
+/// A number as a message shows it: plainly, or in exponent form when
+/// very large or small (`1e200`, not two hundred digits).
+pub(crate) fn num(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-6..1e12).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 fn positive(v: f64) -> bool {
     v.is_finite() && v > 0.0
 }

@@ -37,6 +37,16 @@ pub(super) fn check(f: &ScenarioFile, p: &mut Problems) -> Vec<ScheduleSpec> {
     }
     if sc.max == 0 {
         p.bad("scaling.max", "must be at least 1".into(), None);
+    } else if sc.max > super::MAX_REPLICAS {
+        p.bad(
+            "scaling.max",
+            format!(
+                "{} is out of range: at most {} replicas (an ECS service runs at most 5,000 tasks)",
+                sc.max,
+                super::MAX_REPLICAS
+            ),
+            None,
+        );
     }
     let schedules = schedules(f, p);
     if let Some(tt) = &sc.target_tracking {

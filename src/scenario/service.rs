@@ -7,6 +7,16 @@ pub(super) fn check(f: &ScenarioFile, p: &mut Problems) {
     let s = &f.service;
     if s.concurrency == 0 {
         p.bad("service.concurrency", "must be at least 1".into(), None);
+    } else if s.concurrency > super::MAX_CONCURRENCY {
+        p.bad(
+            "service.concurrency",
+            format!(
+                "{} is out of range: at most {} requests at a time per replica",
+                s.concurrency,
+                super::MAX_CONCURRENCY
+            ),
+            None,
+        );
     }
     match &s.service_time {
         ServiceTime::Exponential { mean_ms } | ServiceTime::Constant { mean_ms } => {
@@ -32,9 +42,35 @@ pub(super) fn check(f: &ScenarioFile, p: &mut Problems) {
                     format!("{cv} is not a coefficient of variation > 0"),
                     None,
                 );
+            } else if *cv > super::MAX_CV {
+                p.bad(
+                    "service.service_time.cv",
+                    format!(
+                        "{} is out of range: a coefficient of variation from 0 to {}",
+                        super::num(*cv),
+                        super::MAX_CV
+                    ),
+                    None,
+                );
             }
         }
         ServiceTime::Trace => {}
+    }
+    if let ServiceTime::Exponential { mean_ms }
+    | ServiceTime::Constant { mean_ms }
+    | ServiceTime::Lognormal { mean_ms, .. } = &s.service_time
+        && positive(*mean_ms)
+        && *mean_ms > super::MAX_SERVICE_MS
+    {
+        p.bad(
+            "service.service_time.mean_ms",
+            format!(
+                "{} is out of range: a mean service time from 0 to {} ms (a day)",
+                super::num(*mean_ms),
+                super::MAX_SERVICE_MS
+            ),
+            None,
+        );
     }
     if !non_negative(s.startup_s) {
         p.bad(
