@@ -109,6 +109,7 @@ pub(super) fn trace_import(args: ImportArgs) -> Result<()> {
         ImportFormat::Jsonl => "jsonl",
     };
     let at = |e: String| anyhow!("{} (read as --from {from}): {e}", args.file.display());
+    let _bar = super::progress::Progress::reading(&args.file, false);
     let open = || {
         trace::open_text(&args.file).with_context(|| format!("cannot read {}", args.file.display()))
     };
@@ -428,7 +429,9 @@ pub(super) fn trace_transform(args: TransformArgs) -> Result<()> {
     if let Some(s) = &args.shift {
         tf.shift_us = transform::parse_duration(s).map_err(|e| anyhow!("--shift: {e}"))?;
     }
+    let bar = super::progress::Progress::reading(&args.file, false);
     let meta = trace::scan(&args.file, 60.0)?;
+    drop(bar);
     if meta
         .ignored
         .iter()
@@ -439,7 +442,9 @@ pub(super) fn trace_transform(args: TransformArgs) -> Result<()> {
             meta.ignored.join(", ")
         );
     }
+    let bar = super::progress::Progress::reading(&args.file, false);
     let out = transform::apply(&args.file, &meta, &tf)?;
+    drop(bar);
     if args.out.exists() && !args.force {
         bail!("{} exists; give --force to replace it", args.out.display());
     }
@@ -470,7 +475,9 @@ pub(super) fn trace_info(args: InfoArgs) -> Result<()> {
     if bin.is_nan() || bin <= 0.0 {
         bail!("--bin must be > 0 seconds");
     }
+    let bar = super::progress::Progress::reading(&file, false);
     let m = trace::scan(&file, bin)?;
+    drop(bar);
     let start = jiff::Timestamp::from_microsecond(m.start_epoch_us)
         .map(|t| t.to_string())
         .unwrap_or_default();

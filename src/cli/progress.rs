@@ -1,6 +1,8 @@
 //! The progress bar of the commands that simulate runs (`run`, `compare`,
 //! `gallery`, `explain`; sweeps and plans count points instead): requests
-//! simulated out of the requests the traces state, with rate and ETA, on stderr when it is a terminal and the
+//! simulated out of the requests the traces state; and of the commands
+//! that read a trace (`trace info`, `import`, `transform`, a run's scan):
+//! bytes read out of the file's size. With rate and ETA, with rate and ETA, on stderr when it is a terminal and the
 //! command is not `--quiet`. It appears after the first second, so a short
 //! run prints nothing extra, and is cleared when the work ends.
 
@@ -14,6 +16,25 @@ use std::time::{Duration, Instant};
 const DELAY: Duration = Duration::from_secs(1);
 const REFRESH: Duration = Duration::from_millis(100);
 
+/// What a bar counts.
+#[derive(Clone, Copy)]
+pub enum Counting {
+    /// Requests simulated (`crate::engine::progress`).
+    Requests,
+    /// Bytes of trace files read (`crate::trace::bytes_read`), compressed
+    /// bytes for a gzip file.
+    Bytes,
+}
+
+impl Counting {
+    fn now(self) -> u64 {
+        match self {
+            Counting::Requests => crate::engine::progress::simulated(),
+            Counting::Bytes => crate::trace::bytes_read(),
+        }
+    }
+}
+
 /// A running progress bar; dropping it clears the bar.
 pub struct Progress {
     stop: Arc<AtomicBool>,
@@ -25,6 +46,17 @@ impl Progress {
     /// `_MESHSIM_PROGRESS_DELAY_MS` changes the one-second delay (for tests;
     /// outside the `MESHSIM_` scenario overrides).
     pub fn start(total: f64, quiet: bool) -> Progress {
+        Progress::counting(Counting::Requests, total, quiet)
+    }
+
+    /// A bar for reading `path` (a trace being scanned, imported or
+    /// transformed), by its size on disk.
+    pub fn reading(path: &std::path::Path, quiet: bool) -> Progress {
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        Progress::counting(Counting::Bytes, size as f64, quiet)
+    }
+
+    fn counting(what: Counting, total: f64, quiet: bool) -> Progress {
         let stop = Arc::new(AtomicBool::new(false));
         let total = total.max(0.0).round() as u64;
         let delay = std::env::var("_MESHSIM_PROGRESS_DELAY_MS")
@@ -33,7 +65,7 @@ impl Progress {
             .map_or(DELAY, Duration::from_millis);
         let thread = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let stop = stop.clone();
-            std::thread::spawn(move || draw(&stop, total, delay))
+            std::thread::spawn(move || draw(what, &stop, total, delay))
         });
         Progress { stop, thread }
     }
@@ -48,8 +80,8 @@ impl Drop for Progress {
     }
 }
 
-fn draw(stop: &AtomicBool, len: u64, delay: Duration) {
-    let base = crate::engine::progress::simulated();
+fn draw(what: Counting, stop: &AtomicBool, len: u64, delay: Duration) {
+    let base = what.now();
     let start = Instant::now();
     while start.elapsed() < delay {
         if stop.load(Ordering::Relaxed) {
@@ -60,18 +92,17 @@ fn draw(stop: &AtomicBool, len: u64, delay: Duration) {
     // The rate (and so the ETA) counts from when the bar appears: the
     // requests simulated since, over the time since.
     let shown = Instant::now();
-    let at_show = crate::engine::progress::simulated().saturating_sub(base);
+    let at_show = what.now().saturating_sub(base);
     let bar = indicatif::ProgressBar::new(len).with_position(at_show.min(len));
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{bar:40} {percent:>3}%  {human_pos}/{human_len} requests  {msg}",
-    ) {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(match what {
+        Counting::Requests => "{bar:40} {percent:>3}%  {human_pos}/{human_len} requests  {msg}",
+        Counting::Bytes => "{bar:40} {percent:>3}%  {bytes}/{total_bytes} read  {msg}",
+    }) {
         bar.set_style(style);
     }
     while !stop.load(Ordering::Relaxed) {
         // Poisson arrivals may exceed the stated count a little.
-        let done = crate::engine::progress::simulated()
-            .saturating_sub(base)
-            .min(len);
+        let done = what.now().saturating_sub(base).min(len);
         let rate = (done - at_show.min(done)) as f64 / shown.elapsed().as_secs_f64().max(1e-3);
         let eta = if rate > 0.0 {
             clock((len - done) as f64 / rate)

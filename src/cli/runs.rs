@@ -53,6 +53,12 @@ fn run_and_draw(
     Ok((outcome, info, charts))
 }
 
+/// The trace's validating scan, with a progress bar on a terminal.
+fn scan(path: &Path, quiet: bool) -> Result<trace::TraceMeta> {
+    let _bar = Progress::reading(path, quiet);
+    Ok(trace::scan(path, 60.0)?)
+}
+
 /// Each run's files in a sub-folder of `dir` named after it.
 fn write_runs<'a>(
     dir: &Path,
@@ -220,7 +226,7 @@ pub(super) fn run(args: RunArgs, book: &PriceBook) -> Result<()> {
     // Checked before simulating: a refused run costs nothing.
     let settings = settings_of(&sc.name, &args.set, &args.run);
     guard_out(&out, &settings, run_settings, args.run.force)?;
-    let meta = trace::scan(&args.run.trace, 60.0)?;
+    let meta = scan(&args.run.trace, args.run.quiet)?;
     crate::run::check_work(&sc, &meta)?;
     let bar = Progress::start(crate::run::work(&sc, &meta), args.run.quiet);
     let (outcome, info, charts) = run_and_draw(&sc, &meta, &args.run, &args.set)?;
@@ -262,7 +268,7 @@ pub(super) fn run(args: RunArgs, book: &PriceBook) -> Result<()> {
 pub(super) fn gallery(args: GalleryArgs, book: &PriceBook) -> Result<()> {
     let flags = &args.run;
     // The trace is checked once, before anything runs.
-    let meta = trace::scan(&flags.trace, 60.0)?;
+    let meta = scan(&flags.trace, flags.quiet)?;
     let names = builtin::names();
     let out = flags
         .out
@@ -445,7 +451,7 @@ pub(super) fn compare(args: CompareArgs, book: &PriceBook) -> Result<()> {
         "trace_path": flags.trace.display().to_string(),
     });
     guard_out(&out, &settings, folder_settings, flags.force)?;
-    let meta = trace::scan(&flags.trace, 60.0)?;
+    let meta = scan(&flags.trace, flags.quiet)?;
     for sc in &scenarios {
         crate::run::check_work(sc, &meta)?;
     }

@@ -77,7 +77,8 @@ pub fn scaled_copies(seed: u64, j: u64, factor: f64) -> u32 {
 /// magic bytes, whatever its name: ALB writes its logs as `.log.gz`).
 pub fn open_text(path: &std::path::Path) -> std::io::Result<Box<dyn std::io::BufRead>> {
     use std::io::{BufRead, BufReader};
-    let mut r = BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+    let file = Counted(std::fs::File::open(path)?);
+    let mut r = BufReader::with_capacity(1 << 16, file);
     let gz = r.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     Ok(if gz {
         Box::new(BufReader::with_capacity(
@@ -87,6 +88,25 @@ pub fn open_text(path: &std::path::Path) -> std::io::Result<Box<dyn std::io::Buf
     } else {
         Box::new(r)
     })
+}
+
+static BYTES_READ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Bytes this process has read from trace files opened by [`open_text`] (for
+/// a progress bar; one relaxed add per 64 KiB read).
+pub fn bytes_read() -> u64 {
+    BYTES_READ.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A file whose reads are counted in [`bytes_read`].
+struct Counted(std::fs::File);
+
+impl std::io::Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        BYTES_READ.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// SHA-256 of a file's bytes, lower-case hex (a trace's checksum in a run's
