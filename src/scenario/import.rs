@@ -236,18 +236,8 @@ pub fn kubernetes(
             c.pointer("/readinessProbe/initialDelaySeconds")
                 .and_then(|v| v.as_f64())
         })
-        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
-    writeln!(t, "\n[service]").ok();
-    writeln!(
-        t,
-        "concurrency = 1                      # assumed: requests one pod serves at once"
-    )
-    .ok();
-    writeln!(
-        t,
-        "service_time = {{ dist = \"exponential\", mean_ms = 100 }}   # assumed"
-    )
-    .ok();
+        .fold(None, max_of);
+    assumed_service(&mut t, "pod");
     match readiness {
         Some(r) => writeln!(t, "startup_s = {r}                        # readinessProbe.initialDelaySeconds (the app may take longer to be ready: check)").ok(),
         None => {
@@ -309,8 +299,8 @@ pub fn kubernetes(
         writeln!(
             t,
             "# requests ({} CPU, {} GiB) and replicas ({}) read from the Deployment:",
-            fmt(cpu),
-            fmt(mem),
+            cpu,
+            mem,
             w.at("/spec/replicas").map_or("1".into(), |r| r.to_string())
         )
         .ok();
@@ -321,8 +311,8 @@ pub fn kubernetes(
                 "{}/{}: requests of {} CPU / {} GiB exceed the largest Fargate size (16 vCPU, 120 GB); import it and set platform = \"kubernetes\" with [cluster] node groups",
                 w.kind(),
                 w.name(),
-                fmt(cpu),
-                fmt(mem)
+                cpu,
+                mem
             )
         })?;
         writeln!(
@@ -330,8 +320,8 @@ pub fn kubernetes(
             "# {}/{} requests {} CPU / {} GiB (containers summed){}",
             w.kind(),
             w.name(),
-            fmt(cpu),
-            fmt(mem),
+            cpu,
+            mem,
             if fits {
                 String::new()
             } else {
@@ -394,10 +384,7 @@ pub fn kubernetes(
         .ok();
         writeln!(t, "max = {r}").ok();
     }
-    writeln!(t, "\n[slo]").ok();
-    writeln!(t, "p95_ms = 500                         # assumed").ok();
-    writeln!(t, "availability = 0.99                  # assumed").ok();
-    assumed.extend(["slo.p95_ms".to_string(), "slo.availability".to_string()]);
+    assumed_slo(&mut t, &mut assumed);
     Ok(Imported {
         toml: t,
         assumed,
@@ -405,8 +392,33 @@ pub fn kubernetes(
     })
 }
 
-fn fmt(x: f64) -> String {
-    format!("{x}")
+/// The larger of a running maximum and `v` (folds from `None`).
+fn max_of(m: Option<f64>, v: f64) -> Option<f64> {
+    Some(m.map_or(v, |m| m.max(v)))
+}
+
+/// The `[service]` values no manifest or task definition gives, written as
+/// assumed: one request at a time per `unit` (pod, task), 100 ms service.
+fn assumed_service(t: &mut String, unit: &str) {
+    writeln!(t, "\n[service]").ok();
+    writeln!(
+        t,
+        "concurrency = 1                      # assumed: requests one {unit} serves at once"
+    )
+    .ok();
+    writeln!(
+        t,
+        "service_time = {{ dist = \"exponential\", mean_ms = 100 }}   # assumed"
+    )
+    .ok();
+}
+
+/// The default SLO, written as assumed.
+fn assumed_slo(t: &mut String, assumed: &mut Vec<String>) {
+    writeln!(t, "\n[slo]").ok();
+    writeln!(t, "p95_ms = 500                         # assumed").ok();
+    writeln!(t, "availability = 0.99                  # assumed").ok();
+    assumed.extend(["slo.p95_ms".to_string(), "slo.availability".to_string()]);
 }
 
 /// An AWS cron expression (`cron(min hour dom month dow year)`, `?` for
@@ -645,18 +657,8 @@ pub fn ecs(files: &[PathBuf], service: Option<&str>) -> Result<Imported, String>
             c.pointer("/healthCheck/startPeriod")
                 .and_then(|v| v.as_f64())
         })
-        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
-    writeln!(t, "\n[service]").ok();
-    writeln!(
-        t,
-        "concurrency = 1                      # assumed: requests one task serves at once"
-    )
-    .ok();
-    writeln!(
-        t,
-        "service_time = {{ dist = \"exponential\", mean_ms = 100 }}   # assumed"
-    )
-    .ok();
+        .fold(None, max_of);
+    assumed_service(&mut t, "task");
     match start_period {
         Some(p) => writeln!(t, "startup_s = {p}                       # containerDefinitions healthCheck.startPeriod (check: image pull and start may take longer)").ok(),
         None => {
@@ -717,14 +719,14 @@ pub fn ecs(files: &[PathBuf], service: Option<&str>) -> Result<Imported, String>
     writeln!(
         t,
         "cpu = {}                            # taskDefinition.cpu {} units",
-        fmt(cpu_units / 1024.0),
+        cpu_units / 1024.0,
         cpu_units
     )
     .ok();
     writeln!(
         t,
         "memory_gb = {}                      # taskDefinition.memory {} MiB",
-        fmt(mem_mib / 1024.0),
+        mem_mib / 1024.0,
         mem_mib
     )
     .ok();
@@ -766,7 +768,7 @@ pub fn ecs(files: &[PathBuf], service: Option<&str>) -> Result<Imported, String>
         let stop = containers
             .iter()
             .filter_map(|c| c.get("stopTimeout").and_then(|v| v.as_f64()))
-            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+            .fold(None, max_of);
         writeln!(
             t,
             "\n[capacity.spot]                      # capacityProviderStrategy"
@@ -902,12 +904,7 @@ pub fn ecs(files: &[PathBuf], service: Option<&str>) -> Result<Imported, String>
         let cool = |k: &str| c.get(k).and_then(|x| x.as_f64()).unwrap_or(300.0);
         writeln!(t, "\n[scaling.target_tracking]            # policy {pname}").ok();
         writeln!(t, "metric = \"{m}\"").ok();
-        writeln!(
-            t,
-            "target = {}                          # {why}",
-            fmt(target)
-        )
-        .ok();
+        writeln!(t, "target = {}                          # {why}", target).ok();
         writeln!(
             t,
             "scale_out_cooldown_s = {}             # ScaleOutCooldown (AWS default 300)",
@@ -949,10 +946,7 @@ pub fn ecs(files: &[PathBuf], service: Option<&str>) -> Result<Imported, String>
             }
         }
     }
-    writeln!(t, "\n[slo]").ok();
-    writeln!(t, "p95_ms = 500                         # assumed").ok();
-    writeln!(t, "availability = 0.99                  # assumed").ok();
-    assumed.extend(["slo.p95_ms".to_string(), "slo.availability".to_string()]);
+    assumed_slo(&mut t, &mut assumed);
     Ok(Imported {
         toml: t,
         assumed,

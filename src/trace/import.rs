@@ -527,13 +527,6 @@ pub fn grafana(
         .copied()
         .filter(|&i| matches(&header[i]))
         .collect();
-    let list = || {
-        value_cols
-            .iter()
-            .map(|&i| format!("`{}`", header[i]))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     if chosen.is_empty() {
         return Err(format!(
             "line 1: no value column{} (columns: {})",
@@ -542,18 +535,14 @@ pub fn grafana(
             } else {
                 " matches --series"
             },
-            list()
+            column_list(&header, &value_cols)
         ));
     }
     if chosen.len() > 1 && !sum {
         return Err(format!(
             "line 1: {} value columns ({}): pick one with --series NAME (a column's name, or label=value in it), or add them with --sum",
             chosen.len(),
-            chosen
-                .iter()
-                .map(|&i| format!("`{}`", header[i]))
-                .collect::<Vec<_>>()
-                .join(", ")
+            column_list(&header, &chosen)
         ));
     }
     let mut rows: Vec<(i64, f64)> = Vec::new();
@@ -650,11 +639,7 @@ pub fn cloudwatch_csv(text: &str, tz: Option<&jiff::tz::TimeZone>) -> Result<Imp
         return Err(format!(
             "line 1: {} value columns ({}); a CloudWatch CSV has one (Sum or SampleCount of a request count)",
             value_cols.len(),
-            value_cols
-                .iter()
-                .map(|&i| format!("`{}`", header[i]))
-                .collect::<Vec<_>>()
-                .join(", ")
+            column_list(&header, &value_cols)
         ));
     };
     let lower = header[col].to_ascii_lowercase();
@@ -740,4 +725,12 @@ pub fn write_csv<W: std::io::Write>(w: W, imp: &Imported) -> std::io::Result<()>
         out.write_record([ts, format!("{v}")])?;
     }
     out.flush()
+}
+
+/// Columns `idx` of `header`, quoted and comma-separated, for a message.
+fn column_list<S: AsRef<str>>(header: &[S], idx: &[usize]) -> String {
+    idx.iter()
+        .map(|&i| format!("`{}`", header[i].as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

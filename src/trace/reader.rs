@@ -109,12 +109,12 @@ impl TraceReader {
                     .collect();
                 return Ok(Self::memory(path, TraceKind::Request, rows, has_service));
             }
-            Sniffed::CloudwatchJson | Sniffed::CloudwatchCsv => {
+            s @ (Sniffed::CloudwatchJson | Sniffed::CloudwatchCsv) => {
                 let mut text = String::new();
                 super::open_text(path)
                     .and_then(|mut r| r.read_to_string(&mut text))
                     .map_err(io)?;
-                let imp = if matches!(sniff(path)?, Sniffed::CloudwatchJson) {
+                let imp = if matches!(s, Sniffed::CloudwatchJson) {
                     super::import::cloudwatch(&text)
                 } else {
                     super::import::cloudwatch_csv(&text, None)
