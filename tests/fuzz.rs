@@ -3,8 +3,9 @@
 //! inserted and duplicated, numbers replaced by extreme values (NaN, ±inf,
 //! 1e308, 2^64, -0, 1e-320), odd Unicode (BOM, bidi overrides, combining
 //! marks, NUL) — and must answer with a result or an error with a message:
-//! never a panic (overflow checks are on in the test profile), an abort,
-//! or a run that cannot end (every simulation is bounded by
+//! never a panic (with overflow checks on: in `.ci/run`'s
+//! `--profile parquet-test` run; `cargo test --release` builds without
+//! them), an abort, or a run that cannot end (every simulation is bounded by
 //! `--max-requests`, and a watchdog fails a case that takes over a minute).
 //!
 //! The inputs: rate and request trace CSV, JSON lines, ALB and Common Log

@@ -30,10 +30,15 @@ pub fn parse_axis(arg: &str) -> Result<Axis, String> {
                 "`{arg}`: a range needs start <= end and a step > 0"
             ));
         }
-        let n = ((b - a) / st + 1e-9).floor() as usize;
-        if n > 100_000 {
-            return Err(format!("`{arg}`: {} values is too many", n + 1));
+        // Counted in floating point: a tiny step (1e-320) makes it infinite.
+        let steps = ((b - a) / st + 1e-9).floor();
+        if steps.is_nan() || steps > 100_000.0 {
+            return Err(format!(
+                "`{arg}`: {} values is out of range: a range gives at most 100001 values (use a larger step)",
+                steps + 1.0
+            ));
         }
+        let n = steps as usize;
         let integral = [a, b, st].iter().all(|v| v.fract() == 0.0);
         let values = (0..=n)
             .map(|i| {

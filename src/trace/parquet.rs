@@ -30,15 +30,38 @@ fn polars_error(path: &Path, e: PolarsError) -> TraceError {
     }
 }
 
+/// Runs a polars read, turning a panic inside polars (it panics on some
+/// damaged files instead of returning an error; found by tests/fuzz.rs) into
+/// an error naming the file.
+fn guarded<T>(path: &Path, read: impl FnOnce() -> PolarsResult<T>) -> Result<T, TraceError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
+        Ok(r) => r.map_err(|e| polars_error(path, e)),
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("a panic inside polars");
+            Err(TraceError::Header {
+                path: path.to_owned(),
+                message: format!(
+                    "cannot read the Parquet file (damaged or not written by a Parquet writer?): {why}"
+                ),
+            })
+        }
+    }
+}
+
 impl ParquetRows {
     pub fn open(path: &Path) -> Result<Self, TraceError> {
         let file = File::open(path).map_err(|source| TraceError::Io {
             path: path.to_owned(),
             source,
         })?;
-        let mut reader = ParquetReader::new(file);
-        let schema = reader.schema().map_err(|e| polars_error(path, e))?;
-        let total = reader.num_rows().map_err(|e| polars_error(path, e))?;
+        let (schema, total) = guarded(path, || {
+            let mut reader = ParquetReader::new(file);
+            Ok((reader.schema()?, reader.num_rows()?))
+        })?;
         let header: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
         let (kind, cols) = classify(path, header)?;
         if total == 0 {
@@ -216,11 +239,12 @@ impl ParquetRows {
             wanted.push(self.cols.names[c].clone());
         }
         let len = CHUNK_ROWS.min(self.total - self.offset);
-        let df = ParquetReader::new(file)
-            .with_columns(Some(wanted))
-            .with_slice(Some((self.offset, len)))
-            .finish()
-            .map_err(|e| polars_error(&self.path, e))?;
+        let df = guarded(&self.path, || {
+            ParquetReader::new(file)
+                .with_columns(Some(wanted))
+                .with_slice(Some((self.offset, len)))
+                .finish()
+        })?;
         let ts = self.timestamps(&df)?;
         let value = match (self.kind, self.cols.value) {
             (TraceKind::Rate, Some(c)) => {
