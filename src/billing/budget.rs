@@ -213,6 +213,7 @@ mod tests {
                 cost_llm_usd: 0.0,
                 cost_control_plane_usd: 0.0,
                 nodes: None,
+                usage: None,
             })
             .collect()
     }

@@ -50,6 +50,11 @@ pub struct SimConfig {
     /// Record the autoscaler's last sync at or before this time
     /// (`meshsim explain`; the run is otherwise unchanged).
     pub explain_at_us: Option<u64>,
+    /// The usage model (CPU and memory against requests and limits); `None`:
+    /// the `cpu` metric is busy slots over slots, as before it existed.
+    pub usage: Option<crate::model::resources::UsagePlan>,
+    /// A VerticalPodAutoscaler on the pods (needs `usage`).
+    pub vpa: Option<crate::model::vpa::VpaSpec>,
 }
 
 impl SimConfig {
@@ -92,6 +97,8 @@ impl SimConfig {
             slo_target_us: 500 * US_PER_MS,
             slo_window_minutes: 1,
             explain_at_us: None,
+            usage: None,
+            vpa: None,
         }
     }
 }

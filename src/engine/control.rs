@@ -29,6 +29,11 @@ impl Engine {
                     if self.replicas[id].state == ReplicaState::Ready {
                         self.ready_replicas -= 1;
                     }
+                    if self.usage.is_some() {
+                        self.usage_busy(id as u32, 0);
+                        self.usage_unready(id as u32);
+                        self.ps_clear(id as u32);
+                    }
                     self.replicas[id].busy = 0;
                     self.stop_replica(id as u32);
                 }
@@ -258,6 +263,10 @@ impl Engine {
         self.dropped += busy;
         self.minute.dropped += busy;
         self.busy_all -= busy;
+        if self.usage.is_some() {
+            self.usage_busy(id, 0);
+            self.ps_clear(id);
+        }
         self.stop_replica(id);
     }
 
@@ -427,6 +436,13 @@ impl Engine {
                         created_us: r.created_us,
                         ready_us: r.ready_us,
                         draining: r.state == ReplicaState::Draining,
+                        requests: self.usage.as_ref().filter(|u| u.vpa.is_some()).map(|u| {
+                            let p = &u.pods[id].res;
+                            (
+                                (p.cpu_request * 1000.0).round() as i64,
+                                (p.memory_request_mb * 1_048_576.0).round() as i64,
+                            )
+                        }),
                     }),
             );
             let obs = Observation {
@@ -481,6 +497,9 @@ impl Engine {
             self.control.policy = Some(policy);
             self.control.views = views;
         }
+        if self.vpa_next() <= now {
+            self.run_vpa();
+        }
         if self.nodes.is_some() {
             self.run_nodes();
         }
@@ -491,6 +510,7 @@ impl Engine {
             .min(self.spot_rebalances.peek().map_or(u64::MAX, |r| r.0.0))
             .min(self.spot_deadlines.front().map_or(u64::MAX, |d| d.0))
             .min(self.next_outage())
+            .min(self.vpa_next())
             .min(self.nodes.as_ref().map_or(u64::MAX, |n| n.next_time()));
     }
 

@@ -24,6 +24,9 @@ mod nodes;
 mod pool;
 pub mod progress;
 mod record;
+mod usage;
+mod vpa;
+pub use usage::UsageTotals;
 
 pub use config::{PolicySpec, ScalingPlan, SimConfig};
 
@@ -216,6 +219,8 @@ struct Engine {
     windows: crate::metrics::WindowAcc,
     /// The node layer (platforms `kubernetes` and `ecs-ec2`).
     nodes: Option<Box<nodes::Nodes>>,
+    /// The usage model and the VPA (docs/resources.md).
+    usage: Option<Box<usage::Usage>>,
 }
 
 impl Engine {
@@ -316,6 +321,10 @@ impl Engine {
                 .cluster
                 .clone()
                 .map(|plan| Box::new(nodes::Nodes::new(plan, seed))),
+            usage: cfg
+                .usage
+                .clone()
+                .map(|u| Box::new(usage::Usage::new(u, cfg.vpa.clone()))),
             cfg,
         }
     }
@@ -340,7 +349,8 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         let t = e.nodes.as_ref().map_or(NEVER, |n| n.next_time());
         e.next_control = e.next_control.min(t);
     }
-    e.next_control = e.next_control.min(e.next_outage());
+    e.next_control = e.next_control.min(e.next_outage()).min(e.vpa_next());
+    e.metrics.usage = e.usage.is_some();
     e.schedule_rebalances();
     if let Some(&Reverse((t, _))) = e.spot_notices.peek() {
         e.next_control = e.next_control.min(t);
@@ -433,6 +443,26 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         );
     }
     let served = e.served;
+    let usage_summary = e.usage.as_mut().map(|u| {
+        let t = u.totals(end);
+        let (ev, rs) = u.vpa.as_ref().map_or((0, 0), |v| (v.evictions, v.resizes));
+        crate::metrics::UsageSummary {
+            oom_kills: u.oom_kills,
+            vpa_evictions: ev,
+            vpa_resizes: rs,
+            cpu_throttled_pct: if e.ready_rep_int > 0 {
+                t.thr_int / e.ready_rep_int as f64 * 100.0
+            } else {
+                0.0
+            },
+        }
+    });
+    let vpa_rows = e
+        .usage
+        .as_mut()
+        .and_then(|u| u.vpa.as_mut())
+        .map(|v| std::mem::take(&mut v.rows))
+        .unwrap_or_default();
     let llm = e.llm.as_ref();
     let summary = Summary {
         sim_seconds: end as f64 / US_PER_SEC as f64,
@@ -484,6 +514,7 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         budget_alerts_fired: 0,
         budget_alerts_projected: 0,
         nodes: node_summary,
+        usage: usage_summary,
     };
     let nodes = e.nodes.as_ref().map_or(Vec::new(), |ns| ns.records(end));
     RunOutcome {
@@ -497,5 +528,6 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         regions: Vec::new(),
         nodes,
         explained: e.explained,
+        vpa: vpa_rows,
     }
 }

@@ -571,9 +571,9 @@ impl Engine {
     /// Binds pod `id` to node `n`.
     fn bind(&mut self, id: u32, n: u32) {
         let now = self.now;
+        let pod = self.pod_size(id);
         let ns = self.nodes.as_mut().expect("node layer on");
         ns.touch(now);
-        let pod = ns.plan.pod;
         let node = &mut ns.nodes[n as usize];
         assert!(
             node.state == NodeState::Ready && node.free().holds(pod),
@@ -591,7 +591,7 @@ impl Engine {
     /// Pending for the start-up time, or Ready at once for the pods running
     /// when the trace begins), else Unschedulable.
     pub(super) fn schedule_pod(&mut self, id: u32, initial: bool) {
-        let pod = self.nodes_mut().plan.pod;
+        let pod = self.pod_size(id);
         let mut node = self.nodes_mut().choose(pod);
         if node.is_none() && initial {
             // The cluster as it stands at t = 0 holds the initial pods.
@@ -604,8 +604,7 @@ impl Engine {
                 if initial {
                     self.make_ready(id);
                 } else {
-                    self.pending
-                        .push_back((self.now.saturating_add(self.cfg.startup_us), id));
+                    self.push_pending(self.now.saturating_add(self.cfg.startup_us), id);
                 }
             }
             None => {
@@ -621,12 +620,12 @@ impl Engine {
 
     /// Places waiting (unschedulable) pods, oldest first, while nodes have room.
     pub(super) fn schedule_waiting(&mut self) {
-        let pod = self.nodes_mut().plan.pod;
         while let Some(&id) = self.nodes_mut().unsched.front() {
             if self.replicas[id as usize].state != ReplicaState::Unschedulable {
                 self.nodes_mut().unsched.pop_front();
                 continue;
             }
+            let pod = self.pod_size(id);
             let Some(n) = self.nodes_mut().choose(pod) else {
                 break;
             };
@@ -637,8 +636,7 @@ impl Engine {
             ns.unsched_count -= 1;
             self.replicas[id as usize].state = ReplicaState::Pending;
             self.bind(id, n);
-            self.pending
-                .push_back((self.now.saturating_add(self.cfg.startup_us), id));
+            self.push_pending(self.now.saturating_add(self.cfg.startup_us), id);
         }
     }
 
@@ -656,7 +654,8 @@ impl Engine {
         if n == NO_NODE {
             return;
         }
-        let pod = ns.plan.pod;
+        let pod = self.pod_size(id);
+        let ns = self.nodes_mut();
         let node = &mut ns.nodes[n as usize];
         node.used = node.used.minus(pod);
         node.service_pods -= 1;

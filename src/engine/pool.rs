@@ -21,6 +21,10 @@ impl Engine {
         self.busy_ready += 1;
         self.busy_all += 1;
         let c = self.begin(arrival_us, service_us, replica);
+        if self.usage.is_some() {
+            self.usage_start(replica, c, service_us);
+            return;
+        }
         self.completions.push(Reverse(c));
     }
 
@@ -77,16 +81,11 @@ impl Engine {
             self.completions.pop();
             return;
         }
-        let latency = self.now - c.arrival_us;
-        self.served += 1;
-        self.minute.served += 1;
-        self.latency_sum_us += u128::from(latency);
-        self.latency_max_us = self.latency_max_us.max(latency);
-        self.minute_hist.record(latency);
-        if latency <= self.cfg.slo_target_us {
-            self.within += 1;
-            self.minute.within += 1;
+        if c.arrival_us == usage::PS_MARK {
+            self.ps_complete(c);
+            return;
         }
+        self.record_served(c.arrival_us);
         match self.replicas[c.replica as usize].state {
             ReplicaState::Ready => {
                 // Requests wait only while no slot is free, so this slot is the
@@ -102,19 +101,42 @@ impl Engine {
                 self.busy_all -= 1;
                 self.free.push_back(c.replica);
                 self.free_slots += 1;
+                if self.usage.is_some() {
+                    let busy = self.replicas[c.replica as usize].busy;
+                    self.usage_busy(c.replica, busy);
+                }
             }
             ReplicaState::Draining => {
                 self.completions.pop();
                 self.busy_all -= 1;
                 let r = &mut self.replicas[c.replica as usize];
                 r.busy -= 1;
-                if r.busy == 0 {
+                let busy = r.busy;
+                if self.usage.is_some() {
+                    self.usage_busy(c.replica, busy);
+                }
+                if busy == 0 {
                     self.stop_replica(c.replica);
                 }
             }
             ReplicaState::Unschedulable | ReplicaState::Pending | ReplicaState::Gone => {
                 panic!("invariant: a completion on a replica that was never ready")
             }
+        }
+    }
+
+    /// A request that arrived at `arrival_us` is served now.
+    #[inline]
+    pub(super) fn record_served(&mut self, arrival_us: u64) {
+        let latency = self.now - arrival_us;
+        self.served += 1;
+        self.minute.served += 1;
+        self.latency_sum_us += u128::from(latency);
+        self.latency_max_us = self.latency_max_us.max(latency);
+        self.minute_hist.record(latency);
+        if latency <= self.cfg.slo_target_us {
+            self.within += 1;
+            self.minute.within += 1;
         }
     }
 
@@ -172,6 +194,9 @@ impl Engine {
         r.state = ReplicaState::Ready;
         r.ready_us = Some(self.now);
         self.ready_replicas += 1;
+        if self.usage.is_some() {
+            self.usage_ready(id);
+        }
         for _ in 0..self.cfg.concurrency {
             self.free.push_back(id);
         }
@@ -282,6 +307,9 @@ impl Engine {
             replaced_by: None,
         });
         self.live_replicas += 1;
+        if self.usage.is_some() {
+            self.usage_created(id);
+        }
         if !placed {
             return id; // waits for spot capacity; ECS does not fall back by itself
         }
@@ -308,15 +336,29 @@ impl Engine {
         if initial {
             self.make_ready(id);
         } else {
-            self.pending
-                .push_back((self.now.saturating_add(self.cfg.startup_us), id));
+            self.push_pending(self.now.saturating_add(self.cfg.startup_us), id);
         }
         id
+    }
+
+    /// Replica `id` becomes ready at `t` (pending replicas are kept in time
+    /// order; a restart after an OOM kill can be due after later starts).
+    #[inline]
+    pub(super) fn push_pending(&mut self, t: u64, id: u32) {
+        if self.pending.back().is_none_or(|&(b, _)| b <= t) {
+            self.pending.push_back((t, id));
+        } else {
+            let at = self.pending.partition_point(|&(p, _)| p <= t);
+            self.pending.insert(at, (t, id));
+        }
     }
 
     /// A ready replica stops taking work and finishes what it has.
     pub(super) fn begin_drain(&mut self, id: usize) {
         let busy = self.replicas[id].busy;
+        if self.usage.is_some() {
+            self.usage_unready(id as u32);
+        }
         self.replicas[id].state = ReplicaState::Draining;
         if self.replicas[id].spot {
             self.spot_live -= 1;

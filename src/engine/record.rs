@@ -20,13 +20,18 @@ impl Engine {
         self.now = t;
     }
 
-    pub(super) fn snapshot(&self) -> Snapshot {
+    pub(super) fn snapshot(&mut self) -> Snapshot {
+        let now = self.now;
         Snapshot {
-            t_us: self.now,
+            t_us: now,
             busy_slot_us: self.busy_int,
             ready_slot_us: self.slots_int,
             ready_replica_us: self.ready_rep_int,
             arrivals: self.arrived,
+            usage: self
+                .usage
+                .as_mut()
+                .map_or_else(Default::default, |u| u.totals(now)),
         }
     }
 
@@ -49,6 +54,18 @@ impl Engine {
         super::progress::add(self.minute.arrived);
         let len_us = snap.t_us - start.t_us;
         let slots = snap.ready_slot_us - start.ready_slot_us;
+        let usage = self.usage.as_ref().map(|_| {
+            let d = snap.usage.minus(start.usage);
+            let t = (snap.ready_replica_us - start.ready_replica_us) as f64;
+            let per = |x: f64| if t > 0.0 { x / t } else { 0.0 };
+            crate::metrics::UsageRow {
+                cpu_usage_milli: per(d.cpu_int) * 1000.0,
+                cpu_request_milli: per(d.cpu_req_int) * 1000.0,
+                memory_usage_mb: per(d.mem_int),
+                memory_request_mb: per(d.mem_req_int),
+                cpu_throttled_pct: per(d.thr_int) * 100.0,
+            }
+        });
         let m = &self.minute;
         let h = &self.minute_hist;
         let mut compute_spot = self.spot_meter.accrued_usd(self.now);
@@ -74,7 +91,13 @@ impl Engine {
             replicas_total: self.live_replicas,
             replicas_desired: self.desired,
             replicas_spot: self.spot_live,
-            cpu_util: if slots > 0 {
+            cpu_util: if let Some(u) = &usage {
+                if u.cpu_request_milli > 0.0 {
+                    u.cpu_usage_milli / u.cpu_request_milli
+                } else {
+                    0.0
+                }
+            } else if slots > 0 {
                 (snap.busy_slot_us - start.busy_slot_us) as f64 / slots as f64
             } else {
                 0.0
@@ -89,6 +112,7 @@ impl Engine {
             cost_llm_usd: self.llm.as_ref().map_or(0.0, |l| l.cost_usd),
             cost_control_plane_usd: control_plane,
             nodes,
+            usage,
         });
         self.minute = Minute {
             start: snap,

@@ -237,6 +237,28 @@ pub struct TimelineRow {
     pub cost_control_plane_usd: f64,
     /// The node layer at the end of the minute (runs on nodes only).
     pub nodes: Option<NodeTimeline>,
+    /// Means per ready pod over the minute (runs with a usage model only).
+    pub usage: Option<UsageRow>,
+}
+
+/// The usage model's timeline columns: means per ready pod over a minute.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct UsageRow {
+    pub cpu_usage_milli: f64,
+    pub cpu_request_milli: f64,
+    pub memory_usage_mb: f64,
+    pub memory_request_mb: f64,
+    /// Share of ready-pod time spent with CPU demand above the limit, %.
+    pub cpu_throttled_pct: f64,
+}
+
+/// The usage model's summary columns.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct UsageSummary {
+    pub oom_kills: u64,
+    pub vpa_evictions: u64,
+    pub vpa_resizes: u64,
+    pub cpu_throttled_pct: f64,
 }
 
 /// The node columns of one timeline row (DESIGN §9).
@@ -314,7 +336,24 @@ pub fn is_node_layer(autoscaler: &str) -> bool {
     )
 }
 
-/// One scaling decision.
+/// The VPA's recommendation at one recommender loop (`vpa.csv`): capped
+/// target and bounds, the uncapped target, the confidence.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VpaRow {
+    pub t_us: u64,
+    pub pods_sampled: u32,
+    pub target_cpu_milli: f64,
+    pub lower_cpu_milli: f64,
+    pub upper_cpu_milli: f64,
+    pub target_memory_mb: f64,
+    pub lower_memory_mb: f64,
+    pub upper_memory_mb: f64,
+    pub uncapped_target_cpu_milli: f64,
+    pub uncapped_target_memory_mb: f64,
+    pub confidence_days: f64,
+}
+
+/// One scaling decision (a row of `scaling.csv`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScalingEvent {
     pub t_us: u64,
@@ -404,6 +443,8 @@ pub struct Summary {
     pub budget_alerts_projected: u64,
     /// The node layer's columns (runs on nodes only).
     pub nodes: Option<NodeSummary>,
+    /// The usage model's counts (runs with one only).
+    pub usage: Option<UsageSummary>,
 }
 
 impl Summary {
@@ -460,6 +501,8 @@ pub struct RunOutcome {
     pub nodes: Vec<NodeRecord>,
     /// The autoscaler's sync asked for by `SimConfig::explain_at_us`.
     pub explained: Option<ExplainedSync>,
+    /// The VPA's recommendation at each recommender loop (runs with a VPA).
+    pub vpa: Vec<VpaRow>,
 }
 
 /// What the autoscaler saw and decided at one sync (`meshsim explain`).

@@ -25,6 +25,11 @@ pub trait MetricsView {
     fn rps_per_replica(&self, window_s: u32) -> Option<f64>;
     /// Arrivals per second over the window (all replicas).
     fn rps(&self, window_s: u32) -> Option<f64>;
+    /// Mean cores and MB a ready pod used over the window, under a usage
+    /// model (`None` without one: usage is busy slots × the request).
+    fn usage_per_pod(&self, _window_s: u32) -> Option<(f64, f64)> {
+        None
+    }
 }
 
 /// Running integrals at one instant (µs-weighted sums).
@@ -39,6 +44,31 @@ pub struct Snapshot {
     pub ready_replica_us: u128,
     /// Arrivals so far.
     pub arrivals: u64,
+    /// The usage model's integrals over ready pods (zero without one).
+    pub usage: UsageTotals,
+}
+
+/// Integrals over ready pods' time (µs-weighted): cores used, cores
+/// requested, MB used, MB requested, time throttled.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct UsageTotals {
+    pub cpu_int: f64,
+    pub cpu_req_int: f64,
+    pub mem_int: f64,
+    pub mem_req_int: f64,
+    pub thr_int: f64,
+}
+
+impl UsageTotals {
+    pub fn minus(self, o: UsageTotals) -> UsageTotals {
+        UsageTotals {
+            cpu_int: self.cpu_int - o.cpu_int,
+            cpu_req_int: self.cpu_req_int - o.cpu_req_int,
+            mem_int: self.mem_int - o.mem_int,
+            mem_req_int: self.mem_req_int - o.mem_req_int,
+            thr_int: self.thr_int - o.thr_int,
+        }
+    }
 }
 
 /// Memory model parameters (MB).
@@ -59,6 +89,8 @@ pub struct MetricsWindow {
     pub ready_replicas: u32,
     pub queue_depth: u64,
     pub in_flight: u64,
+    /// The `cpu` and `memory` metrics are usage / request (a usage model).
+    pub usage: bool,
 }
 
 impl MetricsWindow {
@@ -72,7 +104,20 @@ impl MetricsWindow {
             ready_replicas: 0,
             queue_depth: 0,
             in_flight: 0,
+            usage: false,
         }
+    }
+
+    /// Mean cores and MB used per ready pod over the window (usage model).
+    pub fn usage_means(&self, window_s: u32) -> Option<(f64, f64)> {
+        if !self.usage {
+            return None;
+        }
+        let (d, _) = self.delta(window_s)?;
+        (d.ready_replica_us > 0).then(|| {
+            let t = d.ready_replica_us as f64;
+            (d.usage.cpu_int / t, d.usage.mem_int / t)
+        })
     }
 
     /// Records the snapshot taken at a whole second.
@@ -105,6 +150,7 @@ impl MetricsWindow {
                     ready_slot_us: n.ready_slot_us - b.ready_slot_us,
                     ready_replica_us: n.ready_replica_us - b.ready_replica_us,
                     arrivals: n.arrivals - b.arrivals,
+                    usage: n.usage.minus(b.usage),
                 },
                 dt,
             )
@@ -121,10 +167,16 @@ impl MetricsView for MetricsWindow {
     }
     fn cpu_utilization(&self, window_s: u32) -> Option<f64> {
         let (d, _) = self.delta(window_s)?;
+        if self.usage {
+            return (d.usage.cpu_req_int > 0.0).then(|| d.usage.cpu_int / d.usage.cpu_req_int);
+        }
         (d.ready_slot_us > 0).then(|| d.busy_slot_us as f64 / d.ready_slot_us as f64)
     }
     fn memory_utilization(&self, window_s: u32) -> Option<f64> {
         let (d, _) = self.delta(window_s)?;
+        if self.usage {
+            return (d.usage.mem_req_int > 0.0).then(|| d.usage.mem_int / d.usage.mem_req_int);
+        }
         (d.ready_replica_us > 0).then(|| {
             let m = self.memory;
             (m.base_mb * d.ready_replica_us as f64 + m.per_request_mb * d.busy_slot_us as f64)
@@ -148,6 +200,9 @@ impl MetricsView for MetricsWindow {
         let (d, dt) = self.delta(window_s)?;
         Some(d.arrivals as f64 / (dt / US_PER_SEC as f64))
     }
+    fn usage_per_pod(&self, window_s: u32) -> Option<(f64, f64)> {
+        self.usage_means(window_s)
+    }
 }
 
 #[cfg(test)]
@@ -169,6 +224,7 @@ mod tests {
             ready_slot_us: 8 * t as u128 * US_PER_SEC as u128,
             ready_replica_us: 2 * t as u128 * US_PER_SEC as u128,
             arrivals: arr,
+            usage: Default::default(),
         };
         w.push(s(0, 0, 0));
         w.push(s(10, 60, 30));

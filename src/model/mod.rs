@@ -5,5 +5,7 @@ pub mod autoscaler;
 pub mod cluster;
 pub mod llm;
 pub mod metrics;
+pub mod resources;
 pub mod service;
 pub mod spot;
+pub mod vpa;

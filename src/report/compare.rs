@@ -132,9 +132,18 @@ pub fn print_table<W: Write>(mut w: W, entries: &[Entry<'_>]) -> std::io::Result
 /// `compare.csv`: one `summary.csv` row per run.
 pub fn write_csv<W: Write>(w: W, entries: &[Entry<'_>]) -> csv::Result<()> {
     let mut wr = csv::Writer::from_writer(w);
-    wr.write_record(SUMMARY_COLUMNS)?;
+    let usage = entries.iter().any(|e| e.outcome.summary.usage.is_some());
+    if usage {
+        wr.write_record(SUMMARY_COLUMNS.iter().chain(super::USAGE_SUMMARY_COLUMNS))?;
+    } else {
+        wr.write_record(SUMMARY_COLUMNS)?;
+    }
     for e in entries {
-        wr.write_record(summary_record(e.outcome, e.info))?;
+        let mut r = summary_record(e.outcome, e.info);
+        if usage {
+            r.extend(super::usage_record(e.outcome));
+        }
+        wr.write_record(r)?;
     }
     wr.flush()?;
     Ok(())

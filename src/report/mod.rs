@@ -285,6 +285,28 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "requests_within_slo_pct",
 ];
 
+/// `summary.csv`'s columns of the usage model (docs/resources.md), after
+/// [`SUMMARY_COLUMNS`], in runs that have one.
+pub const USAGE_SUMMARY_COLUMNS: &[&str] = &[
+    "oom_kills",
+    "vpa_evictions",
+    "vpa_resizes",
+    "cpu_throttled_pct",
+];
+
+/// The usage model's `summary.csv` values (empty strings without one).
+pub fn usage_record(o: &RunOutcome) -> Vec<String> {
+    match &o.summary.usage {
+        None => vec![String::new(); USAGE_SUMMARY_COLUMNS.len()],
+        Some(u) => vec![
+            u.oom_kills.to_string(),
+            u.vpa_evictions.to_string(),
+            u.vpa_resizes.to_string(),
+            format!("{:.3}", u.cpu_throttled_pct),
+        ],
+    }
+}
+
 /// The `summary.csv` row of a run (columns [`SUMMARY_COLUMNS`]).
 pub fn summary_record(o: &RunOutcome, info: &RunInfo) -> Vec<String> {
     let s = &o.summary;
@@ -391,7 +413,13 @@ fn node_summary_fields(n: Option<&crate::metrics::NodeSummary>) -> Vec<String> {
 pub fn summary_json(o: &RunOutcome, info: &RunInfo) -> serde_json::Value {
     use serde_json::{Map, Value, json};
     let mut m = Map::new();
-    for (k, v) in SUMMARY_COLUMNS.iter().zip(summary_record(o, info)) {
+    let mut columns = SUMMARY_COLUMNS.to_vec();
+    let mut record = summary_record(o, info);
+    if o.summary.usage.is_some() {
+        columns.extend(USAGE_SUMMARY_COLUMNS);
+        record.extend(usage_record(o));
+    }
+    for (k, v) in columns.iter().zip(record) {
         let value = match *k {
             "scenario" | "trace" | "llm_cost_by_model" => Value::String(v),
             _ if v.is_empty() || v == "inf" => Value::Null,
@@ -462,8 +490,13 @@ pub fn summary_json(o: &RunOutcome, info: &RunInfo) -> serde_json::Value {
 
 pub fn write_summary<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
     let mut wr = csv::Writer::from_writer(w);
-    wr.write_record(SUMMARY_COLUMNS)?;
-    wr.write_record(summary_record(o, info))?;
+    if o.summary.usage.is_some() {
+        wr.write_record(SUMMARY_COLUMNS.iter().chain(USAGE_SUMMARY_COLUMNS))?;
+        wr.write_record(summary_record(o, info).into_iter().chain(usage_record(o)))?;
+    } else {
+        wr.write_record(SUMMARY_COLUMNS)?;
+        wr.write_record(summary_record(o, info))?;
+    }
     wr.flush()?;
     Ok(())
 }
@@ -510,9 +543,24 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "slo_window_met",
 ];
 
+/// `timeline.csv`'s columns of the usage model, after [`TIMELINE_COLUMNS`],
+/// in runs that have one: means per ready pod over the minute.
+pub const USAGE_TIMELINE_COLUMNS: &[&str] = &[
+    "cpu_usage_milli",
+    "cpu_request_milli",
+    "memory_usage_mb",
+    "memory_request_mb",
+    "cpu_throttled_pct",
+];
+
 pub fn write_timeline<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
     let mut wr = csv::Writer::from_writer(w);
-    wr.write_record(TIMELINE_COLUMNS)?;
+    let with_usage = o.summary.usage.is_some();
+    if with_usage {
+        wr.write_record(TIMELINE_COLUMNS.iter().chain(USAGE_TIMELINE_COLUMNS))?;
+    } else {
+        wr.write_record(TIMELINE_COLUMNS)?;
+    }
     let per = info.slo.window_minutes() as usize;
     for (k, r) in o.timeline.iter().enumerate() {
         let w = o.windows.get(k / per);
@@ -564,7 +612,18 @@ pub fn write_timeline<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Re
                 w.filter(|w| w.counts())
                     .map(|w| (w.judged_p95_ms() <= info.slo.p95_ms).to_string())
                     .unwrap_or_default(),
-            ]),
+            ])
+            .chain(match (with_usage, &r.usage) {
+                (false, _) => Vec::new(),
+                (true, None) => vec![String::new(); USAGE_TIMELINE_COLUMNS.len()],
+                (true, Some(u)) => vec![
+                    format!("{:.1}", u.cpu_usage_milli),
+                    format!("{:.1}", u.cpu_request_milli),
+                    format!("{:.1}", u.memory_usage_mb),
+                    format!("{:.1}", u.memory_request_mb),
+                    format!("{:.2}", u.cpu_throttled_pct),
+                ],
+            }),
         )?;
     }
     wr.flush()?;
@@ -595,6 +654,52 @@ pub fn write_scaling<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Res
     }
     wr.flush()?;
     Ok(())
+}
+
+/// `vpa.csv`: the VPA's recommendation at each recommender loop (runs with
+/// a VPA): capped target and bounds, the uncapped target, the confidence.
+pub fn write_vpa<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
+    let mut wr = csv::Writer::from_writer(w);
+    wr.write_record([
+        "time",
+        "t_s",
+        "pods_sampled",
+        "target_cpu_milli",
+        "lower_cpu_milli",
+        "upper_cpu_milli",
+        "target_memory_mb",
+        "lower_memory_mb",
+        "upper_memory_mb",
+        "uncapped_target_cpu_milli",
+        "uncapped_target_memory_mb",
+        "confidence_days",
+    ])?;
+    for r in &o.vpa {
+        wr.write_record([
+            info.time(r.t_us),
+            format!("{:.0}", us_to_secs(r.t_us)),
+            r.pods_sampled.to_string(),
+            format!("{:.0}", r.target_cpu_milli),
+            format!("{:.0}", r.lower_cpu_milli),
+            fmt_amount(r.upper_cpu_milli, 0),
+            format!("{:.1}", r.target_memory_mb),
+            format!("{:.1}", r.lower_memory_mb),
+            fmt_amount(r.upper_memory_mb, 1),
+            fmt_amount(r.uncapped_target_cpu_milli, 0),
+            fmt_amount(r.uncapped_target_memory_mb, 1),
+            format!("{:.4}", r.confidence_days),
+        ])?;
+    }
+    wr.flush()?;
+    Ok(())
+}
+
+fn fmt_amount(v: f64, prec: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.prec$}")
+    } else {
+        "inf".into()
+    }
 }
 
 pub const NODES_COLUMNS: &[&str] = &[
@@ -699,6 +804,9 @@ pub fn write_run_files(
     }
     if o.summary.nodes.is_some() {
         write_nodes(file("nodes.csv")?, o).map_err(io)?;
+    }
+    if !o.vpa.is_empty() {
+        write_vpa(file("vpa.csv")?, o, info).map_err(io)?;
     }
     if !o.regions.is_empty() {
         regions::write_regions(file("regions.csv")?, o).map_err(io)?;

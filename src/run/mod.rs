@@ -155,6 +155,8 @@ pub fn sim_config(
         slo_target_us: ms_to_us(scenario.slo.p95_ms),
         slo_window_minutes: scenario.slo.window_minutes(),
         explain_at_us: None,
+        usage: scenario.usage.clone(),
+        vpa: scenario.vpa.clone(),
     })
 }
 

@@ -381,6 +381,7 @@ pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>, window_minutes: u32)
             // Multi-region scenarios on nodes are refused at validation.
             cost_control_plane_usd: 0.0,
             nodes: None,
+            usage: None,
         });
         windows.add_minute(timeline.last().expect("just pushed"), &minute);
     }
@@ -433,6 +434,7 @@ pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>, window_minutes: u32)
         budget_alerts_fired: 0,
         budget_alerts_projected: 0,
         nodes: None,
+        usage: None,
     };
     let mut scaling = Vec::new();
     let mut alerts: Vec<AlertRow> = Vec::new();
@@ -475,6 +477,7 @@ pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>, window_minutes: u32)
         regions: region_outcomes,
         nodes: Vec::new(),
         explained: None,
+        vpa: Vec::new(),
     }
 }
 

@@ -20,6 +20,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../scenarios/i2s-production.toml"),
     ),
     (
+        "i2s-production-vpa",
+        include_str!("../../scenarios/i2s-production-vpa.toml"),
+    ),
+    (
+        "i2s-production-vpa-averagevalue",
+        include_str!("../../scenarios/i2s-production-vpa-averagevalue.toml"),
+    ),
+    (
+        "i2s-production-vpa-off",
+        include_str!("../../scenarios/i2s-production-vpa-off.toml"),
+    ),
+    (
         "i2s-production-karpenter",
         include_str!("../../scenarios/i2s-production-karpenter.toml"),
     ),
@@ -117,6 +129,10 @@ pub const MANIFESTS: &[(&str, &str)] = &[
     (
         "k8s/i2s-production-custom-metrics-hpa.yaml",
         include_str!("../../scenarios/k8s/i2s-production-custom-metrics-hpa.yaml"),
+    ),
+    (
+        "k8s/i2s-production-conductor-vpa.yaml",
+        include_str!("../../scenarios/k8s/i2s-production-conductor-vpa.yaml"),
     ),
 ];
 

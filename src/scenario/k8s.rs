@@ -455,12 +455,21 @@ pub(super) fn memory_quantity(q: &str) -> Result<f64, String> {
 /// are its containers' requests summed (init containers and sidecars the
 /// manifest does not list are not counted); its `replicas` is the initial
 /// replica count. Returns that count.
+/// A Deployment's containers' limits, summed (`None` for a resource some
+/// container does not limit), and the first container's name.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(super) struct DeploymentLimits {
+    pub cpu: Option<f64>,
+    pub memory_gb: Option<f64>,
+    pub container: Option<String>,
+}
+
 pub(super) fn resolve_deployment(
     loaded: &mut Loaded,
-) -> Result<(Option<u32>, Vec<String>), Diagnostic> {
+) -> Result<(Option<u32>, Vec<String>, DeploymentLimits), Diagnostic> {
     const KEY: &str = "capacity.deployment";
     let Some(path) = loaded.file.capacity.deployment.clone() else {
-        return Ok((None, Vec::new()));
+        return Ok((None, Vec::new(), DeploymentLimits::default()));
     };
     if loaded.file.capacity.cpu.is_some() || loaded.file.capacity.memory_gb.is_some() {
         return Err(hpa_error(
@@ -508,6 +517,7 @@ pub(super) fn resolve_deployment(
             )
         })?;
     let (mut cpu, mut mem) = (0.0, 0.0);
+    let (mut cpu_lim, mut mem_lim) = (Some(0.0), Some(0.0));
     let mut warnings = Vec::new();
     let mut warn = |what: String| warnings.push(format!("{path} (capacity.deployment): {what}"));
     let pod = d.pointer("/spec/template/spec");
@@ -522,11 +532,6 @@ pub(super) fn resolve_deployment(
     }
     for (i, c) in containers.iter().enumerate() {
         let cname = c.get("name").and_then(|n| n.as_str()).unwrap_or("?");
-        if c.pointer("/resources/limits").is_some() {
-            warn(format!(
-                "container `{cname}`: resources.limits are read but not simulated (no CPU throttling or OOM kill; requests set price, packing and the HPA's utilisation)"
-            ));
-        }
         for probe in ["readinessProbe", "startupProbe"] {
             if c.get(probe).is_some() {
                 warn(format!(
@@ -569,7 +574,32 @@ pub(super) fn resolve_deployment(
             .map_err(|e| hpa_error(loaded, KEY, format!("{path}: {name}: {e}")))?;
         mem += memory_quantity(&m_q)
             .map_err(|e| hpa_error(loaded, KEY, format!("{path}: {name}: {e}")))?;
+        let lim = c.pointer("/resources/limits");
+        let lim_of = |k: &str| lim.and_then(|r| r.get(k)).map(text);
+        cpu_lim = match (cpu_lim, lim_of("cpu")) {
+            (Some(sum), Some(q)) => Some(
+                sum + cpu_quantity(&q)
+                    .map_err(|e| hpa_error(loaded, KEY, format!("{path}: {name}: limits: {e}")))?,
+            ),
+            _ => None,
+        };
+        mem_lim = match (mem_lim, lim_of("memory")) {
+            (Some(sum), Some(q)) => Some(
+                sum + memory_quantity(&q)
+                    .map_err(|e| hpa_error(loaded, KEY, format!("{path}: {name}: limits: {e}")))?,
+            ),
+            _ => None,
+        };
     }
+    let limits = DeploymentLimits {
+        cpu: cpu_lim,
+        memory_gb: mem_lim,
+        container: containers
+            .first()
+            .and_then(|c| c.get("name"))
+            .and_then(|n| n.as_str())
+            .map(str::to_string),
+    };
     let replicas = d
         .pointer("/spec/replicas")
         .map(|r| {
@@ -587,7 +617,7 @@ pub(super) fn resolve_deployment(
     let c = &mut loaded.file.capacity;
     c.cpu = Some(cpu);
     c.memory_gb = Some(mem);
-    Ok((Some(replicas.unwrap_or(1)), warnings))
+    Ok((Some(replicas.unwrap_or(1)), warnings, limits))
 }
 
 #[cfg(test)]

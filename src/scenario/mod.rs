@@ -17,6 +17,7 @@ mod k8s;
 mod llm;
 pub mod load;
 mod regions;
+pub(crate) mod resources;
 mod scaling;
 pub mod schema;
 mod service;
@@ -92,6 +93,10 @@ pub struct Scenario {
     /// Replicas at the start from `capacity.deployment`'s `spec.replicas`
     /// (kept within the scaling bounds).
     pub initial_replicas: Option<u32>,
+    /// The usage model (docs/resources.md), when the scenario has one.
+    pub usage: Option<crate::model::resources::UsagePlan>,
+    /// The VerticalPodAutoscaler, resolved.
+    pub vpa: Option<crate::model::vpa::VpaSpec>,
 }
 
 /// One region of a multi-region scenario, resolved.
@@ -255,8 +260,10 @@ fn check_slo(f: &ScenarioFile, p: &mut Problems) {
 pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagnostics> {
     let own_book = own_price_book(&loaded, book)?;
     let book = own_book.as_ref().unwrap_or(book);
-    let (initial_replicas, deployment_warnings) =
+    let (initial_replicas, deployment_warnings, deployment_limits) =
         k8s::resolve_deployment(&mut loaded).map_err(|d| Diagnostics(vec![d]))?;
+    let vpa_manifest = resources::read_vpa_manifest(&mut loaded, &deployment_limits)
+        .map_err(|d| Diagnostics(vec![d]))?;
     let ((hpa, hpa_warnings), (so_behavior, so_warnings)) = match k8s::resolve_hpa(&mut loaded)
         .and_then(|h| k8s::resolve_scaled_object(&mut loaded).map(|b| (h, b)))
     {
@@ -290,6 +297,14 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
     let fixed = fixed::resolve(f, book, &mut p);
     let keda = scaling::keda(f, &loaded.name, so_behavior, &mut p);
     let cluster = cluster::resolve(f, book, &mut p, &mut warnings);
+    let (usage, vpa) = resources::resolve(
+        f,
+        &deployment_limits,
+        vpa_manifest,
+        hpa.as_ref(),
+        &mut p,
+        &mut warnings,
+    );
     if !p.list.is_empty() {
         return Err(Diagnostics(p.list));
     }
@@ -349,7 +364,18 @@ pub fn validate(mut loaded: Loaded, book: &PriceBook) -> Result<Scenario, Diagno
         regions,
         cluster,
         initial_replicas,
+        usage,
+        vpa,
     };
+    // Limits read from a Deployment that the usage model simulates are
+    // part of the effective scenario.
+    if let Some(u) = &sc.usage
+        && sc.file.capacity.cpu_limit.is_none()
+        && sc.file.capacity.memory_limit_gb.is_none()
+    {
+        sc.file.capacity.cpu_limit = u.pod.cpu_limit;
+        sc.file.capacity.memory_limit_gb = u.pod.memory_limit_mb.map(|m| m / 1024.0);
+    }
     sc.words = describe::in_words(&sc, &sc.file);
     Ok(sc)
 }

@@ -126,6 +126,14 @@ pub struct Service {
     pub memory_per_request_mb: f64,
     #[serde(default = "default_memory_request")]
     pub memory_request_mb: f64,
+    /// The usage model (docs/resources.md): cores one request uses while in
+    /// service (default: `capacity.cpu` / `concurrency`, a busy pod uses its
+    /// request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_per_request: Option<f64>,
+    /// Cores a ready pod uses with nothing in service (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_idle: Option<f64>,
 }
 
 fn one() -> u32 {
@@ -161,6 +169,8 @@ impl Default for Service {
             memory_base_mb: default_memory_base(),
             memory_per_request_mb: default_memory_per_request(),
             memory_request_mb: default_memory_request(),
+            cpu_per_request: None,
+            cpu_idle: None,
         }
     }
 }
@@ -227,6 +237,14 @@ pub struct Capacity {
     /// the pod's, its `replicas` the initial count.
     #[serde(default)]
     pub deployment: Option<String>,
+    /// The container's CPU limit, cores (CFS quota): a pod demanding more
+    /// serves its requests more slowly (docs/resources.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_limit: Option<f64>,
+    /// The container's memory limit, GB (GiB, as Kubernetes' `Gi`): a pod
+    /// using more is OOM-killed and restarts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit_gb: Option<f64>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -282,6 +300,47 @@ pub struct Scaling {
     pub queue: Option<QueueConfig>,
     #[serde(default)]
     pub schedule: Vec<Schedule>,
+    /// A VerticalPodAutoscaler: inline or `manifest = "vpa.yaml"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpa: Option<VpaConfig>,
+}
+
+/// `[scaling.vpa]`: a VerticalPodAutoscaler (autoscaling.k8s.io/v1), from a
+/// manifest or inline (docs/resources.md). Inline keys override the
+/// manifest's.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct VpaConfig {
+    /// Path to a manifest holding the VerticalPodAutoscaler, relative to the scenario file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
+    /// Which VPA of the manifest (metadata.name), when it holds several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `Off`, `Initial`, `Recreate`, `Auto` or `InPlaceOrRecreate` (default `Auto`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_mode: Option<String>,
+    /// `["cpu", "memory"]` (default both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controlled_resources: Option<Vec<String>>,
+    /// `RequestsAndLimits` (default) or `RequestsOnly`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controlled_values: Option<String>,
+    /// `{ cpu = 0.1, memory_gb = 0.25 }` (cores, GiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_allowed: Option<VpaResources>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_allowed: Option<VpaResources>,
+}
+
+/// Resources of a VPA policy: cores and GiB.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct VpaResources {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_gb: Option<f64>,
 }
 
 impl Default for Scaling {
@@ -293,6 +352,7 @@ impl Default for Scaling {
             hpa: None,
             queue: None,
             schedule: Vec::new(),
+            vpa: None,
         }
     }
 }

@@ -355,7 +355,8 @@ fn initial_cooldown_period_delays_the_first_scale_in() {
 }
 
 /// Manifest fields meshsim reads but does not simulate are said by
-/// `validate`, not silently ignored: the i2s-staging Deployment's limits and
+/// `validate`, not silently ignored: the i2s-staging Deployment's limits
+/// (read into the usage model, but they never bind under its defaults) and
 /// probes, the i2s-production HPA's metric selector.
 #[test]
 fn deployment_fields_read_but_not_simulated_are_warned() {
@@ -364,7 +365,7 @@ fn deployment_fields_read_but_not_simulated_are_warned() {
     let out = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{out}");
     for needle in [
-        "resources.limits are read but not simulated",
+        "limits cpu 1 memory 1 GiB never bind under the usage model's defaults",
         "readinessProbe is read but not simulated",
         "livenessProbe is read but not simulated",
     ] {

@@ -20,6 +20,7 @@ mod parquet;
 mod queueing;
 mod regions;
 mod report;
+mod resources;
 mod scenario_import;
 mod scenarios;
 mod spot;

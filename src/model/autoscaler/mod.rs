@@ -34,6 +34,9 @@ pub struct ReplicaView {
     pub ready_us: Option<u64>,
     /// Being removed (draining): a pod with a deletion timestamp.
     pub draining: bool,
+    /// Its own CPU (millicores) and memory (bytes) requests, when a VPA
+    /// gives pods different ones (`None`: the scenario's).
+    pub requests: Option<(i64, i64)>,
 }
 
 /// What a policy sees at a sync instant.

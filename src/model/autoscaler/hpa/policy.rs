@@ -190,28 +190,36 @@ impl HpaPolicy {
         for (name, v) in extra_external {
             external_metrics.insert(name.clone(), vec![*v]);
         }
-        let req = self.cfg.cpu_request_milli;
-        let mem_req = self.cfg.memory_request_bytes;
+        // Under a usage model every ready pod reports the mean usage of a
+        // ready pod over the window (the load balancer spreads work evenly),
+        // against its own requests; without one, usage is the busy-slot
+        // fraction of the request.
+        let per_pod = obs.metrics.usage_per_pod(w);
         let pods: Vec<Pod> = obs
             .replicas
             .iter()
             .map(|r| {
+                let (req, mem_req) = r
+                    .requests
+                    .unwrap_or((self.cfg.cpu_request_milli, self.cfg.memory_request_bytes));
                 let ready = r.ready_us.is_some() && !r.draining;
                 let created = r.created_us as f64 / US_PER_SEC as f64;
+                let (cpu_usage, mem_usage) = match per_pod {
+                    Some((cores, mb)) => (
+                        Some((cores * 1000.0).round() as i64),
+                        Some((mb * 1_048_576.0).round() as i64),
+                    ),
+                    None => (
+                        cpu_util.map(|u| (u * req as f64).round() as i64),
+                        mem_util.map(|u| (u * mem_req as f64).round() as i64),
+                    ),
+                };
                 let container = Container {
                     name: "app".into(),
                     cpu_request_milli: Some(req),
-                    cpu_usage_milli: if ready {
-                        cpu_util.map(|u| (u * req as f64).round() as i64)
-                    } else {
-                        None
-                    },
+                    cpu_usage_milli: if ready { cpu_usage } else { None },
                     memory_request_bytes: Some(mem_req),
-                    memory_usage_bytes: if ready {
-                        mem_util.map(|u| (u * mem_req as f64).round() as i64)
-                    } else {
-                        None
-                    },
+                    memory_usage_bytes: if ready { mem_usage } else { None },
                 };
                 Pod {
                     name: format!("replica-{}", r.id),
