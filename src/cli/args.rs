@@ -92,6 +92,12 @@ pub enum Command {
         after_help = "Example:\n  meshsim hpa explain --hpa examples/hpa/web-hpa.yaml --state examples/hpa/web-state.json"
     )]
     Hpa(HpaCommand),
+    /// Kubernetes VerticalPodAutoscaler tools.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  meshsim run i2s-production-vpa --trace workloads/peak.csv --out vpa-run\n  meshsim vpa explain --history vpa-run/vpa_samples.csv --vpa scenarios/k8s/i2s-production-conductor-vpa.yaml --request-cpu 250m --request-memory 512Mi --age-s 3600"
+    )]
+    Vpa(VpaCommand),
     /// Run a grid of scenario overrides × replications in parallel (resumable, shardable).
     #[command(
         after_help = "Examples:\n  meshsim sweep cost-optimized --trace workloads/peak.csv --set scaling.max=2,3,4 --set scaling.target_tracking.target=50..90:10\n  meshsim sweep i2s-staging --trace workloads/peak.csv --set scaling.hpa.target_cpu_pct=50..80:10\n  meshsim sweep --file sweep.toml --shard 0/4"
@@ -274,6 +280,52 @@ pub enum HpaCommand {
     /// metrics and history (the state file's schema and an example:
     /// docs/autoscaling.md, "meshsim hpa explain").
     Explain(ExplainArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VpaCommand {
+    /// Print, as JSON, the VPA recommender's recommendation from a usage
+    /// history (a run's vpa_samples.csv, or samples of your own in its
+    /// columns), every step of the arithmetic shown, capped by a real
+    /// autoscaling.k8s.io/v1 manifest's policy; with a pod's requests, what
+    /// the updater would do with it (docs/resources.md, "meshsim vpa explain").
+    Explain(VpaExplainArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct VpaExplainArgs {
+    /// Usage history, CSV with the columns t_s, pod, cpu_cores, memory_mb,
+    /// oom_request_mb (empty cells where a sample has no value), rows in time
+    /// order: a run's vpa_samples.csv.
+    #[arg(long, value_name = "CSV")]
+    pub history: PathBuf,
+    /// VerticalPodAutoscaler manifest (YAML) for the policy: updateMode,
+    /// controlledResources, controlledValues, minAllowed, maxAllowed.
+    /// Without it: Auto, CPU and memory, no bounds.
+    #[arg(long, value_name = "YAML")]
+    pub vpa: Option<PathBuf>,
+    /// Which VPA of the manifest (by metadata.name) when it holds several.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Which container policy of the manifest applies (default: the only
+    /// one, or `*`).
+    #[arg(long)]
+    pub container: Option<String>,
+    /// A pod's CPU request to judge as the updater would (`250m`, `0.5`).
+    #[arg(long, value_name = "QUANTITY", requires = "request_memory")]
+    pub request_cpu: Option<String>,
+    /// The pod's memory request (`512Mi`, `1Gi`).
+    #[arg(long, value_name = "QUANTITY", requires = "request_cpu")]
+    pub request_memory: Option<String>,
+    /// The pod's age in seconds (the updater leaves a pod within the
+    /// recommended range alone for its first 12 hours).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 0.0,
+        requires = "request_cpu"
+    )]
+    pub age_s: f64,
 }
 
 #[derive(Args, Debug)]

@@ -665,6 +665,132 @@ pub(super) fn hpa_explain(
     Ok(())
 }
 
+/// `meshsim vpa explain`: the recommendation from a usage history.
+pub(super) fn vpa_explain(a: &VpaExplainArgs) -> Result<()> {
+    use crate::model::vpa::{Amounts, explain};
+    use crate::scenario::resources::{VpaManifest, build_spec, parse_vpa_manifest};
+    let manifest = match &a.vpa {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the VPA manifest {}", p.display()))?;
+            let shown = p.display().to_string();
+            let m = parse_vpa_manifest(&text, &shown, a.name.as_deref(), a.container.as_deref())
+                .map_err(|(_, e)| anyhow!("{e}"))?;
+            for w in &m.warnings {
+                eprintln!("warning: {w}");
+            }
+            m
+        }
+        None => VpaManifest {
+            name: "(no manifest: Auto, cpu and memory, no bounds)".into(),
+            ..VpaManifest::default()
+        },
+    };
+    let spec = build_spec(&manifest).map_err(|(_, e, hint)| {
+        let src = a
+            .vpa
+            .as_ref()
+            .map_or(String::new(), |p| format!("{}: ", p.display()));
+        match hint {
+            Some(h) => anyhow!("{src}{e} ({h})"),
+            None => anyhow!("{src}{e}"),
+        }
+    })?;
+    let samples = read_vpa_samples(&a.history)?;
+    let agg = crate::model::vpa::aggregate(&samples);
+    let pod = match (&a.request_cpu, &a.request_memory) {
+        (Some(c), Some(m)) => {
+            let cpu = scenario::cpu_quantity(c).map_err(|e| anyhow!("--request-cpu: {e}"))?;
+            let gib = scenario::memory_quantity(m).map_err(|e| anyhow!("--request-memory: {e}"))?;
+            if !(a.age_s.is_finite() && a.age_s >= 0.0) {
+                bail!("--age-s: {} is not a number of seconds ≥ 0", a.age_s);
+            }
+            Some((
+                Amounts {
+                    cpu_milli: (cpu * 1000.0).round(),
+                    memory_bytes: (gib * 1024.0 * 1024.0 * 1024.0).round(),
+                },
+                crate::units::secs_to_us(a.age_s),
+            ))
+        }
+        _ => None,
+    };
+    let ex = explain(&agg, &spec, pod);
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &ex)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Reads a usage history (`vpa_samples.csv`'s columns; others are ignored):
+/// errors name the file, line and column.
+pub(crate) fn read_vpa_samples(path: &std::path::Path) -> Result<Vec<crate::model::vpa::Sample>> {
+    let shown = path.display();
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read the usage history {shown}"))?;
+    let mut rd = ::csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(file);
+    let headers = rd
+        .headers()
+        .map_err(|e| anyhow!("{shown}: line 1: not a CSV header: {e}"))?
+        .clone();
+    let col = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let (Some(t), Some(pod)) = (col("t_s"), col("pod")) else {
+        bail!(
+            "{shown}: line 1: the columns t_s and pod are required (with cpu_cores, memory_mb, oom_request_mb): a run's vpa_samples.csv has them"
+        );
+    };
+    let (cpu, mem, oom) = (col("cpu_cores"), col("memory_mb"), col("oom_request_mb"));
+    if cpu.is_none() && mem.is_none() && oom.is_none() {
+        bail!("{shown}: line 1: none of the columns cpu_cores, memory_mb, oom_request_mb");
+    }
+    let mut out = Vec::new();
+    let mut last_us = 0u64;
+    for rec in rd.records() {
+        let rec = rec.map_err(|e| anyhow!("{shown}: {e}"))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let cell = |i: usize| rec.get(i).unwrap_or("").trim();
+        let num = |i: Option<usize>, name: &str, max: f64| -> Result<Option<f64>> {
+            let Some(i) = i else { return Ok(None) };
+            let s = cell(i);
+            if s.is_empty() {
+                return Ok(None);
+            }
+            match s.parse::<f64>() {
+                Ok(v) if v.is_finite() && (0.0..=max).contains(&v) => Ok(Some(v)),
+                _ => bail!(
+                    "{shown}: line {line}, column {name}: `{s}` is not a number in [0, {max}] (leave the cell empty for no sample)"
+                ),
+            }
+        };
+        let ts = num(Some(t), "t_s", 1e9)?.ok_or_else(|| {
+            anyhow!(
+                "{shown}: line {line}, column t_s: empty; every sample needs its time in seconds"
+            )
+        })?;
+        let t_us = (ts * 1e6).round() as u64;
+        if t_us < last_us {
+            bail!(
+                "{shown}: line {line}, column t_s: {ts} is before the previous row's time; sort the samples by time"
+            );
+        }
+        last_us = t_us;
+        let s = crate::model::vpa::Sample {
+            t_us,
+            pod: cell(pod).to_string(),
+            cpu_cores: num(cpu, "cpu_cores", 1e5)?,
+            memory_mb: num(mem, "memory_mb", 1e9)?,
+            oom_request_mb: num(oom, "oom_request_mb", 1e9)?,
+        };
+        out.push(s);
+    }
+    if out.is_empty() {
+        bail!("{shown}: no samples (a header and no rows)");
+    }
+    Ok(out)
+}
+
 /// Prices as CSV, every column of the catalogue (with each price's source).
 fn write_prices_csv<W: Write>(o: &mut W, rows: &[&PriceRow]) -> Result<()> {
     let mut w = ::csv::Writer::from_writer(o);

@@ -120,6 +120,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Pricing(args) => pricing(args, &book),
         Command::Explain(a) => explain::explain(a, &book),
         Command::Hpa(HpaCommand::Explain(a)) => hpa_explain(&a.hpa, &a.state, a.name.as_deref()),
+        Command::Vpa(VpaCommand::Explain(a)) => vpa_explain(&a),
         Command::Trace(TraceCommand::Gen(args)) => trace_gen(args),
         Command::Trace(TraceCommand::Info(args)) => trace_info(args),
         Command::Trace(TraceCommand::Import(args)) => trace_import(args),

@@ -457,11 +457,11 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
             },
         }
     });
-    let vpa_rows = e
+    let (vpa_rows, vpa_samples) = e
         .usage
         .as_mut()
         .and_then(|u| u.vpa.as_mut())
-        .map(|v| std::mem::take(&mut v.rows))
+        .map(|v| (std::mem::take(&mut v.rows), std::mem::take(&mut v.samples)))
         .unwrap_or_default();
     let llm = e.llm.as_ref();
     let summary = Summary {
@@ -529,5 +529,6 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
         nodes,
         explained: e.explained,
         vpa: vpa_rows,
+        vpa_samples,
     }
 }

@@ -398,7 +398,7 @@ impl Engine {
         p.started_us = restart_us;
         let ready_at = restart_us.saturating_add(self.cfg.startup_us);
         if let Some(v) = &mut u.vpa {
-            v.record_oom(&mut u.pods[id as usize].peak, request_mb, now);
+            v.record_oom(&mut u.pods[id as usize].peak, id, request_mb, now);
         }
         self.push_pending(ready_at, id);
     }

@@ -9,7 +9,7 @@ use super::*;
 use crate::model::cluster::Res;
 use crate::model::resources::PodResources;
 use crate::model::vpa::{
-    Aggregate, Amounts, INTERVAL_US, MIB, Recommendation, UpdateMode, VpaSpec, can_evict,
+    Aggregate, Amounts, INTERVAL_US, MIB, Recommendation, Sample, UpdateMode, VpaSpec, can_evict,
     more_urgent, priority, recommend, wants_update,
 };
 
@@ -25,6 +25,8 @@ pub(crate) struct VpaState {
     pub resizes: u64,
     /// One row per recommender loop.
     pub rows: Vec<crate::metrics::VpaRow>,
+    /// Every sample the recommender took, in order (`vpa_samples.csv`).
+    pub samples: Vec<Sample>,
 }
 
 impl VpaState {
@@ -38,11 +40,25 @@ impl VpaState {
             evictions: 0,
             resizes: 0,
             rows: Vec::new(),
+            samples: Vec::new(),
         }
     }
 
-    pub fn record_oom(&mut self, w: &mut crate::model::vpa::PeakWindow, request_mb: f64, now: u64) {
+    pub fn record_oom(
+        &mut self,
+        w: &mut crate::model::vpa::PeakWindow,
+        id: u32,
+        request_mb: f64,
+        now: u64,
+    ) {
         self.agg.record_oom(w, request_mb * MIB, now);
+        self.samples.push(Sample {
+            t_us: now,
+            pod: id.to_string(),
+            cpu_cores: None,
+            memory_mb: None,
+            oom_request_mb: Some(request_mb),
+        });
     }
 }
 
@@ -123,15 +139,24 @@ impl Engine {
             u.touch(id, now);
             let plan = &u.plan;
             let p = &mut u.pods[id];
+            let mut cpu = None;
             if now > p.t_sampled {
                 let cores = (p.cpu_int - p.cpu_int_sampled) / (now - p.t_sampled) as f64;
                 v.agg.add_cpu(cores, now);
                 p.cpu_int_sampled = p.cpu_int;
                 p.t_sampled = now;
                 sampled += 1;
+                cpu = Some(cores);
             }
-            let mem = plan.memory_mb(p.busy) * MIB;
-            v.agg.add_memory(&mut p.peak, mem, now, false);
+            let mem_mb = plan.memory_mb(p.busy);
+            v.agg.add_memory(&mut p.peak, mem_mb * MIB, now, false);
+            v.samples.push(Sample {
+                t_us: now,
+                pod: id.to_string(),
+                cpu_cores: cpu,
+                memory_mb: Some(mem_mb),
+                oom_request_mb: None,
+            });
         }
         let template = u.plan.pod;
         if !v.agg.cpu.is_empty() {

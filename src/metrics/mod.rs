@@ -336,6 +336,19 @@ pub fn is_node_layer(autoscaler: &str) -> bool {
     )
 }
 
+/// One usage sample the recommender took (a row of `vpa_samples.csv`, the
+/// input of `meshsim vpa explain`): a pod's CPU over the last minute and its
+/// memory now, or (with `oom_request_mb`) an OOM kill of a container whose
+/// memory request was that.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VpaSample {
+    pub t_us: u64,
+    pub pod: String,
+    pub cpu_cores: Option<f64>,
+    pub memory_mb: Option<f64>,
+    pub oom_request_mb: Option<f64>,
+}
+
 /// The VPA's recommendation at one recommender loop (`vpa.csv`): capped
 /// target and bounds, the uncapped target, the confidence.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -503,6 +516,9 @@ pub struct RunOutcome {
     pub explained: Option<ExplainedSync>,
     /// The VPA's recommendation at each recommender loop (runs with a VPA).
     pub vpa: Vec<VpaRow>,
+    /// Every usage sample the VPA's recommender took, in order
+    /// (`vpa_samples.csv`, the input of `meshsim vpa explain`).
+    pub vpa_samples: Vec<VpaSample>,
 }
 
 /// What the autoscaler saw and decided at one sync (`meshsim explain`).

@@ -566,18 +566,8 @@ pub fn can_evict(configured: u32, running: u32, evicted: u32) -> bool {
     alive > should_be_alive || (configured == running && tolerance == 0 && evicted == 0)
 }
 
-/// One usage sample the recommender took (a row of `vpa_samples.csv`, the
-/// input of `meshsim vpa explain`): a pod's CPU over the last minute and its
-/// memory now, or (with `oom_request_mb`) an OOM kill of a container whose
-/// memory request was that.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Sample {
-    pub t_us: u64,
-    pub pod: String,
-    pub cpu_cores: Option<f64>,
-    pub memory_mb: Option<f64>,
-    pub oom_request_mb: Option<f64>,
-}
+/// One usage sample (defined with the run's results: `vpa_samples.csv`).
+pub use crate::metrics::VpaSample as Sample;
 
 /// Feeds samples, in order, to a fresh aggregate (memory peaks per pod).
 pub fn aggregate(samples: &[Sample]) -> Aggregate {

@@ -13,6 +13,7 @@ pub mod html;
 pub mod nodes;
 pub mod pr;
 pub mod regions;
+pub mod resources;
 pub mod review;
 pub mod sweep;
 pub mod text;
@@ -694,6 +695,39 @@ pub fn write_vpa<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<
     Ok(())
 }
 
+/// The columns of `vpa_samples.csv`.
+pub const VPA_SAMPLE_COLUMNS: [&str; 6] = [
+    "time",
+    "t_s",
+    "pod",
+    "cpu_cores",
+    "memory_mb",
+    "oom_request_mb",
+];
+
+/// `vpa_samples.csv`: every sample the VPA's recommender took, in order: a
+/// pod's mean CPU over the last minute and its memory at the sample (empty
+/// cells where not sampled), or an OOM kill with the container's memory
+/// request. Numbers are written to round-trip exactly, so `meshsim vpa
+/// explain --history` on the file rebuilds the run's recommendation.
+pub fn write_vpa_samples<W: Write>(w: W, o: &RunOutcome, info: &RunInfo) -> csv::Result<()> {
+    let mut wr = csv::Writer::from_writer(w);
+    wr.write_record(VPA_SAMPLE_COLUMNS)?;
+    let opt = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
+    for s in &o.vpa_samples {
+        wr.write_record([
+            info.time(s.t_us),
+            format!("{}.{:06}", s.t_us / 1_000_000, s.t_us % 1_000_000),
+            s.pod.clone(),
+            opt(s.cpu_cores),
+            opt(s.memory_mb),
+            opt(s.oom_request_mb),
+        ])?;
+    }
+    wr.flush()?;
+    Ok(())
+}
+
 fn fmt_amount(v: f64, prec: usize) -> String {
     if v.is_finite() {
         format!("{v:.prec$}")
@@ -807,6 +841,7 @@ pub fn write_run_files(
     }
     if !o.vpa.is_empty() {
         write_vpa(file("vpa.csv")?, o, info).map_err(io)?;
+        write_vpa_samples(file("vpa_samples.csv")?, o, info).map_err(io)?;
     }
     if !o.regions.is_empty() {
         regions::write_regions(file("regions.csv")?, o).map_err(io)?;

@@ -217,6 +217,9 @@ pub fn blocks<'a>(o: &RunOutcome, info: &RunInfo, charts: Option<&'a RunCharts>)
             "nodes.png" => {
                 "Nodes by group and purchase option, stacked (left axis), and pods waiting for a node with room (right axis)."
             }
+            "resources.png" => {
+                "CPU (top) and memory (bottom) per ready pod: used and requested (means over the ready pods per minute) and, with a VPA, its target (line) and lower..upper bounds (band) as each recommender loop left them."
+            }
             _ => "",
         };
         for (file, png, size) in c.files() {
@@ -239,6 +242,9 @@ pub fn blocks<'a>(o: &RunOutcome, info: &RunInfo, charts: Option<&'a RunCharts>)
     }
     if let Some(n) = &s.nodes {
         super::nodes::blocks(&mut b, o, n);
+    }
+    if let Some(u) = &s.usage {
+        super::resources::blocks(&mut b, o, info, u);
     }
     b.push(Block::Heading("Cost breakdown".into()));
     let total = s.cost_total_usd();

@@ -478,6 +478,7 @@ pub fn merge(regions: &[RegionPlan], runs: Vec<RunOutcome>, window_minutes: u32)
         nodes: Vec::new(),
         explained: None,
         vpa: Vec::new(),
+        vpa_samples: Vec::new(),
     }
 }
 

@@ -36,6 +36,7 @@ fn add(s: &mut Words, k: &str, v: String) {
 pub(super) fn in_words(sc: &Scenario, f: &ScenarioFile) -> Words {
     let mut s = Words::new();
     compute_and_service(sc, f, &mut s);
+    resources(sc, &mut s);
     scaling(sc, f, &mut s);
     schedules(f, &mut s);
     spot_and_fixed(sc, f, &mut s);
@@ -98,6 +99,65 @@ fn compute_and_service(sc: &Scenario, f: &ScenarioFile, s: &mut Words) {
             f.service.queue_limit
         ),
     );
+}
+
+/// The usage model and the VPA (runs with a usage model only).
+fn resources(sc: &Scenario, s: &mut Words) {
+    let Some(u) = &sc.usage else { return };
+    let p = &u.pod;
+    let limit =
+        |l: Option<f64>, unit: &str| l.map_or("none".to_string(), |l| format!("{}{unit}", num(l)));
+    add(
+        s,
+        "resources",
+        format!(
+            "a request in service uses {} cores, an idle pod {}; memory {} MB + {} MB per request in service; a pod requests {} cores and {} MB, limits CPU {} (throttled above: requests share the limit), memory {} (OOM-killed above)",
+            num(u.cpu_per_request),
+            num(u.cpu_idle),
+            num(u.memory_base_mb),
+            num(u.memory_per_request_mb),
+            num(p.cpu_request),
+            num(p.memory_request_mb),
+            limit(p.cpu_limit, " cores"),
+            limit(p.memory_limit_mb, " MB"),
+        ),
+    );
+    if let Some(v) = &sc.vpa {
+        let controlled: Vec<&str> = [v.cpu.then_some("cpu"), v.memory.then_some("memory")]
+            .into_iter()
+            .flatten()
+            .collect();
+        let amt = |a: crate::model::vpa::Amounts| {
+            let c = if a.cpu_milli.is_finite() && a.cpu_milli > 0.0 {
+                format!("{}m", num(a.cpu_milli))
+            } else {
+                "–".into()
+            };
+            let m = if a.memory_bytes.is_finite() && a.memory_bytes > 0.0 {
+                format!("{}Mi", num(a.memory_bytes / crate::model::vpa::MIB))
+            } else {
+                "–".into()
+            };
+            format!("{c} / {m}")
+        };
+        add(
+            s,
+            "VPA",
+            format!(
+                "`{}`: updateMode {}, controls {} ({}), minAllowed {}, maxAllowed {}",
+                v.name,
+                v.update_mode.name(),
+                controlled.join(" and "),
+                if v.requests_only {
+                    "RequestsOnly"
+                } else {
+                    "RequestsAndLimits"
+                },
+                amt(v.min_allowed),
+                amt(v.max_allowed),
+            ),
+        );
+    }
 }
 
 /// Bounds and the autoscaler.

@@ -414,7 +414,7 @@ fn check_sources(
 }
 
 /// A Kubernetes quantity of CPU in cores: `250m`, `0.5`, `2`.
-pub(super) fn cpu_quantity(q: &str) -> Result<f64, String> {
+pub(crate) fn cpu_quantity(q: &str) -> Result<f64, String> {
     let q = q.trim();
     let v = match q.strip_suffix('m') {
         Some(m) => m.parse::<f64>().map(|v| v / 1000.0),
@@ -426,7 +426,7 @@ pub(super) fn cpu_quantity(q: &str) -> Result<f64, String> {
 }
 
 /// A Kubernetes quantity of memory in GiB: `512Mi`, `1Gi`, `1G`, `500M`, bytes.
-pub(super) fn memory_quantity(q: &str) -> Result<f64, String> {
+pub(crate) fn memory_quantity(q: &str) -> Result<f64, String> {
     let q = q.trim();
     const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
     let units: &[(&str, f64)] = &[

@@ -24,6 +24,7 @@ mod service;
 
 pub use capacity::fargate_memory_ok;
 pub use diff::{diff, flatten};
+pub(crate) use k8s::{cpu_quantity, memory_quantity};
 pub use llm::bedrock_models;
 pub use load::{Diagnostic, Diagnostics, Loaded};
 pub use schema::*;

@@ -13,6 +13,7 @@ mod latency;
 mod load_replicas;
 mod nodes;
 pub mod regions;
+pub mod resources;
 mod series;
 mod time_axis;
 
@@ -38,6 +39,9 @@ pub struct RunCharts {
     pub regions: Option<Vec<u8>>,
     /// Runs on nodes: nodes by group and purchase option, pods unschedulable.
     pub nodes: Option<Vec<u8>>,
+    /// Runs with a usage model: CPU and memory per pod, used and requested,
+    /// and the VPA's recommendation.
+    pub resources: Option<Vec<u8>>,
 }
 
 impl RunCharts {
@@ -53,6 +57,9 @@ impl RunCharts {
         }
         if let Some(n) = &self.nodes {
             v.push(("nodes.png", n, (WIDTH, HEIGHT)));
+        }
+        if let Some(r) = &self.resources {
+            v.push(("resources.png", r, (resources::WIDTH, resources::HEIGHT)));
         }
         v
     }
@@ -70,6 +77,11 @@ pub fn render_all(o: &RunOutcome, info: &RunInfo) -> Result<RunCharts, ChartErro
         },
         nodes: if o.summary.nodes.is_some() {
             Some(nodes(o, info)?)
+        } else {
+            None
+        },
+        resources: if o.summary.usage.is_some() {
+            Some(resources::resources(o, info)?)
         } else {
             None
         },
