@@ -187,7 +187,6 @@ impl Engine {
                     if let Some(ns) = &mut self.nodes {
                         ns.plan.pod = node_res(&new);
                     }
-                    let d = self.desired;
                     let t = capped.target;
                     let reason = format!(
                         "recommendation: new pods request cpu {} memory {} (target; bounds cpu {}..{}, memory {}..{}; confidence {:.3} days){}",
@@ -208,14 +207,7 @@ impl Engine {
                             String::new()
                         }
                     );
-                    self.scaling.push(ScalingEvent {
-                        t_us: now,
-                        autoscaler: "vpa".into(),
-                        from: d,
-                        to: d,
-                        recommendation: d,
-                        reason,
-                    });
+                    self.vpa_event(reason);
                 }
             }
             if v.spec.update_mode.updates() && !self.down {
@@ -297,41 +289,40 @@ impl Engine {
             );
             let in_place =
                 v.spec.update_mode == UpdateMode::InPlaceOrRecreate && self.resize_fits(id, &new);
-            let d = self.desired;
             if in_place {
                 self.resize_pod(id, new);
                 self.usage.as_mut().expect("usage").pending_resizes += 1;
-                self.scaling.push(ScalingEvent {
-                    t_us: now,
-                    autoscaler: "vpa".into(),
-                    from: d,
-                    to: d,
-                    recommendation: d,
-                    reason: format!(
-                        "resized replica {id} in place: {what} → cpu {} memory {}",
-                        milli(new.cpu_request * 1000.0),
-                        mib(new.memory_request_mb * MIB)
-                    ),
-                });
+                self.vpa_event(format!(
+                    "resized replica {id} in place: {what} → cpu {} memory {}",
+                    milli(new.cpu_request * 1000.0),
+                    mib(new.memory_request_mb * MIB)
+                ));
             } else {
                 self.begin_drain(id as usize);
                 let repl = self.create_replica(false);
                 self.usage.as_mut().expect("usage").pending_evictions += 1;
-                self.scaling.push(ScalingEvent {
-                    t_us: now,
-                    autoscaler: "vpa".into(),
-                    from: d,
-                    to: d,
-                    recommendation: d,
-                    reason: format!(
-                        "evicted replica {id}: {what}; replacement {repl} requests cpu {} memory {} and starts cold",
-                        milli(new.cpu_request * 1000.0),
-                        mib(new.memory_request_mb * MIB)
-                    ),
-                });
+                self.vpa_event(format!(
+                    "evicted replica {id}: {what}; replacement {repl} requests cpu {} memory {} and starts cold",
+                    milli(new.cpu_request * 1000.0),
+                    mib(new.memory_request_mb * MIB)
+                ));
             }
             evicted += 1;
         }
+    }
+
+    /// A `scaling.csv` row of the VPA's: it changes requests, never the
+    /// replica count.
+    fn vpa_event(&mut self, reason: String) {
+        let d = self.desired;
+        self.scaling.push(ScalingEvent {
+            t_us: self.now,
+            autoscaler: "vpa".into(),
+            from: d,
+            to: d,
+            recommendation: d,
+            reason,
+        });
     }
 
     /// Whether pod `id`'s node has room for `new` requests in place of its own.
