@@ -75,6 +75,19 @@ pub(super) struct Usage {
     pub pending_resizes: u64,
 }
 
+impl PodUsage {
+    /// This pod's integrals since it last became ready.
+    fn integrals(&self) -> UsageTotals {
+        UsageTotals {
+            cpu_int: self.cpu_int,
+            cpu_req_int: self.cpu_req_int,
+            mem_int: self.mem_int,
+            mem_req_int: self.mem_req_int,
+            thr_int: self.thr_int,
+        }
+    }
+}
+
 impl Usage {
     pub fn new(plan: UsagePlan, vpa: Option<crate::model::vpa::VpaSpec>) -> Usage {
         Usage {
@@ -115,12 +128,7 @@ impl Usage {
         for i in 0..self.ready.len() {
             let id = self.ready[i] as usize;
             self.touch(id, now);
-            let p = &self.pods[id];
-            t.cpu_int += p.cpu_int;
-            t.cpu_req_int += p.cpu_req_int;
-            t.mem_int += p.mem_int;
-            t.mem_req_int += p.mem_req_int;
-            t.thr_int += p.thr_int;
+            t = t.plus(self.pods[id].integrals());
         }
         t
     }
@@ -145,12 +153,7 @@ impl Usage {
         let Some(pos) = self.pods[id].ready_pos.take() else {
             return;
         };
-        let p = &self.pods[id];
-        self.retired.cpu_int += p.cpu_int;
-        self.retired.cpu_req_int += p.cpu_req_int;
-        self.retired.mem_int += p.mem_int;
-        self.retired.mem_req_int += p.mem_req_int;
-        self.retired.thr_int += p.thr_int;
+        self.retired = self.retired.plus(self.pods[id].integrals());
         self.ready.swap_remove(pos as usize);
         if let Some(&moved) = self.ready.get(pos as usize) {
             self.pods[moved as usize].ready_pos = Some(pos);

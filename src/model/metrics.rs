@@ -60,6 +60,15 @@ pub struct UsageTotals {
 }
 
 impl UsageTotals {
+    pub fn plus(self, o: UsageTotals) -> UsageTotals {
+        UsageTotals {
+            cpu_int: self.cpu_int + o.cpu_int,
+            cpu_req_int: self.cpu_req_int + o.cpu_req_int,
+            mem_int: self.mem_int + o.mem_int,
+            mem_req_int: self.mem_req_int + o.mem_req_int,
+            thr_int: self.thr_int + o.thr_int,
+        }
+    }
     pub fn minus(self, o: UsageTotals) -> UsageTotals {
         UsageTotals {
             cpu_int: self.cpu_int - o.cpu_int,
