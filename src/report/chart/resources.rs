@@ -116,26 +116,18 @@ pub fn resources(o: &RunOutcome, info: &RunInfo) -> Result<Vec<u8>, ChartError> 
                     .label("VPA target (capped)")
                     .legend(legend_line(GREEN));
             }
-            let req = segments(rows, |g| mean_of(g, p.requested));
-            for (k, s) in req.into_iter().enumerate() {
-                let series = c
-                    .draw_series(LineSeries::new(s, VERMILION.stroke_width(2)))
-                    .map_err(err(name))?;
-                if k == 0 {
-                    series
-                        .label("requested (mean per ready pod)")
-                        .legend(legend_line(VERMILION));
-                }
-            }
-            let used = segments(rows, |g| mean_of(g, p.used));
-            for (k, s) in used.into_iter().enumerate() {
-                let series = c
-                    .draw_series(LineSeries::new(s, BLUE.stroke_width(1)))
-                    .map_err(err(name))?;
-                if k == 0 {
-                    series
-                        .label("used (mean per ready pod)")
-                        .legend(legend_line(BLUE));
+            let lines = [
+                (p.requested, VERMILION, 2, "requested (mean per ready pod)"),
+                (p.used, BLUE, 1, "used (mean per ready pod)"),
+            ];
+            for (f, colour, width, text) in lines {
+                for (k, s) in segments(rows, |g| mean_of(g, f)).into_iter().enumerate() {
+                    let series = c
+                        .draw_series(LineSeries::new(s, colour.stroke_width(width)))
+                        .map_err(err(name))?;
+                    if k == 0 {
+                        series.label(text).legend(legend_line(colour));
+                    }
                 }
             }
             house_legend(&mut c, SeriesLabelPosition::UpperLeft, 13, name)?;
