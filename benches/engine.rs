@@ -12,6 +12,8 @@
 //!   pods on four metrics) over the peak day, on EKS node groups under the
 //!   cluster autoscaler and priced as Fargate pods: the node layer's cost per
 //!   simulated request (it acts per pod and per scan, never per request).
+//! - `fluid/*`: the fluid screen over the peak day, in configurations per
+//!   second.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use meshsim::billing::PriceBook;
@@ -116,6 +118,29 @@ fn bench(c: &mut Criterion) {
             .requests_arrived;
         g.throughput(Throughput::Elements(n));
         g.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(
+                    simulate(cfg.clone(), rows.iter().copied(), 1)
+                        .summary
+                        .requests_served,
+                )
+            })
+        });
+    }
+    g.finish();
+
+    // The fluid screen (docs/sweeps.md, "Screening"): configurations per
+    // second (criterion's elements/s), one configuration = one scenario over
+    // the peak day, with a fixed pool (`steady`), target tracking
+    // (`security-hardened`) and the HPA (`i2s-production-fargate`).
+    let mut g = c.benchmark_group("fluid");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(1));
+    for scenario in ["steady", "security-hardened", "i2s-production-fargate"] {
+        let sc = meshsim::scenario::resolve(scenario, &[], &[], &PriceBook::builtin()).unwrap();
+        let mut cfg = meshsim::run::sim_config(&sc, &meta, ArrivalProcess::Poisson).unwrap();
+        cfg.fluid = true;
+        g.bench_function(format!("{scenario}_peak_day"), |b| {
             b.iter(|| {
                 black_box(
                     simulate(cfg.clone(), rows.iter().copied(), 1)

@@ -42,6 +42,7 @@ fn bench(c: &mut Criterion) {
         force: false,
         subset: None,
         charts: false,
+        mode: Default::default(),
     };
     let book = PriceBook::builtin();
     let mut g = c.benchmark_group("sweep");

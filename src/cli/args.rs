@@ -16,6 +16,21 @@ fn parse_arrivals(s: &str) -> Result<ArrivalProcess, String> {
     }
 }
 
+fn parse_mode(s: &str) -> Result<crate::engine::SimMode, String> {
+    match s {
+        "exact" => Ok(crate::engine::SimMode::Exact),
+        "fluid" => Ok(crate::engine::SimMode::Fluid),
+        _ => Err(format!("`{s}`: expected exact or fluid")),
+    }
+}
+
+fn parse_screen(s: &str) -> Result<crate::engine::SimMode, String> {
+    match s {
+        "fluid" => Ok(crate::engine::SimMode::Fluid),
+        _ => Err(format!("`{s}`: expected fluid (the one screening model)")),
+    }
+}
+
 /// `--max-requests`: a count, written plainly or as `1e11`.
 fn parse_max_requests(s: &str) -> Result<u64, String> {
     let v: f64 = s
@@ -172,6 +187,11 @@ pub struct SweepArgs {
     pub shard: Option<String>,
     #[arg(long, default_value = "poisson", value_parser = parse_arrivals)]
     pub arrivals: ArrivalProcess,
+    /// `exact`: the engine, one event per request; `fluid`: the fluid
+    /// screen, one step per second (fast, approximate: docs/sweeps.md,
+    /// "Screening").
+    #[arg(long, default_value = "exact", value_parser = parse_mode)]
+    pub mode: crate::engine::SimMode,
     /// Skip pareto.png and heatmap.png.
     #[arg(long)]
     pub no_charts: bool,
@@ -254,6 +274,15 @@ pub struct PlanArgs {
     pub seed: u64,
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// `fluid`: evaluate every configuration with the fluid screen (one step
+    /// per second), then simulate the cheapest that nearly meet the SLO with
+    /// the engine; the answer is always an engine run (docs/sweeps.md,
+    /// "Screening").
+    #[arg(long, value_name = "MODEL", value_parser = parse_screen)]
+    pub screen: Option<crate::engine::SimMode>,
+    /// With --screen: configurations confirmed by the engine per round.
+    #[arg(long, default_value_t = 4, value_name = "K")]
+    pub confirm: usize,
     /// Grids larger than this are searched coarse to fine instead of whole
     /// (see docs/sweeps.md).
     #[arg(long, default_value_t = 150)]

@@ -79,6 +79,7 @@ fn sweep_spec(args: &SweepArgs) -> Result<(crate::sweep::SweepSpec, PathBuf)> {
         charts: !args.no_charts,
         judge: None,
         force: args.force,
+        mode: args.mode,
     };
     Ok((spec, out))
 }
@@ -184,22 +185,36 @@ pub(super) fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
         charts: !args.no_charts,
         judge: Some(judge),
         force: args.force,
+        mode: crate::engine::SimMode::Exact,
     };
     // Each round of the search: its points, done and in all.
+    let started = std::time::Instant::now();
     let bar = progress_bar(false)?;
     let progress = |done: usize, total: usize| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let (search, results) = thread_pool(args.jobs)?.install(|| {
-        crate::sweep::plan_search(
+    let (search, results) = thread_pool(args.jobs)?.install(|| match args.screen {
+        Some(_) => crate::sweep::plan_screened(
+            &spec,
+            &out,
+            book,
+            args.budget_usd,
+            args.max_points,
+            crate::sweep::Screen {
+                confirm: args.confirm,
+                slack: crate::sweep::ScreenSlack::default(),
+            },
+            &progress,
+        ),
+        None => crate::sweep::plan_search(
             &spec,
             &out,
             book,
             args.budget_usd,
             args.max_points,
             &progress,
-        )
+        ),
     })?;
     bar.finish_and_clear();
     let ranked = crate::sweep::rank(&results.table, args.budget_usd)?;
@@ -226,6 +241,17 @@ pub(super) fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
         plan.search.reused,
         out.display()
     )?;
+    if plan.search.screened > 0 {
+        writeln!(
+            o,
+            "  screened {} configuration(s) with the fluid model ({}), confirmed {} with the engine in {} round(s); {:.1} s in all",
+            plan.search.screened,
+            out.join("screen").join("results.csv").display(),
+            plan.search.evaluated,
+            plan.search.rounds,
+            started.elapsed().as_secs_f64()
+        )?;
+    }
     write_file_atomically(&out.join("plan.csv"), plan.csv())?;
     let (pareto, heatmap) = (results.pareto_png, results.heatmap_png);
     let blocks = plan.blocks(pareto.as_deref(), heatmap.as_deref());
@@ -255,6 +281,13 @@ fn print_plan<W: Write>(o: &mut W, plan: &crate::sweep::page::Plan, out: &Path) 
             },
             out.join("results.csv").display()
         )?;
+        if plan.search.screened > 0 {
+            writeln!(
+                o,
+                "  (the fluid screen's estimates of every configuration: {})",
+                out.join("screen").join("results.csv").display()
+            )?;
+        }
     }
     let best = plan.ranked.first().map(|r| r.month_usd).unwrap_or(0.0);
     for (i, r) in plan.ranked.iter().take(5).enumerate() {

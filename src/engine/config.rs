@@ -47,6 +47,9 @@ pub struct SimConfig {
     pub slo_target_us: u64,
     /// Minutes per SLO window (`slo.window`).
     pub slo_window_minutes: u32,
+    /// The share of windows that must hold (`slo.windows_met_pct`), for the
+    /// fluid screen's per-window noise.
+    pub slo_windows_met_pct: f64,
     /// Record the autoscaler's last sync at or before this time
     /// (`meshsim explain`; the run is otherwise unchanged).
     pub explain_at_us: Option<u64>,
@@ -55,6 +58,9 @@ pub struct SimConfig {
     pub usage: Option<crate::model::resources::UsagePlan>,
     /// A VerticalPodAutoscaler on the pods (needs `usage`).
     pub vpa: Option<crate::model::vpa::VpaSpec>,
+    /// Run the fluid screen (per-second model, `fluid.rs`) instead of the
+    /// request-level engine.
+    pub fluid: bool,
 }
 
 impl SimConfig {
@@ -96,9 +102,11 @@ impl SimConfig {
             // The default `[slo]`: p95 ≤ 500 ms over 1-minute windows.
             slo_target_us: 500 * US_PER_MS,
             slo_window_minutes: 1,
+            slo_windows_met_pct: 99.0,
             explain_at_us: None,
             usage: None,
             vpa: None,
+            fluid: false,
         }
     }
 }
@@ -191,6 +199,23 @@ impl SimConfig {
         });
         self.usd_per_hour = 0.0;
         self
+    }
+}
+
+/// How a run simulates requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SimMode {
+    /// One event per request (the engine).
+    #[default]
+    Exact,
+    /// One step per second (the fluid screen, `fluid.rs`).
+    Fluid,
+}
+
+impl SimMode {
+    pub fn is_exact(&self) -> bool {
+        *self == SimMode::Exact
     }
 }
 

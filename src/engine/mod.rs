@@ -19,6 +19,7 @@
 pub mod arrivals;
 mod config;
 mod control;
+pub mod fluid;
 mod node_scaling;
 mod nodes;
 mod pool;
@@ -28,7 +29,8 @@ mod usage;
 mod vpa;
 pub use usage::UsageTotals;
 
-pub use config::{PolicySpec, ScalingPlan, SimConfig};
+pub use config::{PolicySpec, ScalingPlan, SimConfig, SimMode};
+pub use fluid::erlang_c;
 
 use crate::billing::ReplicaMeter;
 use crate::metrics::{
@@ -221,6 +223,8 @@ struct Engine {
     nodes: Option<Box<nodes::Nodes>>,
     /// The usage model and the VPA (docs/resources.md).
     usage: Option<Box<usage::Usage>>,
+    /// The fluid screen's queue and latencies (`fluid.rs`), in a fluid run.
+    fluid: Option<Box<fluid::FluidState>>,
 }
 
 impl Engine {
@@ -325,6 +329,7 @@ impl Engine {
                 .usage
                 .clone()
                 .map(|u| Box::new(usage::Usage::new(u, cfg.vpa.clone()))),
+            fluid: None,
             cfg,
         }
     }
@@ -334,6 +339,9 @@ impl Engine {
 pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64) -> RunOutcome {
     const NEVER: u64 = u64::MAX;
     assert!(cfg.concurrency > 0, "invariant: concurrency >= 1");
+    if cfg.fluid {
+        return fluid::simulate_fluid(cfg, rows, seed);
+    }
     let end = cfg.end_us;
     let mut arrivals = Arrivals::new(
         rows,
@@ -344,20 +352,7 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
     );
     let mut service_rng = stream(seed, Stream::ServiceTimes);
     let mut e = Engine::new(cfg, seed);
-    if e.nodes.is_some() {
-        e.start_nodes();
-        let t = e.nodes.as_ref().map_or(NEVER, |n| n.next_time());
-        e.next_control = e.next_control.min(t);
-    }
-    e.next_control = e.next_control.min(e.next_outage()).min(e.vpa_next());
-    e.metrics.usage = e.usage.is_some();
-    e.schedule_rebalances();
-    if let Some(&Reverse((t, _))) = e.spot_notices.peek() {
-        e.next_control = e.next_control.min(t);
-    }
-    if let Some(&Reverse((t, _))) = e.spot_rebalances.peek() {
-        e.next_control = e.next_control.min(t);
-    }
+    e.prepare();
     let mut next_arrival = arrivals.next();
     let mut next_tick = 0u64;
     loop {
@@ -410,125 +405,157 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
     e.advance(end);
     let last_minute = std::mem::take(&mut e.minute_hist);
     e.hist.add(&last_minute);
-    // Requests past the end of the trace are not part of the run.
-    let in_flight = e.queue.len() as u64 + e.busy_all;
-    assert_eq!(
-        e.arrived,
-        e.served + e.dropped + e.rejected + in_flight,
-        "invariant: arrived = served + dropped + rejected + in flight"
-    );
-    if let Some(ns) = &mut e.nodes {
-        ns.touch(end);
+    e.finish()
+}
+
+impl Engine {
+    /// Starts the node layer and collects the first control times (before
+    /// the first event).
+    fn prepare(&mut self) {
+        const NEVER: u64 = u64::MAX;
+        let e = self;
+        if e.nodes.is_some() {
+            e.start_nodes();
+            let t = e.nodes.as_ref().map_or(NEVER, |n| n.next_time());
+            e.next_control = e.next_control.min(t);
+        }
+        e.next_control = e.next_control.min(e.next_outage()).min(e.vpa_next());
+        e.metrics.usage = e.usage.is_some();
+        e.schedule_rebalances();
+        if let Some(&Reverse((t, _))) = e.spot_notices.peek() {
+            e.next_control = e.next_control.min(t);
+        }
+        if let Some(&Reverse((t, _))) = e.spot_rebalances.peek() {
+            e.next_control = e.next_control.min(t);
+        }
     }
-    let pod_hours = e.meter.replica_us(end) as f64 / crate::units::US_PER_HOUR as f64;
-    let node_summary = e.nodes.as_ref().map(|ns| {
-        let mut s = ns.summary(end);
-        s.pod_hours = pod_hours;
-        s.fargate_equivalent = ns
-            .plan
-            .fargate_usd_per_pod_hour
-            .as_ref()
-            .map(|(rate, size)| (rate * pod_hours, size.clone()));
-        s
-    });
-    let compute_spot = e.spot_meter.accrued_usd(end)
-        + node_summary.as_ref().map_or(0.0, |n| n.cost_nodes_spot_usd);
-    let compute = e.meter.accrued_usd(end)
-        + e.spot_meter.accrued_usd(end)
-        + node_summary.as_ref().map_or(0.0, |n| n.cost_nodes_usd);
-    if let Some(last) = e.timeline.last() {
-        assert!(
-            (last.cost_compute_usd - compute).abs() <= 1e-9 * compute.max(1.0),
-            "invariant: the timeline's cumulative cost ends at the summary's"
+
+    /// The run's outcome at its end (the clock advanced to `cfg.end_us`).
+    fn finish(self) -> RunOutcome {
+        let mut e = self;
+        let end = e.cfg.end_us;
+        // Requests past the end of the trace are not part of the run.
+        let in_flight = e.queue.len() as u64 + e.busy_all;
+        assert_eq!(
+            e.arrived,
+            e.served + e.dropped + e.rejected + in_flight,
+            "invariant: arrived = served + dropped + rejected + in flight"
         );
-    }
-    let served = e.served;
-    let usage_summary = e.usage.as_mut().map(|u| {
-        let t = u.totals(end);
-        let (ev, rs) = u.vpa.as_ref().map_or((0, 0), |v| (v.evictions, v.resizes));
-        crate::metrics::UsageSummary {
-            oom_kills: u.oom_kills,
-            vpa_evictions: ev,
-            vpa_resizes: rs,
-            cpu_throttled_pct: if e.ready_rep_int > 0 {
-                t.thr_int / e.ready_rep_int as f64 * 100.0
+        if let Some(ns) = &mut e.nodes {
+            ns.touch(end);
+        }
+        let pod_hours = e.meter.replica_us(end) as f64 / crate::units::US_PER_HOUR as f64;
+        let node_summary = e.nodes.as_ref().map(|ns| {
+            let mut s = ns.summary(end);
+            s.pod_hours = pod_hours;
+            s.fargate_equivalent = ns
+                .plan
+                .fargate_usd_per_pod_hour
+                .as_ref()
+                .map(|(rate, size)| (rate * pod_hours, size.clone()));
+            s
+        });
+        let compute_spot = e.spot_meter.accrued_usd(end)
+            + node_summary.as_ref().map_or(0.0, |n| n.cost_nodes_spot_usd);
+        let compute = e.meter.accrued_usd(end)
+            + e.spot_meter.accrued_usd(end)
+            + node_summary.as_ref().map_or(0.0, |n| n.cost_nodes_usd);
+        if let Some(last) = e.timeline.last() {
+            assert!(
+                (last.cost_compute_usd - compute).abs() <= 1e-9 * compute.max(1.0),
+                "invariant: the timeline's cumulative cost ends at the summary's"
+            );
+        }
+        let served = e.served;
+        let usage_summary = e.usage.as_mut().map(|u| {
+            let t = u.totals(end);
+            let (ev, rs) = u.vpa.as_ref().map_or((0, 0), |v| (v.evictions, v.resizes));
+            crate::metrics::UsageSummary {
+                oom_kills: u.oom_kills,
+                vpa_evictions: ev,
+                vpa_resizes: rs,
+                cpu_throttled_pct: if e.ready_rep_int > 0 {
+                    t.thr_int / e.ready_rep_int as f64 * 100.0
+                } else {
+                    0.0
+                },
+            }
+        });
+        let (vpa_rows, vpa_samples) = e
+            .usage
+            .as_mut()
+            .and_then(|u| u.vpa.as_mut())
+            .map(|v| (std::mem::take(&mut v.rows), std::mem::take(&mut v.samples)))
+            .unwrap_or_default();
+        let llm = e.llm.as_ref();
+        let summary = Summary {
+            sim_seconds: end as f64 / US_PER_SEC as f64,
+            requests_arrived: e.arrived,
+            requests_served: served,
+            requests_dropped: e.dropped,
+            requests_rejected: e.rejected,
+            requests_in_flight: in_flight,
+            requests_within_slo: e.within,
+            latency_mean_ms: (served > 0)
+                .then(|| e.latency_sum_us as f64 / served as f64 / US_PER_MS as f64),
+            latency_p50_ms: quantile_ms(&e.hist, 0.50),
+            latency_p90_ms: quantile_ms(&e.hist, 0.90),
+            latency_p95_ms: quantile_ms(&e.hist, 0.95),
+            latency_p99_ms: quantile_ms(&e.hist, 0.99),
+            latency_max_ms: (served > 0).then(|| us_to_ms(e.latency_max_us)),
+            wait_mean_ms: (e.started > 0)
+                .then(|| e.wait_sum_us as f64 / e.started as f64 / US_PER_MS as f64),
+            wait_probability: (e.started > 0).then(|| e.waited as f64 / e.started as f64),
+            requests_started: e.started,
+            replica_hours_on_demand: e.meter.replica_us(end) as f64
+                / crate::units::US_PER_HOUR as f64,
+            replica_hours_spot: e.spot_meter.replica_us(end) as f64
+                / crate::units::US_PER_HOUR as f64,
+            replicas_mean: if end > 0 {
+                e.replicas_int as f64 / end as f64
             } else {
                 0.0
             },
+            ready_replica_seconds: e.ready_rep_int as f64 / US_PER_SEC as f64,
+            replicas_max: e.replicas_max,
+            spot_interruptions: e.spot_interruptions,
+            cost_compute_usd: compute,
+            cost_compute_spot_usd: compute_spot,
+            fixed: Default::default(),
+            cost_llm_usd: llm.map_or(0.0, |l| l.cost_usd),
+            llm_calls: llm.map_or(0, |l| l.calls),
+            llm_tokens_in: llm.map_or(0, |l| l.tokens_in),
+            llm_tokens_out: llm.map_or(0, |l| l.tokens_out),
+            llm_rejected: llm.map_or(0, |l| l.rejected),
+            llm_downgraded: llm.map_or(0, |l| l.downgraded),
+            llm_cost_unlimited_usd: llm.map_or(0.0, |l| l.cost_unlimited_usd),
+            llm_cost_by_model: llm.map_or(Vec::new(), |l| {
+                l.plan
+                    .models
+                    .iter()
+                    .map(|m| m.id.clone())
+                    .zip(l.cost_by_model.iter().copied())
+                    .collect()
+            }),
+            budget_alerts_fired: 0,
+            budget_alerts_projected: 0,
+            nodes: node_summary,
+            usage: usage_summary,
+        };
+        let nodes = e.nodes.as_ref().map_or(Vec::new(), |ns| ns.records(end));
+        RunOutcome {
+            summary,
+            timeline: e.timeline,
+            alerts: e.llm.map(|l| l.alerts).unwrap_or_default(),
+            scaling: e.scaling,
+            latency: e.hist,
+            minute_latency: e.minute_hists,
+            windows: e.windows.finish(),
+            regions: Vec::new(),
+            nodes,
+            explained: e.explained,
+            vpa: vpa_rows,
+            vpa_samples,
         }
-    });
-    let (vpa_rows, vpa_samples) = e
-        .usage
-        .as_mut()
-        .and_then(|u| u.vpa.as_mut())
-        .map(|v| (std::mem::take(&mut v.rows), std::mem::take(&mut v.samples)))
-        .unwrap_or_default();
-    let llm = e.llm.as_ref();
-    let summary = Summary {
-        sim_seconds: end as f64 / US_PER_SEC as f64,
-        requests_arrived: e.arrived,
-        requests_served: served,
-        requests_dropped: e.dropped,
-        requests_rejected: e.rejected,
-        requests_in_flight: in_flight,
-        requests_within_slo: e.within,
-        latency_mean_ms: (served > 0)
-            .then(|| e.latency_sum_us as f64 / served as f64 / US_PER_MS as f64),
-        latency_p50_ms: quantile_ms(&e.hist, 0.50),
-        latency_p90_ms: quantile_ms(&e.hist, 0.90),
-        latency_p95_ms: quantile_ms(&e.hist, 0.95),
-        latency_p99_ms: quantile_ms(&e.hist, 0.99),
-        latency_max_ms: (served > 0).then(|| us_to_ms(e.latency_max_us)),
-        wait_mean_ms: (e.started > 0)
-            .then(|| e.wait_sum_us as f64 / e.started as f64 / US_PER_MS as f64),
-        wait_probability: (e.started > 0).then(|| e.waited as f64 / e.started as f64),
-        requests_started: e.started,
-        replica_hours_on_demand: e.meter.replica_us(end) as f64 / crate::units::US_PER_HOUR as f64,
-        replica_hours_spot: e.spot_meter.replica_us(end) as f64 / crate::units::US_PER_HOUR as f64,
-        replicas_mean: if end > 0 {
-            e.replicas_int as f64 / end as f64
-        } else {
-            0.0
-        },
-        ready_replica_seconds: e.ready_rep_int as f64 / US_PER_SEC as f64,
-        replicas_max: e.replicas_max,
-        spot_interruptions: e.spot_interruptions,
-        cost_compute_usd: compute,
-        cost_compute_spot_usd: compute_spot,
-        fixed: Default::default(),
-        cost_llm_usd: llm.map_or(0.0, |l| l.cost_usd),
-        llm_calls: llm.map_or(0, |l| l.calls),
-        llm_tokens_in: llm.map_or(0, |l| l.tokens_in),
-        llm_tokens_out: llm.map_or(0, |l| l.tokens_out),
-        llm_rejected: llm.map_or(0, |l| l.rejected),
-        llm_downgraded: llm.map_or(0, |l| l.downgraded),
-        llm_cost_unlimited_usd: llm.map_or(0.0, |l| l.cost_unlimited_usd),
-        llm_cost_by_model: llm.map_or(Vec::new(), |l| {
-            l.plan
-                .models
-                .iter()
-                .map(|m| m.id.clone())
-                .zip(l.cost_by_model.iter().copied())
-                .collect()
-        }),
-        budget_alerts_fired: 0,
-        budget_alerts_projected: 0,
-        nodes: node_summary,
-        usage: usage_summary,
-    };
-    let nodes = e.nodes.as_ref().map_or(Vec::new(), |ns| ns.records(end));
-    RunOutcome {
-        summary,
-        timeline: e.timeline,
-        alerts: e.llm.map(|l| l.alerts).unwrap_or_default(),
-        scaling: e.scaling,
-        latency: e.hist,
-        minute_latency: e.minute_hists,
-        windows: e.windows.finish(),
-        regions: Vec::new(),
-        nodes,
-        explained: e.explained,
-        vpa: vpa_rows,
-        vpa_samples,
     }
 }

@@ -52,6 +52,7 @@ impl Engine {
             return;
         }
         super::progress::add(self.minute.arrived);
+        let fluid_q = self.fluid_close_minute();
         let len_us = snap.t_us - start.t_us;
         let slots = snap.ready_slot_us - start.ready_slot_us;
         let usage = self.usage.as_ref().map(|_| {
@@ -103,9 +104,9 @@ impl Engine {
                 0.0
             },
             queue_depth: (self.queue_int - m.queue_int_start) as f64 / len_us as f64,
-            latency_p50_ms: quantile_ms(h, 0.50),
-            latency_p95_ms: quantile_ms(h, 0.95),
-            latency_p99_ms: quantile_ms(h, 0.99),
+            latency_p50_ms: fluid_q.map_or_else(|| quantile_ms(h, 0.50), |q| q[0]),
+            latency_p95_ms: fluid_q.map_or_else(|| quantile_ms(h, 0.95), |q| q[1]),
+            latency_p99_ms: fluid_q.map_or_else(|| quantile_ms(h, 0.99), |q| q[2]),
             cost_compute_usd: compute,
             cost_compute_spot_usd: compute_spot,
             fixed: Default::default(),
@@ -121,7 +122,12 @@ impl Engine {
         };
         self.hist.add(&self.minute_hist);
         let row = self.timeline.last().expect("just pushed");
-        self.windows.add_minute(row, &self.minute_hist);
+        if let Some(f) = &mut self.fluid {
+            self.windows.add_minute_weighted(row, &f.minute);
+            f.end_minute(&mut self.minute_hist, self.cfg.keep_minute_histograms);
+        } else {
+            self.windows.add_minute(row, &self.minute_hist);
+        }
         if self.cfg.keep_minute_histograms {
             self.minute_hists
                 .push(crate::metrics::SparseHistogram::of(&self.minute_hist));

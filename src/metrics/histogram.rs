@@ -75,6 +75,15 @@ impl LatencyHistogram {
         self.hi = self.hi.max(i);
     }
 
+    /// Records `n` occurrences of `v`.
+    pub fn record_n(&mut self, v: u64, n: u64) {
+        let i = index(v);
+        self.counts[i] += n;
+        self.total += n;
+        self.lo = self.lo.min(i);
+        self.hi = self.hi.max(i);
+    }
+
     pub fn len(&self) -> u64 {
         self.total
     }
@@ -154,6 +163,189 @@ impl SparseHistogram {
     }
 }
 
+/// A coarse histogram of weighted values for the fluid screen
+/// (docs/sweeps.md, "Screening"), which records a second's latency
+/// distribution as a few weighted points: the same log-linear layout with
+/// 64 sub-buckets per power of two (a bucket is within 1.6 % of its values;
+/// a quantile is reported at its bucket's middle, within 0.8 %), so that a
+/// minute's quantiles scan a few hundred buckets, not thousands.
+#[derive(Clone)]
+pub struct WeightedHistogram {
+    w: Box<[f64]>,
+    total: f64,
+    lo: usize,
+    hi: usize,
+}
+
+const W_SUB_BITS: u32 = 6;
+const W_SUB: u64 = 1 << W_SUB_BITS;
+const W_LEN: usize = ((MAX_EXP - W_SUB_BITS + 2) as usize) << W_SUB_BITS;
+
+#[inline]
+fn w_index(v: u64) -> usize {
+    if v < W_SUB {
+        return v as usize;
+    }
+    let e = 63 - v.leading_zeros();
+    if e > MAX_EXP {
+        return W_LEN - 1;
+    }
+    ((((e - W_SUB_BITS + 1) as u64) << W_SUB_BITS) | ((v >> (e - W_SUB_BITS)) & (W_SUB - 1)))
+        as usize
+}
+
+/// The lowest value of bucket `i` and its width.
+fn w_bounds(i: usize) -> (u64, u64) {
+    let i = i as u64;
+    if i < W_SUB {
+        return (i, 1);
+    }
+    let g = i >> W_SUB_BITS;
+    let sub = i & (W_SUB - 1);
+    ((W_SUB + sub) << (g - 1), 1u64 << (g - 1))
+}
+
+impl Default for WeightedHistogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for WeightedHistogram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WeightedHistogram({} weight)", self.total)
+    }
+}
+
+impl WeightedHistogram {
+    pub fn new() -> Self {
+        WeightedHistogram {
+            w: vec![0.0; W_LEN].into_boxed_slice(),
+            total: 0.0,
+            lo: W_LEN,
+            hi: 0,
+        }
+    }
+
+    /// Records value `v` (µs) with weight `weight` (≥ 0).
+    #[inline]
+    pub fn record(&mut self, v: u64, weight: f64) {
+        let i = w_index(v);
+        self.w[i] += weight;
+        self.total += weight;
+        self.lo = self.lo.min(i);
+        self.hi = self.hi.max(i);
+    }
+
+    pub fn total(&self) -> f64 {
+        self.total
+    }
+
+    /// The value at quantile `q`: the middle of the bucket where the
+    /// cumulative weight reaches `q` of the total. `None` when empty.
+    pub fn quantile(&self, q: f64) -> Option<u64> {
+        if self.total <= 0.0 {
+            return None;
+        }
+        // A relative slack against rounding in the running sum.
+        let rank = q * self.total * (1.0 - 1e-12);
+        let mut seen = 0.0;
+        for i in self.lo..=self.hi {
+            seen += self.w[i];
+            if seen >= rank && self.w[i] > 0.0 {
+                let (low, width) = w_bounds(i);
+                return Some(low + width / 2);
+            }
+        }
+        let (low, width) = w_bounds(self.hi);
+        Some(low + width / 2)
+    }
+
+    /// Several quantiles (ascending) in one pass; as [`quantile`](Self::quantile).
+    pub fn quantiles<const N: usize>(&self, qs: [f64; N]) -> [Option<u64>; N] {
+        let mut out = [None; N];
+        if self.total <= 0.0 {
+            return out;
+        }
+        let ranks = qs.map(|q| q * self.total * (1.0 - 1e-12));
+        let mut k = 0;
+        let mut seen = 0.0;
+        for i in self.lo..=self.hi {
+            let w = self.w[i];
+            if w == 0.0 {
+                continue;
+            }
+            seen += w;
+            while k < N && seen >= ranks[k] {
+                let (low, width) = w_bounds(i);
+                out[k] = Some(low + width / 2);
+                k += 1;
+            }
+            if k == N {
+                return out;
+            }
+        }
+        let (low, width) = w_bounds(self.hi);
+        for o in out.iter_mut().skip(k) {
+            *o = Some(low + width / 2);
+        }
+        out
+    }
+
+    /// Adds this histogram to `into` and empties it, in one pass.
+    pub fn drain_into(&mut self, into: &mut WeightedHistogram) {
+        if self.lo <= self.hi {
+            for i in self.lo..=self.hi {
+                into.w[i] += self.w[i];
+                self.w[i] = 0.0;
+            }
+            into.total += self.total;
+            into.lo = into.lo.min(self.lo);
+            into.hi = into.hi.max(self.hi);
+        }
+        self.total = 0.0;
+        self.lo = W_LEN;
+        self.hi = 0;
+    }
+
+    pub fn add(&mut self, other: &WeightedHistogram) {
+        if other.total <= 0.0 {
+            return;
+        }
+        for i in other.lo..=other.hi {
+            self.w[i] += other.w[i];
+        }
+        self.total += other.total;
+        self.lo = self.lo.min(other.lo);
+        self.hi = self.hi.max(other.hi);
+    }
+
+    pub fn reset(&mut self) {
+        if self.lo <= self.hi {
+            self.w[self.lo..=self.hi].fill(0.0);
+        }
+        self.total = 0.0;
+        self.lo = W_LEN;
+        self.hi = 0;
+    }
+
+    /// Adds these values to `h` (at each bucket's middle), `scale` counts per
+    /// unit of weight, rounded: quantiles do not depend on the scale, so a
+    /// fluid run's histograms can be merged and reported as an exact run's.
+    pub fn add_to(&self, h: &mut LatencyHistogram, scale: f64) {
+        if self.total <= 0.0 {
+            return;
+        }
+        for i in self.lo..=self.hi {
+            let n = (self.w[i] * scale).round() as u64;
+            if n > 0 {
+                let (low, width) = w_bounds(i);
+                h.record_n(low + width / 2, n);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +405,43 @@ mod tests {
         assert!(b.is_empty() && b.quantile(0.5).is_none());
         b.record(3);
         assert_eq!(b.quantile(1.0), Some(3));
+    }
+
+    #[test]
+    fn weighted_quantiles_within_their_bucket() {
+        // Weight 1 on each of 1..=10000 µs: the q-quantile is q·10000 within
+        // a bucket (1/64 of the value, reported at the middle: < 0.8 %).
+        let mut h = WeightedHistogram::new();
+        for v in 1..=10_000u64 {
+            h.record(v, 1.0);
+        }
+        for q in [0.5, 0.9, 0.95, 0.99] {
+            let got = h.quantile(q).unwrap() as f64;
+            let want = q * 10_000.0;
+            assert!((got / want - 1.0).abs() < 0.008, "q {q}: {got} vs {want}");
+        }
+        // Weights, not counts: 0.5 at 100 µs and 1.5 at 5000 µs puts the
+        // median in the upper bucket (0.25 of the weight is below it).
+        let mut w = WeightedHistogram::new();
+        w.record(100, 0.5);
+        w.record(5_000, 1.5);
+        assert_eq!(w.quantile(0.2), Some(100));
+        let m = w.quantile(0.5).unwrap();
+        assert!((4_960..=5_040).contains(&m), "{m}");
+        let mut sum = WeightedHistogram::new();
+        sum.add(&w);
+        sum.add(&w);
+        assert_eq!(sum.total(), 4.0);
+        sum.reset();
+        assert_eq!(sum.quantile(0.5), None);
+        assert_eq!(w.quantiles([0.2, 0.5]), [w.quantile(0.2), w.quantile(0.5)]);
+        let mut into = WeightedHistogram::new();
+        let mut from = w.clone();
+        from.drain_into(&mut into);
+        assert_eq!((from.total(), into.total()), (0.0, 2.0));
+        assert_eq!(into.quantile(0.5), w.quantile(0.5));
+        let mut lh = LatencyHistogram::new();
+        w.add_to(&mut lh, 2.0);
+        assert_eq!(lh.len(), 4);
     }
 }

@@ -5,7 +5,7 @@
 pub mod histogram;
 pub mod table;
 
-pub use histogram::{LatencyHistogram, SparseHistogram};
+pub use histogram::{LatencyHistogram, SparseHistogram, WeightedHistogram};
 
 /// A quantile of a latency histogram (µs) in ms, `None` when empty.
 pub fn quantile_ms(h: &LatencyHistogram, q: f64) -> Option<f64> {
@@ -33,6 +33,12 @@ pub struct WindowAcc {
     minutes: u32,
     /// The window's latencies (only when a window spans several minutes).
     hist: Option<LatencyHistogram>,
+    /// The window's latencies in a fluid run (several minutes per window).
+    whist: Option<WeightedHistogram>,
+    /// A fluid run's window p95 is read at the quantile a p95 of the
+    /// window's requests reaches `z` standard errors up (see
+    /// [`noisy_p95`]); `None` in an engine run.
+    pub noise_z: Option<f64>,
     cur: SloWindow,
     pub windows: Vec<SloWindow>,
 }
@@ -44,6 +50,8 @@ impl WindowAcc {
             per,
             minutes: 0,
             hist: (per > 1).then(LatencyHistogram::new),
+            whist: None,
+            noise_z: None,
             cur: SloWindow::default(),
             windows: Vec::new(),
         }
@@ -51,20 +59,7 @@ impl WindowAcc {
 
     /// Adds a closed minute: its row and its latencies.
     pub fn add_minute(&mut self, row: &TimelineRow, minute: &LatencyHistogram) {
-        if self.minutes == 0 {
-            self.cur = SloWindow {
-                t_s: row.t_s,
-                ..SloWindow::default()
-            };
-        }
-        let c = &mut self.cur;
-        c.len_s += row.len_s;
-        c.arrived += row.arrived;
-        c.served += row.served;
-        c.dropped += row.dropped;
-        c.rejected += row.rejected;
-        c.served_within_slo += row.served_within_slo;
-        self.minutes += 1;
+        self.count_minute(row);
         match &mut self.hist {
             Some(h) => {
                 h.add(minute);
@@ -80,9 +75,53 @@ impl WindowAcc {
         }
     }
 
+    /// [`add_minute`](Self::add_minute) for a fluid run's weighted latencies.
+    pub fn add_minute_weighted(&mut self, row: &TimelineRow, minute: &WeightedHistogram) {
+        self.count_minute(row);
+        if self.per == 1 {
+            self.cur.p95_ms = match self.noise_z {
+                Some(z) => minute
+                    .quantile(noisy_p95(z, self.cur.served))
+                    .map(crate::units::us_to_ms),
+                None => row.latency_p95_ms,
+            };
+            self.close();
+            return;
+        }
+        self.hist = None;
+        self.whist
+            .get_or_insert_with(WeightedHistogram::new)
+            .add(minute);
+        if self.minutes == self.per {
+            self.close();
+        }
+    }
+
+    fn count_minute(&mut self, row: &TimelineRow) {
+        if self.minutes == 0 {
+            self.cur = SloWindow {
+                t_s: row.t_s,
+                ..SloWindow::default()
+            };
+        }
+        let c = &mut self.cur;
+        c.len_s += row.len_s;
+        c.arrived += row.arrived;
+        c.served += row.served;
+        c.dropped += row.dropped;
+        c.rejected += row.rejected;
+        c.served_within_slo += row.served_within_slo;
+        self.minutes += 1;
+    }
+
     fn close(&mut self) {
         if let Some(h) = &mut self.hist {
             self.cur.p95_ms = quantile_ms(h, 0.95);
+            h.reset();
+        }
+        if let Some(h) = &mut self.whist {
+            let q = self.noise_z.map_or(0.95, |z| noisy_p95(z, self.cur.served));
+            self.cur.p95_ms = h.quantile(q).map(crate::units::us_to_ms);
             h.reset();
         }
         self.windows.push(std::mem::take(&mut self.cur));
@@ -96,6 +135,19 @@ impl WindowAcc {
         }
         self.windows
     }
+}
+
+/// The quantile at which a fluid run reads a window's p95: an engine run's
+/// p95 of `n` requests varies from window to window with a standard error of
+/// √(0.95·0.05/n) in quantile terms (the order statistic's), and the windowed
+/// verdict reads the windows at `slo.windows_met_pct` %, where that noise is
+/// `z` = Φ⁻¹(windows_met_pct / 100) errors up; the fluid screen has no such
+/// noise of its own (docs/sweeps.md, "Screening").
+pub fn noisy_p95(z: f64, n: u64) -> f64 {
+    if n == 0 {
+        return 0.95;
+    }
+    (0.95 + z * (0.95 * 0.05 / n as f64).sqrt()).clamp(0.5, 0.9999)
 }
 
 /// The windowed verdict of a run: windows that had requests, how many of them

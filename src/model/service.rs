@@ -42,7 +42,12 @@ pub enum ServiceDist {
     Exponential {
         mean_us: f64,
     },
-    LogNormal(LogNormal<f64>),
+    /// `d` draws; `mu` and `sigma` are its normal's parameters (for quantiles).
+    LogNormal {
+        d: LogNormal<f64>,
+        mu: f64,
+        sigma: f64,
+    },
     Constant(u64),
     /// Taken from the request trace's `service_ms` column.
     Trace,
@@ -54,12 +59,50 @@ impl ServiceDist {
             ServiceTime::Exponential { mean_ms } => ServiceDist::Exponential {
                 mean_us: mean_ms * US_PER_MS as f64,
             },
-            ServiceTime::Lognormal { mean_ms, cv } => ServiceDist::LogNormal(
-                LogNormal::from_mean_cv(mean_ms * US_PER_MS as f64, cv)
-                    .expect("validated: mean > 0 and cv > 0"),
-            ),
+            ServiceTime::Lognormal { mean_ms, cv } => {
+                ServiceDist::lognormal(mean_ms * US_PER_MS as f64, cv)
+            }
             ServiceTime::Constant { mean_ms } => ServiceDist::Constant(ms_to_us(mean_ms)),
             ServiceTime::Trace => ServiceDist::Trace,
+        }
+    }
+
+    /// A lognormal service time of mean `mean_us` and coefficient of
+    /// variation `cv` (both > 0).
+    pub fn lognormal(mean_us: f64, cv: f64) -> ServiceDist {
+        let sigma2 = (1.0 + cv * cv).ln();
+        ServiceDist::LogNormal {
+            d: LogNormal::from_mean_cv(mean_us, cv).expect("validated: mean > 0 and cv > 0"),
+            mu: mean_us.ln() - sigma2 / 2.0,
+            sigma: sigma2.sqrt(),
+        }
+    }
+
+    /// Mean (µs) and squared coefficient of variation, when the distribution
+    /// is known (`None` for service times from the trace).
+    pub fn mean_scv(&self) -> Option<(f64, f64)> {
+        match *self {
+            ServiceDist::Exponential { mean_us } => Some((mean_us, 1.0)),
+            ServiceDist::LogNormal { mu, sigma, .. } => Some((
+                (mu + sigma * sigma / 2.0).exp(),
+                (sigma * sigma).exp() - 1.0,
+            )),
+            ServiceDist::Constant(c) => Some((c as f64, 0.0)),
+            ServiceDist::Trace => None,
+        }
+    }
+
+    /// The quantile at `p` (0 < p < 1), µs (`None` for service times from the trace).
+    pub fn quantile(&self, p: f64) -> Option<f64> {
+        match *self {
+            ServiceDist::Exponential { mean_us } => Some(-mean_us * (1.0 - p).ln()),
+            ServiceDist::LogNormal { mu, sigma, .. } => {
+                use statrs::distribution::{ContinuousCDF, Normal};
+                let z = Normal::standard().inverse_cdf(p);
+                Some((mu + sigma * z).exp())
+            }
+            ServiceDist::Constant(c) => Some(c as f64),
+            ServiceDist::Trace => None,
         }
     }
 
@@ -71,7 +114,7 @@ impl ServiceDist {
                 let e: f64 = Exp1.sample(rng);
                 round_us(e * mean_us)
             }
-            ServiceDist::LogNormal(d) => round_us(d.sample(rng)),
+            ServiceDist::LogNormal { d, .. } => round_us(d.sample(rng)),
             ServiceDist::Constant(c) => *c,
             ServiceDist::Trace => from_trace.expect("validated: trace has service_ms"),
         }

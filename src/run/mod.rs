@@ -4,7 +4,7 @@
 //! streamed: a validating first pass (nothing is simulated on a trace that
 //! fails to parse) and the simulation pass.
 
-use crate::engine::{ArrivalProcess, PolicySpec, ScalingPlan, SimConfig, simulate};
+use crate::engine::{ArrivalProcess, PolicySpec, ScalingPlan, SimConfig, SimMode, simulate};
 use crate::metrics::RunOutcome;
 use crate::model::autoscaler::schedule::expand;
 use crate::model::metrics::MemoryModel;
@@ -154,9 +154,11 @@ pub fn sim_config(
         cluster: scenario.cluster.clone(),
         slo_target_us: ms_to_us(scenario.slo.p95_ms),
         slo_window_minutes: scenario.slo.window_minutes(),
+        slo_windows_met_pct: scenario.slo.windows_met_pct,
         explain_at_us: None,
         usage: scenario.usage.clone(),
         vpa: scenario.vpa.clone(),
+        fluid: false,
     })
 }
 
@@ -394,9 +396,22 @@ pub fn run_one(
     seed: u64,
     arrivals: ArrivalProcess,
 ) -> Result<RunOutcome, RunError> {
+    run_one_mode(scenario, meta, rows, seed, arrivals, SimMode::Exact)
+}
+
+/// [`run_one`] with the engine or the fluid screen (`mode`).
+pub fn run_one_mode(
+    scenario: &Scenario,
+    meta: &TraceMeta,
+    rows: Rows<'_>,
+    seed: u64,
+    arrivals: ArrivalProcess,
+    mode: SimMode,
+) -> Result<RunOutcome, RunError> {
     check_work(scenario, meta)?;
     let mut outcome = if scenario.regions.is_empty() {
-        let cfg = sim_config(scenario, meta, arrivals)?;
+        let mut cfg = sim_config(scenario, meta, arrivals)?;
+        cfg.fluid = !mode.is_exact();
         let mut pass = rows.open_scaled(meta.kind, scenario.trace_scale, seed)?;
         let mut outcome = simulate(cfg, &mut pass, seed);
         if let Some(e) = pass.failure {
@@ -405,7 +420,7 @@ pub fn run_one(
         crate::billing::fixed::apply(&scenario.fixed, &mut outcome);
         outcome
     } else {
-        region::run_regions(scenario, rows, meta, seed, arrivals)?
+        region::run_regions(scenario, rows, meta, seed, arrivals, mode)?
     };
     if !scenario.budgets.is_empty() {
         evaluate_budgets(scenario, meta, &mut outcome);

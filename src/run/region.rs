@@ -259,6 +259,7 @@ pub fn run_regions(
     meta: &TraceMeta,
     seed: u64,
     arrivals: ArrivalProcess,
+    mode: crate::engine::SimMode,
 ) -> Result<RunOutcome, RunError> {
     let routes: Vec<Vec<u64>> = scenario.regions.iter().map(|r| r.route.clone()).collect();
     if meta.kind != TraceKind::Request && routes.iter().any(|r| !r.is_empty()) {
@@ -280,6 +281,7 @@ pub fn run_regions(
             let mut cfg = sim_config(&r.scenario, meta, arrivals)?;
             cfg.outages = outages_us(r);
             cfg.keep_minute_histograms = true;
+            cfg.fluid = !mode.is_exact();
             let mut pass = rows.open_scaled(meta.kind, scenario.trace_scale, seed)?;
             let split =
                 RegionRows::new(&mut pass, meta.kind, &shares, &routes, i, seed, meta.end_us);

@@ -25,7 +25,7 @@ use crate::metrics::table::SweepTable;
 use crate::report::sweep::{heatmap_png as heatmap_chart, pareto_png as pareto_chart};
 use crate::report::write_file_atomically;
 use crate::rng::mix64;
-use crate::run::{Rows, run_one};
+use crate::run::{Rows, run_one_mode};
 use crate::scenario;
 use crate::trace::{TraceMeta, TraceReader, TraceRow, scan};
 use rayon::prelude::*;
@@ -112,6 +112,8 @@ pub struct SweepSpec {
     pub judge: Option<Judge>,
     /// Replace a folder that holds a different sweep (`--force`).
     pub force: bool,
+    /// The request-level engine or the fluid screen (`--mode fluid`).
+    pub mode: crate::engine::SimMode,
 }
 
 /// The SLO a planner judges points by.
@@ -150,6 +152,10 @@ pub struct SweepId {
     /// has other columns and cannot be resumed).
     #[serde(default)]
     pub metrics: Vec<String>,
+    /// The fluid screen's points are not the engine's (written only for a
+    /// fluid sweep, so an exact sweep's description is as before).
+    #[serde(default, skip_serializing_if = "crate::engine::SimMode::is_exact")]
+    pub mode: crate::engine::SimMode,
 }
 
 /// How a sweep went.
@@ -185,6 +191,7 @@ pub fn run_with_progress(
         seed: spec.seed,
         points: points.len(),
         metrics: METRICS.iter().map(|m| m.to_string()).collect(),
+        mode: spec.mode,
     };
     let mine: Vec<&Point> = points
         .iter()
@@ -330,6 +337,11 @@ pub fn differences(old: &SweepId, new: &SweepId) -> Vec<String> {
         new.replications.to_string(),
     );
     field("seed", old.seed.to_string(), new.seed.to_string());
+    field(
+        "mode",
+        format!("{:?}", old.mode).to_lowercase(),
+        format!("{:?}", new.mode).to_lowercase(),
+    );
     if old.metrics != new.metrics {
         d.push("its point files were written by another meshsim version (other columns)".into());
     }
@@ -372,7 +384,7 @@ fn run_point(
     let mut per_metric: Vec<Vec<f64>> = vec![Vec::new(); METRICS.len()];
     for r in 0..spec.replications {
         let seed = point_seed(spec.seed, p, r);
-        let out = run_one(sc, meta, Rows::Memory(rows), seed, spec.arrivals)?;
+        let out = run_one_mode(sc, meta, Rows::Memory(rows), seed, spec.arrivals, spec.mode)?;
         let vals = metric_values(&out, &sc.slo, meta.start_epoch_us);
         for (k, v) in vals.into_iter().enumerate() {
             per_metric[k].push(v);

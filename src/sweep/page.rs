@@ -42,7 +42,12 @@ impl Plan {
 
     /// One line: what was searched and against what.
     pub fn headline(&self) -> String {
-        let how = if self.search.rounds == 0 {
+        let how = if self.search.screened > 0 {
+            format!(
+                "{} configurations screened with the fluid model, {} confirmed by the engine",
+                self.search.screened, self.search.evaluated
+            )
+        } else if self.search.rounds == 0 {
             format!("all {} configurations", self.search.grid_points)
         } else {
             format!(

@@ -75,6 +75,8 @@ pub struct PlanSearch {
     pub rounds: usize,
     pub computed: usize,
     pub reused: usize,
+    /// Configurations the fluid screen evaluated (0: no screen).
+    pub screened: usize,
 }
 
 /// Every `stride`-th index of an axis of `n` values, and always the last.
@@ -114,6 +116,7 @@ pub fn plan_search(
             rounds: 0,
             computed: rep.computed,
             reused: rep.reused,
+            screened: 0,
         };
         return Ok((search, rep.results));
     }
@@ -127,6 +130,7 @@ pub fn plan_search(
         rounds: 0,
         computed: 0,
         reused: 0,
+        screened: 0,
     };
     let evaluate = |chosen: &std::collections::BTreeSet<usize>,
                     search: &mut PlanSearch|
@@ -237,4 +241,117 @@ fn neighbours(c: usize, dims: &[usize], reach: usize) -> Vec<Vec<usize>> {
             o
         })
         .collect()
+}
+
+/// How far a fluid-screened configuration may miss the SLO (or the budget)
+/// and still be confirmed by the engine: the screen's measured errors
+/// (docs/sweeps.md, "Screening") with room to spare.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ScreenSlack {
+    /// Relative, on the p95 and the windowed p95.
+    pub p95: f64,
+    /// Absolute, on availability.
+    pub availability: f64,
+    /// Relative, on the projected month's cost against the budget.
+    pub cost: f64,
+}
+
+impl Default for ScreenSlack {
+    fn default() -> Self {
+        ScreenSlack {
+            p95: 0.35,
+            availability: 0.002,
+            cost: 0.05,
+        }
+    }
+}
+
+/// What `--screen` asks: configurations confirmed per round and the margins.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Screen {
+    pub confirm: usize,
+    pub slack: ScreenSlack,
+}
+
+/// The planner with a fluid screen: every configuration (or, for a grid
+/// larger than 100 × `max_points`, the coarse-to-fine search's) is
+/// evaluated with the fluid model into `dir/screen`; the configurations
+/// that nearly meet the SLO (within `screen_with.slack`) are simulated by
+/// the engine, cheapest first, `screen_with.confirm` at a time, until one of them meets it. The
+/// answer (`dir/results.csv`) holds engine runs only.
+pub fn plan_screened(
+    spec: &SweepSpec,
+    dir: &Path,
+    book: &PriceBook,
+    budget_usd: Option<f64>,
+    max_points: usize,
+    screen_with: Screen,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> anyhow::Result<(PlanSearch, Assembled)> {
+    let Screen { confirm, slack } = screen_with;
+    let mut screen = spec.clone();
+    screen.mode = crate::engine::SimMode::Fluid;
+    screen.replications = 1;
+    screen.charts = false;
+    let (screened, fluid) = plan_search(
+        &screen,
+        &dir.join("screen"),
+        book,
+        budget_usd,
+        max_points.saturating_mul(100),
+        progress,
+    )?;
+    let t = &fluid.table;
+    let slo = spec
+        .judge
+        .as_ref()
+        .map(|j| j.slo.clone())
+        .ok_or_else(|| anyhow::anyhow!("a plan judges by its SLO"))?;
+    let limit = slo.p95_ms * (1.0 + slack.p95);
+    let mut candidates: Vec<usize> = (0..t.rows.len())
+        .filter(|&r| {
+            let month = t.num(r, "projected_month_usd_mean");
+            let p95 = t.num(r, "latency_p95_ms_mean");
+            let window = t.num(r, "slo_window_p95_ms_mean");
+            p95 <= limit
+                && (window.is_nan() || window <= limit)
+                && slo.availability_met(t.num(r, "availability_mean") + slack.availability)
+                && budget_usd.is_none_or(|b| month <= b * (1.0 + slack.cost))
+        })
+        .collect();
+    candidates.sort_by(|&a, &b| {
+        t.num(a, "projected_month_usd_mean")
+            .total_cmp(&t.num(b, "projected_month_usd_mean"))
+            .then(
+                t.num(a, "latency_p95_ms_mean")
+                    .total_cmp(&t.num(b, "latency_p95_ms_mean")),
+            )
+            .then(t.point(a).cmp(&t.point(b)))
+    });
+    let mut search = PlanSearch {
+        grid_points: screened.grid_points,
+        evaluated: 0,
+        rounds: 0,
+        computed: 0,
+        reused: 0,
+        screened: screened.evaluated,
+    };
+    let mut chosen = std::collections::BTreeSet::new();
+    let mut next = candidates.iter().map(|&r| t.point(r));
+    loop {
+        let before = chosen.len();
+        chosen.extend(next.by_ref().take(confirm.max(1)));
+        let mut s = spec.clone();
+        s.subset = Some(chosen.iter().copied().collect());
+        let rep = super::run_with_progress(&s, dir, book, progress)?;
+        search.rounds += 1;
+        search.evaluated = rep.points;
+        search.computed += rep.computed;
+        search.reused += rep.reused;
+        if chosen.len() == before || !rank(&rep.results.table, budget_usd)?.is_empty() {
+            // An engine run meets the SLO, or no candidate is left (with
+            // none at all, the table is empty and the plan says so).
+            return Ok((search, rep.results));
+        }
+    }
 }

@@ -8,14 +8,11 @@ use meshsim::model::service::ServiceDist;
 use meshsim::trace::{TraceKind, TraceRow};
 use meshsim::units::US_PER_SEC;
 use proptest::prelude::*;
-use rand_distr::LogNormal;
 
 fn service() -> impl Strategy<Value = ServiceDist> {
     prop_oneof![
         (1.0f64..2000.0).prop_map(|m| ServiceDist::Exponential { mean_us: m * 1e3 }),
-        (1.0f64..2000.0, 0.1f64..3.0).prop_map(|(m, cv)| ServiceDist::LogNormal(
-            LogNormal::from_mean_cv(m * 1e3, cv).unwrap()
-        )),
+        (1.0f64..2000.0, 0.1f64..3.0).prop_map(|(m, cv)| ServiceDist::lognormal(m * 1e3, cv)),
         (1u64..2000).prop_map(|m| ServiceDist::Constant(m * 1000)),
     ]
 }

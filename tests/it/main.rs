@@ -7,6 +7,7 @@ mod cli;
 mod conservation;
 mod deploy;
 mod explain;
+mod fluid;
 mod hpa;
 mod import;
 mod import_logs;
