@@ -357,3 +357,55 @@ fn plan_search_on_a_large_grid_finds_what_the_whole_grid_finds() {
     assert_eq!(smart_best, full_best);
     assert!(tmp.path().join("smart/plan.html").exists());
 }
+
+/// `--mode fluid` writes a fluid sweep: the same columns, its description
+/// says so, and an engine sweep into the same folder is refused (its points
+/// are not the engine's) until `--force`; the exact sweep's description has
+/// no `mode` (as before the screen existed).
+#[test]
+fn a_fluid_sweep_is_never_resumed_as_an_engine_sweep() {
+    let tmp = setup();
+    sweep(tmp.path(), "f", &["--mode", "fluid"]);
+    let id = std::fs::read_to_string(tmp.path().join("f/sweep.json")).unwrap();
+    assert!(id.contains("\"mode\": \"fluid\""), "{id}");
+    let fluid = results(tmp.path(), "f");
+    assert_eq!(fluid.lines().count(), 1 + 6, "{fluid}");
+    sweep(tmp.path(), "e", &[]);
+    let exact = results(tmp.path(), "e");
+    assert_eq!(fluid.lines().next(), exact.lines().next());
+    let id = std::fs::read_to_string(tmp.path().join("e/sweep.json")).unwrap();
+    assert!(!id.contains("mode"), "{id}");
+    let mut args = vec![
+        "sweep",
+        "steady",
+        "--trace",
+        "t.csv",
+        "--replications",
+        "2",
+        "--out",
+        "f",
+    ];
+    args.extend_from_slice(AXES);
+    let o = meshsim(&args, tmp.path());
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("mode fluid → exact") && err.contains("--force"),
+        "{err}"
+    );
+    let o = meshsim(
+        &[
+            "sweep",
+            "steady",
+            "--trace",
+            "t.csv",
+            "--set",
+            "scaling.min=1",
+            "--mode",
+            "slow",
+        ],
+        tmp.path(),
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("expected exact or fluid"));
+}
