@@ -68,7 +68,13 @@ impl Engine {
             }
         });
         let m = &self.minute;
-        let h = &self.minute_hist;
+        let q = match fluid_q {
+            Some(q) => q,
+            None => self
+                .minute_hist
+                .quantiles([0.50, 0.95, 0.99])
+                .map(|v| v.map(crate::units::us_to_ms)),
+        };
         let mut compute_spot = self.spot_meter.accrued_usd(self.now);
         let mut compute = self.meter.accrued_usd(self.now) + compute_spot;
         let mut control_plane = 0.0;
@@ -104,9 +110,9 @@ impl Engine {
                 0.0
             },
             queue_depth: (self.queue_int - m.queue_int_start) as f64 / len_us as f64,
-            latency_p50_ms: fluid_q.map_or_else(|| quantile_ms(h, 0.50), |q| q[0]),
-            latency_p95_ms: fluid_q.map_or_else(|| quantile_ms(h, 0.95), |q| q[1]),
-            latency_p99_ms: fluid_q.map_or_else(|| quantile_ms(h, 0.99), |q| q[2]),
+            latency_p50_ms: q[0],
+            latency_p95_ms: q[1],
+            latency_p99_ms: q[2],
             cost_compute_usd: compute,
             cost_compute_spot_usd: compute_spot,
             fixed: Default::default(),
@@ -120,7 +126,6 @@ impl Engine {
             queue_int_start: self.queue_int,
             ..Minute::default()
         };
-        self.hist.add(&self.minute_hist);
         let row = self.timeline.last().expect("just pushed");
         if let Some(f) = &mut self.fluid {
             self.windows.add_minute_weighted(row, &f.minute);
@@ -132,6 +137,11 @@ impl Engine {
             self.minute_hists
                 .push(crate::metrics::SparseHistogram::of(&self.minute_hist));
         }
-        self.minute_hist.reset();
+        if self.fluid.is_some() {
+            // The fluid run's latencies join the run's in `end_minute`.
+            self.minute_hist.reset();
+        } else {
+            self.minute_hist.drain_into(&mut self.hist);
+        }
     }
 }

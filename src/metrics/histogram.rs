@@ -109,6 +109,64 @@ impl LatencyHistogram {
         Some(highest(self.hi))
     }
 
+    /// [`quantile`](Self::quantile) at several ascending `qs`, in one pass
+    /// (the same values: each is the first bucket whose running count reaches
+    /// its rank).
+    pub fn quantiles<const N: usize>(&self, qs: [f64; N]) -> [Option<u64>; N] {
+        let mut out = [None; N];
+        if self.total == 0 {
+            return out;
+        }
+        let ranks = qs.map(|q| ((q * self.total as f64).ceil() as u64).clamp(1, self.total));
+        let mut k = 0;
+        let mut seen = 0;
+        let mut base = self.lo;
+        // Whole chunks that cannot reach the next rank are summed, not walked.
+        for chunk in self.counts[self.lo..=self.hi].chunks(64) {
+            let sum: u64 = chunk.iter().sum();
+            if seen + sum < ranks[k] {
+                seen += sum;
+                base += chunk.len();
+                continue;
+            }
+            for (i, &c) in chunk.iter().enumerate() {
+                seen += c;
+                while k < N && seen >= ranks[k] {
+                    out[k] = Some(highest(base + i));
+                    k += 1;
+                }
+                if k == N {
+                    return out;
+                }
+            }
+            base += chunk.len();
+        }
+        for o in out.iter_mut().skip(k) {
+            *o = Some(highest(self.hi));
+        }
+        out
+    }
+
+    /// Adds this histogram's counts to `into` and empties it, in one pass
+    /// (as `into.add(self)` then `self.reset()`).
+    pub fn drain_into(&mut self, into: &mut LatencyHistogram) {
+        if self.total > 0 {
+            for (t, c) in into.counts[self.lo..=self.hi]
+                .iter_mut()
+                .zip(&mut self.counts[self.lo..=self.hi])
+            {
+                *t += *c;
+                *c = 0;
+            }
+            into.total += self.total;
+            into.lo = into.lo.min(self.lo);
+            into.hi = into.hi.max(self.hi);
+        }
+        self.total = 0;
+        self.lo = LEN;
+        self.hi = 0;
+    }
+
     /// Adds another histogram's counts to this one.
     pub fn add(&mut self, other: &LatencyHistogram) {
         if other.total == 0 {
@@ -405,6 +463,23 @@ mod tests {
         assert!(b.is_empty() && b.quantile(0.5).is_none());
         b.record(3);
         assert_eq!(b.quantile(1.0), Some(3));
+        // One pass for several quantiles and for add-then-reset: the same.
+        let mut h = LatencyHistogram::new();
+        for v in [5u64, 900, 1_500, 70_000, 70_001, 3_000_000] {
+            h.record(v);
+        }
+        let qs = [0.1, 0.5, 0.5, 0.95, 0.99, 1.0];
+        assert_eq!(h.quantiles(qs), qs.map(|q| h.quantile(q)));
+        let mut a = LatencyHistogram::new();
+        a.record(42);
+        let mut b = a.clone();
+        b.add(&h);
+        let mut d = h.clone();
+        d.drain_into(&mut a);
+        assert!(d.is_empty() && d.quantile(0.5).is_none());
+        assert_eq!(a.len(), b.len());
+        assert_eq!(a.quantiles(qs), b.quantiles(qs));
+        assert_eq!(LatencyHistogram::new().quantiles([0.5]), [None]);
     }
 
     #[test]
