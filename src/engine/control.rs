@@ -27,6 +27,7 @@ impl Engine {
                 ReplicaState::Pending | ReplicaState::Unschedulable => self.stop_replica(id as u32),
                 ReplicaState::Ready | ReplicaState::Draining => {
                     if self.replicas[id].state == ReplicaState::Ready {
+                        self.fold_replicas();
                         self.ready_replicas -= 1;
                     }
                     if self.usage.is_some() {

@@ -512,6 +512,7 @@ impl Engine {
             f.backlog = 0;
         }
         // Capacity over the step.
+        self.fold_replicas();
         let slot_us = (self.slots_int - f.slots_prev) as u64 as f64;
         let slots_now = u64::from(self.ready_replicas) * u64::from(self.cfg.concurrency);
         let lambda = expected / dt * US_PER_SEC as f64;

@@ -167,6 +167,8 @@ struct Engine {
     // Running integrals (µs-weighted).
     busy_int: u128,
     slots_int: u128,
+    /// Up to when `slots_int`, `ready_rep_int` and `replicas_int` are summed.
+    rep_t: u64,
     ready_rep_int: u128,
     replicas_int: u128,
     queue_int: u128,
@@ -277,6 +279,7 @@ impl Engine {
             busy_all: 0,
             busy_int: 0,
             slots_int: 0,
+            rep_t: 0,
             ready_rep_int: 0,
             replicas_int: 0,
             queue_int: 0,
@@ -434,6 +437,7 @@ impl Engine {
     fn finish(self) -> RunOutcome {
         let mut e = self;
         let end = e.cfg.end_us;
+        e.fold_replicas();
         // Requests past the end of the trace are not part of the run.
         let in_flight = e.queue.len() as u64 + e.busy_all;
         assert_eq!(

@@ -193,6 +193,7 @@ impl Engine {
         }
         r.state = ReplicaState::Ready;
         r.ready_us = Some(self.now);
+        self.fold_replicas();
         self.ready_replicas += 1;
         if self.usage.is_some() {
             self.usage_ready(id);
@@ -223,6 +224,7 @@ impl Engine {
     }
 
     pub(super) fn stop_replica(&mut self, id: u32) {
+        self.fold_replicas();
         let r = &mut self.replicas[id as usize];
         let was_draining = r.state == ReplicaState::Draining;
         let was_unschedulable = r.state == ReplicaState::Unschedulable;
@@ -306,6 +308,7 @@ impl Engine {
             unbilled: false,
             replaced_by: None,
         });
+        self.fold_replicas();
         self.live_replicas += 1;
         if self.usage.is_some() {
             self.usage_created(id);
@@ -363,6 +366,7 @@ impl Engine {
         if self.replicas[id].spot {
             self.spot_live -= 1;
         }
+        self.fold_replicas();
         self.ready_replicas -= 1;
         self.busy_ready -= u64::from(busy);
         self.free_slots -= u64::from(self.cfg.concurrency - busy);

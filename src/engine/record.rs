@@ -4,23 +4,38 @@
 use super::*;
 
 impl Engine {
-    /// Advances the running integrals to `t`.
+    /// Advances the running integrals of busy slots and the queue to `t`
+    /// (those of the replica counts are folded when a count changes or is
+    /// read: [`fold_replicas`](Self::fold_replicas)).
     #[inline]
     pub(super) fn advance(&mut self, t: u64) {
         let dt = u128::from(t - self.last_t);
         if dt > 0 {
-            let slots = u128::from(self.ready_replicas) * u128::from(self.cfg.concurrency);
             self.busy_int += u128::from(self.busy_ready) * dt;
-            self.slots_int += slots * dt;
-            self.ready_rep_int += u128::from(self.ready_replicas) * dt;
-            self.replicas_int += u128::from(self.live_replicas) * dt;
             self.queue_int += self.queue.len() as u128 * dt;
             self.last_t = t;
         }
         self.now = t;
     }
 
+    /// Brings the integrals of ready slots, ready replicas and live replicas
+    /// up to now; called before either count changes and before the
+    /// integrals are read (they are constant in between, so the sums are the
+    /// same as folding at every event).
+    #[inline]
+    pub(super) fn fold_replicas(&mut self) {
+        let dt = u128::from(self.now - self.rep_t);
+        if dt > 0 {
+            let slots = u128::from(self.ready_replicas) * u128::from(self.cfg.concurrency);
+            self.slots_int += slots * dt;
+            self.ready_rep_int += u128::from(self.ready_replicas) * dt;
+            self.replicas_int += u128::from(self.live_replicas) * dt;
+            self.rep_t = self.now;
+        }
+    }
+
     pub(super) fn snapshot(&mut self) -> Snapshot {
+        self.fold_replicas();
         let now = self.now;
         Snapshot {
             t_us: now,

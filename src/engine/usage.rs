@@ -368,6 +368,7 @@ impl Engine {
         self.usage_busy(id, busy);
         self.usage_unready(id);
         let conc = self.cfg.concurrency;
+        self.fold_replicas();
         self.ready_replicas -= 1;
         self.busy_ready -= u64::from(busy);
         self.busy_all -= u64::from(busy);
