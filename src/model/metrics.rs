@@ -144,7 +144,9 @@ impl MetricsWindow {
             .now
             .t_us
             .saturating_sub(u64::from(window_s) * US_PER_SEC);
-        self.history.iter().find(|s| s.t_us >= target)
+        // The history is in time order: the first at or after `target`.
+        let i = self.history.partition_point(|s| s.t_us < target);
+        self.history.get(i)
     }
 
     fn delta(&self, window_s: u32) -> Option<(Snapshot, f64)> {
