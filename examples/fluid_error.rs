@@ -84,8 +84,8 @@ fn main() {
         if res.len() < 2 {
             if let Some(f) = res.first() {
                 println!(
-                    "| {name} | fluid only | {:.2} | {:.1} ms | {:.3} s |",
-                    f.0, f.1, f.5
+                    "| {name} | fluid only | {:.2} | {:.1} | {:.1} | {:.5} | {:.2} | {:.3} |",
+                    f.0, f.1, f.2, f.3, f.4, f.5
                 );
             }
             continue;

@@ -47,9 +47,6 @@ pub struct SimConfig {
     pub slo_target_us: u64,
     /// Minutes per SLO window (`slo.window`).
     pub slo_window_minutes: u32,
-    /// The share of windows that must hold (`slo.windows_met_pct`), for the
-    /// fluid screen's per-window noise.
-    pub slo_windows_met_pct: f64,
     /// Record the autoscaler's last sync at or before this time
     /// (`meshsim explain`; the run is otherwise unchanged).
     pub explain_at_us: Option<u64>,
@@ -102,7 +99,6 @@ impl SimConfig {
             // The default `[slo]`: p95 ≤ 500 ms over 1-minute windows.
             slo_target_us: 500 * US_PER_MS,
             slo_window_minutes: 1,
-            slo_windows_met_pct: 99.0,
             explain_at_us: None,
             usage: None,
             vpa: None,

@@ -365,10 +365,8 @@ pub(super) fn simulate_fluid<I: Iterator<Item = TraceRow>>(
         median_interval_us: cfg.median_interval_us,
         i: 0,
     };
-    let met = (cfg.slo_windows_met_pct / 100.0).clamp(0.5, 0.9999);
     let mut e = Engine::new(cfg, seed);
     e.fluid = Some(Box::new(state));
-    e.windows.noise_z = Some(Normal::standard().inverse_cdf(met));
     e.prepare();
     let mut next_tick = 0u64;
     let mut last_tick = 0u64;

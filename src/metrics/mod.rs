@@ -35,10 +35,6 @@ pub struct WindowAcc {
     hist: Option<LatencyHistogram>,
     /// The window's latencies in a fluid run (several minutes per window).
     whist: Option<WeightedHistogram>,
-    /// A fluid run's window p95 is read at the quantile a p95 of the
-    /// window's requests reaches `z` standard errors up (see
-    /// [`noisy_p95`]); `None` in an engine run.
-    pub noise_z: Option<f64>,
     cur: SloWindow,
     pub windows: Vec<SloWindow>,
 }
@@ -51,7 +47,6 @@ impl WindowAcc {
             minutes: 0,
             hist: (per > 1).then(LatencyHistogram::new),
             whist: None,
-            noise_z: None,
             cur: SloWindow::default(),
             windows: Vec::new(),
         }
@@ -79,12 +74,7 @@ impl WindowAcc {
     pub fn add_minute_weighted(&mut self, row: &TimelineRow, minute: &WeightedHistogram) {
         self.count_minute(row);
         if self.per == 1 {
-            self.cur.p95_ms = match self.noise_z {
-                Some(z) => minute
-                    .quantile(noisy_p95(z, self.cur.served))
-                    .map(crate::units::us_to_ms),
-                None => row.latency_p95_ms,
-            };
+            self.cur.p95_ms = row.latency_p95_ms;
             self.close();
             return;
         }
@@ -120,8 +110,7 @@ impl WindowAcc {
             h.reset();
         }
         if let Some(h) = &mut self.whist {
-            let q = self.noise_z.map_or(0.95, |z| noisy_p95(z, self.cur.served));
-            self.cur.p95_ms = h.quantile(q).map(crate::units::us_to_ms);
+            self.cur.p95_ms = h.quantile(0.95).map(crate::units::us_to_ms);
             h.reset();
         }
         self.windows.push(std::mem::take(&mut self.cur));
@@ -135,19 +124,6 @@ impl WindowAcc {
         }
         self.windows
     }
-}
-
-/// The quantile at which a fluid run reads a window's p95: an engine run's
-/// p95 of `n` requests varies from window to window with a standard error of
-/// √(0.95·0.05/n) in quantile terms (the order statistic's), and the windowed
-/// verdict reads the windows at `slo.windows_met_pct` %, where that noise is
-/// `z` = Φ⁻¹(windows_met_pct / 100) errors up; the fluid screen has no such
-/// noise of its own (docs/sweeps.md, "Screening").
-pub fn noisy_p95(z: f64, n: u64) -> f64 {
-    if n == 0 {
-        return 0.95;
-    }
-    (0.95 + z * (0.95 * 0.05 / n as f64).sqrt()).clamp(0.5, 0.9999)
 }
 
 /// The windowed verdict of a run: windows that had requests, how many of them

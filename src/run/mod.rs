@@ -154,7 +154,6 @@ pub fn sim_config(
         cluster: scenario.cluster.clone(),
         slo_target_us: ms_to_us(scenario.slo.p95_ms),
         slo_window_minutes: scenario.slo.window_minutes(),
-        slo_windows_met_pct: scenario.slo.windows_met_pct,
         explain_at_us: None,
         usage: scenario.usage.clone(),
         vpa: scenario.vpa.clone(),

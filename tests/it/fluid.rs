@@ -295,14 +295,3 @@ fn screened_plan_answers_as_the_full_plan() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("expected fluid"));
 }
-
-/// The per-window noise shift by hand: 2,400 requests, 99 % of windows
-/// (z = 2.3263): 0.95 + 2.3263 · √(0.95 · 0.05 / 2400) = 0.95 + 2.3263 ·
-/// 0.0044488 = 0.960349; no requests: the plain p95.
-#[test]
-fn window_noise_shift_by_hand() {
-    let q = meshsim::metrics::noisy_p95(2.326_348, 2400);
-    assert!((q - 0.960_349).abs() < 1e-5, "{q}");
-    assert_eq!(meshsim::metrics::noisy_p95(2.326_348, 0), 0.95);
-    assert_eq!(meshsim::metrics::noisy_p95(40.0, 1), 0.9999);
-}
