@@ -227,6 +227,10 @@ struct Engine {
     usage: Option<Box<usage::Usage>>,
     /// The fluid screen's queue and latencies (`fluid.rs`), in a fluid run.
     fluid: Option<Box<fluid::FluidState>>,
+    /// Inside a [`fast_segment`] where every completion in the heap is a
+    /// ready replica's: completions past their time may stay in the heap
+    /// until an arrival takes their slot or the segment settles (`pool.rs`).
+    lazy: bool,
 }
 
 impl Engine {
@@ -333,6 +337,7 @@ impl Engine {
                 .clone()
                 .map(|u| Box::new(usage::Usage::new(u, cfg.vpa.clone()))),
             fluid: None,
+            lazy: false,
             cfg,
         }
     }
@@ -340,6 +345,26 @@ impl Engine {
 
 /// Runs one simulation. Same config, rows and seed give the same outcome.
 pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64) -> RunOutcome {
+    simulate_loop(cfg, rows, seed, true)
+}
+
+/// The same simulation one event at a time, every completion an event of the
+/// main loop (no [`fast_segment`]): the reference the fast loop must equal
+/// exactly (tests/it/engine.rs), and the "before" of the engine benchmarks.
+pub fn simulate_event_by_event<I: Iterator<Item = TraceRow>>(
+    cfg: SimConfig,
+    rows: I,
+    seed: u64,
+) -> RunOutcome {
+    simulate_loop(cfg, rows, seed, false)
+}
+
+fn simulate_loop<I: Iterator<Item = TraceRow>>(
+    cfg: SimConfig,
+    rows: I,
+    seed: u64,
+    fast: bool,
+) -> RunOutcome {
     const NEVER: u64 = u64::MAX;
     assert!(cfg.concurrency > 0, "invariant: concurrency >= 1");
     if cfg.fluid {
@@ -358,7 +383,24 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
     e.prepare();
     let mut next_arrival = arrivals.next();
     let mut next_tick = 0u64;
+    // The request-only stretches between the other events run in
+    // `fast_segment` (not with the usage model: its processor sharing and
+    // OOM kills reschedule completions).
+    let fast = fast && e.usage.is_none();
     loop {
+        if fast {
+            let t_hi = next_tick
+                .min(e.pending.front().map_or(NEVER, |p| p.0))
+                .min(e.next_control)
+                .min(end);
+            fast_segment(
+                &mut e,
+                t_hi,
+                &mut arrivals,
+                &mut next_arrival,
+                &mut service_rng,
+            );
+        }
         let t_tick = next_tick;
         let t_ready = e.pending.front().map_or(NEVER, |p| p.0);
         let t_comp = e.completions.peek().map_or(NEVER, |c| c.0.t_us);
@@ -409,6 +451,67 @@ pub fn simulate<I: Iterator<Item = TraceRow>>(cfg: SimConfig, rows: I, seed: u64
     let last_minute = std::mem::take(&mut e.minute_hist);
     e.hist.add(&last_minute);
     e.finish()
+}
+
+/// Runs the requests' events — arrivals, completions, queue timeouts —
+/// before `t_hi`, the next tick, replica start or control time, with the
+/// same order and effects as the main loop but without its choice among six
+/// cursors. While every completion in the heap is a ready replica's and no
+/// request waits, completions are not events: a completion past its time
+/// stays in the heap until an arrival takes its slot (one sift instead of a
+/// pop, a free-slot push and pop, and a push) or the segment ends and
+/// [`Engine::settle`] frees it. Nothing outside reads the pool in between.
+#[inline]
+fn fast_segment<I: Iterator<Item = TraceRow>>(
+    e: &mut Engine,
+    t_hi: u64,
+    arrivals: &mut Arrivals<I>,
+    next_arrival: &mut Option<Arrival>,
+    service_rng: &mut crate::rng::SimRng,
+) {
+    const NEVER: u64 = u64::MAX;
+    e.lazy = e.completions.len() as u64 == e.busy_ready;
+    loop {
+        let t_arr = next_arrival.map_or(NEVER, |a| a.t_us);
+        let (t_comp, t_exp) = match e.queue.front() {
+            // Requests wait only while no slot is free: nothing is lazy.
+            Some(w) => (
+                e.completions.peek().map_or(NEVER, |c| c.0.t_us),
+                w.arrival_us
+                    .saturating_add(e.cfg.timeout_us)
+                    .saturating_add(1),
+            ),
+            None if e.lazy => (NEVER, NEVER),
+            None => (e.completions.peek().map_or(NEVER, |c| c.0.t_us), NEVER),
+        };
+        let t = t_comp.min(t_exp).min(t_arr);
+        if t >= t_hi {
+            break;
+        }
+        e.advance(t);
+        if t == t_comp {
+            let replica = e.completions.peek().expect("t == t_comp").0.replica;
+            let ready = e.replicas[replica as usize].state == ReplicaState::Ready;
+            e.complete_next();
+            if !ready {
+                // A draining replica may have stopped: its node, its
+                // billing and the control times it changes are the main
+                // loop's again.
+                break;
+            }
+        } else if t == t_exp {
+            e.expire_head();
+        } else {
+            let a = next_arrival.expect("t == t_arr");
+            let service_us = e.cfg.service.sample(service_rng, a.service_us);
+            e.on_arrival(a, service_us);
+            *next_arrival = arrivals.next();
+        }
+    }
+    if e.lazy {
+        e.settle();
+        e.lazy = false;
+    }
 }
 
 impl Engine {

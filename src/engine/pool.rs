@@ -125,10 +125,38 @@ impl Engine {
         }
     }
 
+    /// Frees the slots of the completions left in the heap past their time
+    /// in a lazy [`fast_segment`](super::fast_segment), in the order the
+    /// main loop would have (time, then sequence): each is served at its
+    /// time, its slot joins the free FIFO, and the busy-slot integral, which
+    /// counted the slot busy until now, is brought back to its completion.
+    pub(super) fn settle(&mut self) {
+        while let Some(&Reverse(c)) = self.completions.peek() {
+            if c.t_us > self.now {
+                break;
+            }
+            self.completions.pop();
+            self.record_served_at(c.t_us, c.arrival_us);
+            self.busy_int -= u128::from(self.now - c.t_us);
+            self.replicas[c.replica as usize].busy -= 1;
+            self.busy_ready -= 1;
+            self.busy_all -= 1;
+            self.free.push_back(c.replica);
+            self.free_slots += 1;
+        }
+    }
+
     /// A request that arrived at `arrival_us` is served now.
     #[inline]
     pub(super) fn record_served(&mut self, arrival_us: u64) {
-        let latency = self.now - arrival_us;
+        self.record_served_at(self.now, arrival_us);
+    }
+
+    /// A request that arrived at `arrival_us` is served at `t_us` (now, or
+    /// earlier in this second for a lazy completion).
+    #[inline]
+    pub(super) fn record_served_at(&mut self, t_us: u64, arrival_us: u64) {
+        let latency = t_us - arrival_us;
         self.served += 1;
         self.minute.served += 1;
         self.latency_sum_us += u128::from(latency);
@@ -169,6 +197,18 @@ impl Engine {
                 "invariant: no free slot while requests wait"
             );
             self.start(a.t_us, service_us);
+        } else if self.lazy
+            && let Some(&Reverse(c)) = self.completions.peek()
+            && c.t_us <= self.now
+        {
+            // The earliest lazy completion's slot is the one the free FIFO
+            // would give (no older free slot is left): serve it at its
+            // time, take back the busy time counted after it, and put the
+            // new request in its place.
+            self.record_served_at(c.t_us, c.arrival_us);
+            self.busy_int -= u128::from(self.now - c.t_us);
+            let next = self.begin(a.t_us, service_us, c.replica);
+            *self.completions.peek_mut().expect("peeked") = Reverse(next);
         } else if (self.queue.len() as u64) < self.cfg.queue_limit {
             self.queue.push_back(Waiting {
                 arrival_us: a.t_us,

@@ -6,6 +6,7 @@ mod bounds;
 mod cli;
 mod conservation;
 mod deploy;
+mod engine;
 mod explain;
 mod fluid;
 mod hpa;
