@@ -251,6 +251,12 @@ pub(super) fn plan(args: PlanArgs, book: &PriceBook) -> Result<()> {
             plan.search.rounds,
             started.elapsed().as_secs_f64()
         )?;
+        if let Some((at, of)) = plan.search.screen_rank {
+            writeln!(
+                o,
+                "  the best was the screen's candidate {at} of {of} (configurations within its margin, cheapest first)"
+            )?;
+        }
     }
     write_file_atomically(&out.join("plan.csv"), plan.csv())?;
     let (pareto, heatmap) = (results.pareto_png, results.heatmap_png);

@@ -109,7 +109,7 @@ impl<I: Iterator<Item = TraceRow>> Arrivals<I> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn next_rate_arrival(&mut self) -> Option<Arrival> {
         loop {
             if self.rate_per_us > 0.0 {
@@ -142,7 +142,7 @@ impl<I: Iterator<Item = TraceRow>> Arrivals<I> {
 impl<I: Iterator<Item = TraceRow>> Iterator for Arrivals<I> {
     type Item = Arrival;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<Arrival> {
         match self.kind {
             TraceKind::Request => {

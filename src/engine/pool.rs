@@ -168,6 +168,7 @@ impl Engine {
         }
     }
 
+    #[inline(always)]
     pub(super) fn on_arrival(&mut self, a: Arrival, service_us: u64) {
         self.arrived += 1;
         self.minute.arrived += 1;

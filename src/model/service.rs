@@ -107,7 +107,7 @@ impl ServiceDist {
     }
 
     /// One service time, µs. `from_trace` is the row's `service_ms`, if any.
-    #[inline]
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R, from_trace: Option<u64>) -> u64 {
         match self {
             ServiceDist::Exponential { mean_us } => {

@@ -77,6 +77,10 @@ pub struct PlanSearch {
     pub reused: usize,
     /// Configurations the fluid screen evaluated (0: no screen).
     pub screened: usize,
+    /// With the screen: where the answer stood in the screen's order of
+    /// candidates (1: the screen's own first pick), and how many candidates
+    /// nearly met the SLO in the screen — the plan's ranking error.
+    pub screen_rank: Option<(usize, usize)>,
 }
 
 /// Every `stride`-th index of an axis of `n` values, and always the last.
@@ -117,6 +121,7 @@ pub fn plan_search(
             computed: rep.computed,
             reused: rep.reused,
             screened: 0,
+            screen_rank: None,
         };
         return Ok((search, rep.results));
     }
@@ -131,6 +136,7 @@ pub fn plan_search(
         computed: 0,
         reused: 0,
         screened: 0,
+        screen_rank: None,
     };
     let evaluate = |chosen: &std::collections::BTreeSet<usize>,
                     search: &mut PlanSearch|
@@ -335,6 +341,7 @@ pub fn plan_screened(
         computed: 0,
         reused: 0,
         screened: screened.evaluated,
+        screen_rank: None,
     };
     let mut chosen = std::collections::BTreeSet::new();
     let mut next = candidates.iter().map(|&r| t.point(r));
@@ -348,9 +355,14 @@ pub fn plan_screened(
         search.evaluated = rep.points;
         search.computed += rep.computed;
         search.reused += rep.reused;
-        if chosen.len() == before || !rank(&rep.results.table, budget_usd)?.is_empty() {
+        let ranked = rank(&rep.results.table, budget_usd)?;
+        if chosen.len() == before || !ranked.is_empty() {
             // An engine run meets the SLO, or no candidate is left (with
             // none at all, the table is empty and the plan says so).
+            search.screen_rank = ranked.first().and_then(|best| {
+                let at = candidates.iter().position(|&r| t.point(r) == best.point)?;
+                Some((at + 1, candidates.len()))
+            });
             return Ok((search, rep.results));
         }
     }
