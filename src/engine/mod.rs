@@ -231,6 +231,13 @@ struct Engine {
     /// ready replica's: completions past their time may stay in the heap
     /// until an arrival takes their slot or the segment settles (`pool.rs`).
     lazy: bool,
+    /// In a lazy segment: the end of the segment (`t_hi`), before which no
+    /// replica starts, stops or drains.
+    seg_end: u64,
+    /// In a lazy segment: when each request booked to wait leaves the queue
+    /// (starts, or is dropped at its timeout), in arrival order — the same
+    /// order as the times (`pool.rs`, `book`).
+    booked: VecDeque<u64>,
 }
 
 impl Engine {
@@ -338,6 +345,8 @@ impl Engine {
                 .map(|u| Box::new(usage::Usage::new(u, cfg.vpa.clone()))),
             fluid: None,
             lazy: false,
+            seg_end: 0,
+            booked: VecDeque::new(),
             cfg,
         }
     }
@@ -471,6 +480,7 @@ fn fast_segment<I: Iterator<Item = TraceRow>>(
 ) {
     const NEVER: u64 = u64::MAX;
     e.lazy = e.completions.len() as u64 == e.busy_ready;
+    e.seg_end = t_hi;
     loop {
         let t_arr = next_arrival.map_or(NEVER, |a| a.t_us);
         let (t_comp, t_exp) = match e.queue.front() {

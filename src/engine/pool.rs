@@ -31,7 +31,20 @@ impl Engine {
     /// Wait statistics and the completion of a request starting now on `replica`.
     #[inline]
     pub(super) fn begin(&mut self, arrival_us: u64, service_us: u64, replica: u32) -> Completion {
-        let wait = self.now - arrival_us;
+        self.begin_at(self.now, arrival_us, service_us, replica)
+    }
+
+    /// Wait statistics and the completion of a request starting at
+    /// `start_us` (now, or later for a booked request) on `replica`.
+    #[inline]
+    pub(super) fn begin_at(
+        &mut self,
+        start_us: u64,
+        arrival_us: u64,
+        service_us: u64,
+        replica: u32,
+    ) -> Completion {
+        let wait = start_us - arrival_us;
         self.started += 1;
         if wait > 0 {
             self.waited += 1;
@@ -39,7 +52,7 @@ impl Engine {
         }
         self.seq += 1;
         Completion {
-            t_us: self.now.saturating_add(service_us),
+            t_us: start_us.saturating_add(service_us),
             seq: self.seq,
             replica,
             arrival_us,
@@ -210,15 +223,61 @@ impl Engine {
             self.busy_int -= u128::from(self.now - c.t_us);
             let next = self.begin(a.t_us, service_us, c.replica);
             *self.completions.peek_mut().expect("peeked") = Reverse(next);
-        } else if (self.queue.len() as u64) < self.cfg.queue_limit {
-            self.queue.push_back(Waiting {
-                arrival_us: a.t_us,
-                service_us,
-            });
         } else {
-            self.rejected += 1;
-            self.minute.rejected += 1;
+            if self.lazy {
+                while self.booked.front().is_some_and(|&t| t <= self.now) {
+                    self.booked.pop_front();
+                }
+            }
+            if ((self.queue.len() + self.booked.len()) as u64) >= self.cfg.queue_limit {
+                self.rejected += 1;
+                self.minute.rejected += 1;
+            } else if !(self.lazy && self.queue.is_empty() && self.book(a.t_us, service_us)) {
+                self.queue.push_back(Waiting {
+                    arrival_us: a.t_us,
+                    service_us,
+                });
+            }
         }
+    }
+
+    /// A request that must wait, in a lazy segment with nobody waiting in
+    /// `queue`: with one FIFO queue its fate is known now (the
+    /// Kiefer–Wolfowitz recursion). It gets the slot of the earliest
+    /// completion in the heap — the one the main loop would give the front
+    /// of the queue — unless that is past its timeout, when it is dropped
+    /// at arrival + timeout + 1 µs. Booked only when that happens before the
+    /// segment ends (no replica can start or drain in between); otherwise
+    /// (false) it waits in `queue` as in the main loop. The completion whose
+    /// slot it takes is served now (at its time, in this second), the slot
+    /// stays busy, and the wait joins the queue integral at once.
+    #[inline]
+    fn book(&mut self, arrival_us: u64, service_us: u64) -> bool {
+        let Some(&Reverse(c)) = self.completions.peek() else {
+            return false; // no ready replica
+        };
+        let start = c.t_us;
+        let deadline = arrival_us.saturating_add(self.cfg.timeout_us);
+        if start <= deadline {
+            if start >= self.seg_end {
+                return false;
+            }
+            self.record_served_at(start, c.arrival_us);
+            let next = self.begin_at(start, arrival_us, service_us, c.replica);
+            *self.completions.peek_mut().expect("peeked") = Reverse(next);
+            self.queue_int += u128::from(start - arrival_us);
+            self.booked.push_back(start);
+        } else {
+            let drop_at = deadline.saturating_add(1);
+            if drop_at >= self.seg_end {
+                return false;
+            }
+            self.dropped += 1;
+            self.minute.dropped += 1;
+            self.queue_int += u128::from(drop_at - arrival_us);
+            self.booked.push_back(drop_at);
+        }
+        true
     }
 
     pub(super) fn expire_head(&mut self) {

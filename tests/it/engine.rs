@@ -103,6 +103,30 @@ fn fast_loop_equals_the_reference_on_ties() {
 }
 
 #[test]
+fn fast_loop_equals_the_reference_on_timeouts_to_the_microsecond() {
+    // One slot, 100 ms constant service, an arrival every 50 ms: the k-th
+    // request of a burst waits 50·k ms, so waits land exactly on the
+    // timeout (served: a wait equal to the timeout is not past it) and one
+    // step beyond (dropped at arrival + timeout + 1 µs); the queue limit
+    // then rejects.
+    for (timeout_ms, limit) in [(100, u64::MAX), (150, 2), (100, 1)] {
+        let mut cfg = SimConfig::fixed_pool(1, 1, ServiceDist::Constant(100_000), 600);
+        cfg.arrivals = ArrivalProcess::Uniform;
+        cfg.timeout_us = timeout_ms * 1_000;
+        cfg.queue_limit = limit;
+        let o = same(
+            &format!("exact timeouts {timeout_ms} ms, limit {limit}"),
+            cfg,
+            &[rate_row(0.0, 20.0), rate_row(300.0, 5.0)],
+            1,
+        );
+        let s = o.summary;
+        assert!(s.requests_dropped + s.requests_rejected > 0, "overloaded");
+        assert!(s.wait_mean_ms.unwrap() > 0.0);
+    }
+}
+
+#[test]
 fn fast_loop_equals_the_reference_under_overload_with_timeouts() {
     for (timeout_ms, limit) in [(200, u64::MAX), (1_000, 50), (50, 5)] {
         let mut cfg = SimConfig::fixed_pool(2, 4, ServiceDist::lognormal(80_000.0, 1.5), 1_800);
