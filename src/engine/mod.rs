@@ -481,6 +481,9 @@ fn fast_segment<I: Iterator<Item = TraceRow>>(
     const NEVER: u64 = u64::MAX;
     e.lazy = e.completions.len() as u64 == e.busy_ready;
     e.seg_end = t_hi;
+    if e.lazy && !e.queue.is_empty() {
+        e.book_queue();
+    }
     loop {
         let t_arr = next_arrival.map_or(NEVER, |a| a.t_us);
         let (t_comp, t_exp) = match e.queue.front() {

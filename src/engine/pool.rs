@@ -241,6 +241,39 @@ impl Engine {
         }
     }
 
+    /// At the start of a lazy segment, books the requests waiting in `queue`
+    /// from its front, as long as each one's start or drop comes before the
+    /// segment ends (the rest wait on, in order). The queue integral has
+    /// counted their wait up to now; the booking adds the rest.
+    pub(super) fn book_queue(&mut self) {
+        while let Some(&w) = self.queue.front() {
+            let Some(&Reverse(c)) = self.completions.peek() else {
+                return;
+            };
+            let start = c.t_us;
+            let deadline = w.arrival_us.saturating_add(self.cfg.timeout_us);
+            let leave = if start <= deadline {
+                start
+            } else {
+                deadline.saturating_add(1)
+            };
+            if leave >= self.seg_end {
+                return;
+            }
+            self.queue.pop_front();
+            if start <= deadline {
+                self.record_served_at(start, c.arrival_us);
+                let next = self.begin_at(start, w.arrival_us, w.service_us, c.replica);
+                *self.completions.peek_mut().expect("peeked") = Reverse(next);
+            } else {
+                self.dropped += 1;
+                self.minute.dropped += 1;
+            }
+            self.queue_int += u128::from(leave - self.now);
+            self.booked.push_back(leave);
+        }
+    }
+
     /// A request that must wait, in a lazy segment with nobody waiting in
     /// `queue`: with one FIFO queue its fate is known now (the
     /// Kiefer–Wolfowitz recursion). It gets the slot of the earliest
