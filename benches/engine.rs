@@ -12,12 +12,15 @@
 //!   pods on four metrics) over the peak day, on EKS node groups under the
 //!   cluster autoscaler and priced as Fargate pods: the node layer's cost per
 //!   simulated request (it acts per pod and per scan, never per request).
+//! - `floor_mm8`, `floor_day`: issue 19's models (`speed_model`: a fixed
+//!   M/M/8, and the autoscaled diurnal day), and `*_reference`: the same on
+//!   the event-by-event loop, every completion an event.
 //! - `fluid/*`: the fluid screen over the peak day, in configurations per
 //!   second.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use meshsim::billing::PriceBook;
-use meshsim::engine::{ArrivalProcess, SimConfig, simulate};
+use meshsim::engine::{ArrivalProcess, SimConfig, simulate, simulate_event_by_event, speed_model};
 use meshsim::model::service::ServiceDist;
 use meshsim::trace::{TraceReader, TraceRow, scan};
 use std::hint::black_box;
@@ -30,6 +33,34 @@ fn mmc_config(c: u32, span_s: u64) -> SimConfig {
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("engine");
     g.sample_size(10);
+
+    // Issue 19's models (`speed_model`), with the fast loop and with the
+    // event-by-event reference loop (the engine before it).
+    for model in ["mm8", "day"] {
+        let (cfg, rows) = speed_model(model).expect("a speed model");
+        let n = simulate(cfg.clone(), rows.iter().copied(), 1)
+            .summary
+            .requests_arrived;
+        g.throughput(Throughput::Elements(n));
+        g.bench_function(format!("floor_{model}"), |b| {
+            b.iter(|| {
+                black_box(
+                    simulate(cfg.clone(), rows.iter().copied(), 1)
+                        .summary
+                        .requests_served,
+                )
+            })
+        });
+        g.bench_function(format!("floor_{model}_reference"), |b| {
+            b.iter(|| {
+                black_box(
+                    simulate_event_by_event(cfg.clone(), rows.iter().copied(), 1)
+                        .summary
+                        .requests_served,
+                )
+            })
+        });
+    }
 
     let lambda = 0.8 * 16.0 * 20.0; // 256 rps
     let span_s = (2e6 / lambda) as u64;

@@ -257,3 +257,62 @@ impl PolicySpec {
         }
     }
 }
+
+/// The engine-speed models of issue 19 (docs/performance.md), shared by
+/// `examples/engine_floor.rs` and `benches/engine.rs`:
+///
+/// - `mm8`: a fixed M/M/8 (100 ms mean service, ρ = 0.8, 64 rps) for 4 h,
+///   ~0.92 M requests;
+/// - `day`: the autoscaled diurnal day — a `trace gen --pattern diurnal`
+///   day of mean 200 / peak 600 rps (17.3 M requests), lognormal service of
+///   mean 50 ms and cv 1 (p95 139 ms), 4 slots a replica, under an HPA on
+///   CPU at 60 % between 1 and 40 replicas.
+///
+/// `None` for another name.
+pub fn speed_model(name: &str) -> Option<(SimConfig, Vec<TraceRow>)> {
+    use crate::trace::r#gen::{GenSpec, Pattern, generate};
+    let row = |t_us: u64, rps: f64| TraceRow {
+        t_us,
+        value: rps,
+        service_us: None,
+        tokens_in: None,
+        tokens_out: None,
+        session: None,
+        region: None,
+    };
+    match name {
+        "mm8" => {
+            let cfg = SimConfig::fixed_pool(
+                8,
+                1,
+                ServiceDist::Exponential { mean_us: 100_000.0 },
+                4 * 3600,
+            );
+            Some((cfg, vec![row(0, 64.0)]))
+        }
+        "day" => {
+            let spec = GenSpec {
+                pattern: Pattern::Diurnal,
+                mean_rps: 200.0,
+                peak_rps: Some(600.0),
+                duration_s: 86_400.0,
+                interval_s: 60.0,
+                seed: 1,
+                start: "2026-11-02T00:00:00Z"
+                    .parse()
+                    .expect("a fixed, valid timestamp"),
+                noise: 0.03,
+            };
+            let t0 = spec.start;
+            let rows: Vec<TraceRow> = generate(&spec)
+                .expect("a fixed, valid generator spec")
+                .into_iter()
+                .map(|(t, rps)| row(t.duration_since(t0).as_micros() as u64, rps))
+                .collect();
+            let cfg = SimConfig::fixed_pool(2, 4, ServiceDist::lognormal(50_000.0, 1.0), 86_400)
+                .with_cpu_hpa(1, 40, 60);
+            Some((cfg, rows))
+        }
+        _ => None,
+    }
+}

@@ -29,7 +29,7 @@ mod usage;
 mod vpa;
 pub use usage::UsageTotals;
 
-pub use config::{PolicySpec, ScalingPlan, SimConfig, SimMode};
+pub use config::{PolicySpec, ScalingPlan, SimConfig, SimMode, speed_model};
 pub use fluid::erlang_c;
 
 use crate::billing::ReplicaMeter;
