@@ -346,7 +346,7 @@ impl Engine {
             fluid: None,
             lazy: false,
             seg_end: 0,
-            booked: VecDeque::new(),
+            booked: VecDeque::with_capacity(queue_cap),
             cfg,
         }
     }
