@@ -20,6 +20,7 @@ pub mod arrivals;
 mod config;
 mod control;
 pub mod fluid;
+mod heap;
 mod node_scaling;
 mod nodes;
 mod pool;
@@ -48,7 +49,7 @@ use crate::rng::{Stream, stream};
 use crate::trace::{TraceKind, TraceRow};
 use crate::units::{US_PER_MIN, US_PER_MS, US_PER_SEC, us_to_ms};
 pub use arrivals::{Arrival, ArrivalProcess, Arrivals};
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 /// Scaling control: forced steps, scheduled actions and the periodic policy.
@@ -117,17 +118,6 @@ struct Completion {
     arrival_us: u64,
 }
 
-impl Ord for Completion {
-    fn cmp(&self, o: &Self) -> Ordering {
-        (self.t_us, self.seq).cmp(&(o.t_us, o.seq))
-    }
-}
-impl PartialOrd for Completion {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-
 #[derive(Clone, Copy, Debug)]
 struct Waiting {
     arrival_us: u64,
@@ -156,7 +146,7 @@ struct Engine {
     free: VecDeque<u32>,
     free_slots: u64,
     pending: VecDeque<(u64, u32)>,
-    completions: BinaryHeap<Reverse<Completion>>,
+    completions: heap::CompletionHeap,
     queue: VecDeque<Waiting>,
     seq: u64,
     ready_replicas: u32,
@@ -280,7 +270,7 @@ impl Engine {
             free: VecDeque::with_capacity(slots + 1),
             free_slots: 0,
             pending: VecDeque::with_capacity(max_replicas + 1),
-            completions: BinaryHeap::with_capacity(slots + 1),
+            completions: heap::CompletionHeap::with_capacity(slots + 1),
             queue: VecDeque::with_capacity(queue_cap),
             seq: 0,
             ready_replicas: 0,
@@ -412,7 +402,7 @@ fn simulate_loop<I: Iterator<Item = TraceRow>>(
         }
         let t_tick = next_tick;
         let t_ready = e.pending.front().map_or(NEVER, |p| p.0);
-        let t_comp = e.completions.peek().map_or(NEVER, |c| c.0.t_us);
+        let t_comp = e.completions.peek().map_or(NEVER, |c| c.t_us);
         let t_ctl = e.next_control;
         let t_exp = e.queue.front().map_or(NEVER, |w| {
             w.arrival_us
@@ -489,13 +479,13 @@ fn fast_segment<I: Iterator<Item = TraceRow>>(
         let (t_comp, t_exp) = match e.queue.front() {
             // Requests wait only while no slot is free: nothing is lazy.
             Some(w) => (
-                e.completions.peek().map_or(NEVER, |c| c.0.t_us),
+                e.completions.peek().map_or(NEVER, |c| c.t_us),
                 w.arrival_us
                     .saturating_add(e.cfg.timeout_us)
                     .saturating_add(1),
             ),
             None if e.lazy => (NEVER, NEVER),
-            None => (e.completions.peek().map_or(NEVER, |c| c.0.t_us), NEVER),
+            None => (e.completions.peek().map_or(NEVER, |c| c.t_us), NEVER),
         };
         let t = t_comp.min(t_exp).min(t_arr);
         if t >= t_hi {
@@ -503,7 +493,7 @@ fn fast_segment<I: Iterator<Item = TraceRow>>(
         }
         e.advance(t);
         if t == t_comp {
-            let replica = e.completions.peek().expect("t == t_comp").0.replica;
+            let replica = e.completions.peek().expect("t == t_comp").replica;
             let ready = e.replicas[replica as usize].state == ReplicaState::Ready;
             e.complete_next();
             if !ready {

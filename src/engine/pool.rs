@@ -25,7 +25,7 @@ impl Engine {
             self.usage_start(replica, c, service_us);
             return;
         }
-        self.completions.push(Reverse(c));
+        self.completions.push(c);
     }
 
     /// Wait statistics and the completion of a request starting now on `replica`.
@@ -88,7 +88,7 @@ impl Engine {
     /// any, by replacing the heap's top (one sift instead of a pop and a push).
     #[inline]
     pub(super) fn complete_next(&mut self) {
-        let c = self.completions.peek().expect("a completion is due").0;
+        let c = *self.completions.peek().expect("a completion is due");
         if self.replicas[c.replica as usize].state == ReplicaState::Gone {
             // Interrupted spot replica: its in-flight work was dropped at the deadline.
             self.completions.pop();
@@ -105,7 +105,7 @@ impl Engine {
                 // one the next waiting request gets.
                 if let Some(w) = self.next_waiting() {
                     let next = self.begin(w.arrival_us, w.service_us, c.replica);
-                    *self.completions.peek_mut().expect("peeked") = Reverse(next);
+                    self.completions.replace_top(next);
                     return;
                 }
                 self.completions.pop();
@@ -144,7 +144,7 @@ impl Engine {
     /// time, its slot joins the free FIFO, and the busy-slot integral, which
     /// counted the slot busy until now, is brought back to its completion.
     pub(super) fn settle(&mut self) {
-        while let Some(&Reverse(c)) = self.completions.peek() {
+        while let Some(&c) = self.completions.peek() {
             if c.t_us > self.now {
                 break;
             }
@@ -212,7 +212,7 @@ impl Engine {
             );
             self.start(a.t_us, service_us);
         } else if self.lazy
-            && let Some(&Reverse(c)) = self.completions.peek()
+            && let Some(&c) = self.completions.peek()
             && c.t_us <= self.now
         {
             // The earliest lazy completion's slot is the one the free FIFO
@@ -222,7 +222,7 @@ impl Engine {
             self.record_served_at(c.t_us, c.arrival_us);
             self.busy_int -= u128::from(self.now - c.t_us);
             let next = self.begin(a.t_us, service_us, c.replica);
-            *self.completions.peek_mut().expect("peeked") = Reverse(next);
+            self.completions.replace_top(next);
         } else {
             if self.lazy {
                 while self.booked.front().is_some_and(|&t| t <= self.now) {
@@ -247,7 +247,7 @@ impl Engine {
     /// counted their wait up to now; the booking adds the rest.
     pub(super) fn book_queue(&mut self) {
         while let Some(&w) = self.queue.front() {
-            let Some(&Reverse(c)) = self.completions.peek() else {
+            let Some(&c) = self.completions.peek() else {
                 return;
             };
             let start = c.t_us;
@@ -264,7 +264,7 @@ impl Engine {
             if start <= deadline {
                 self.record_served_at(start, c.arrival_us);
                 let next = self.begin_at(start, w.arrival_us, w.service_us, c.replica);
-                *self.completions.peek_mut().expect("peeked") = Reverse(next);
+                self.completions.replace_top(next);
             } else {
                 self.dropped += 1;
                 self.minute.dropped += 1;
@@ -286,7 +286,7 @@ impl Engine {
     /// stays busy, and the wait joins the queue integral at once.
     #[inline]
     fn book(&mut self, arrival_us: u64, service_us: u64) -> bool {
-        let Some(&Reverse(c)) = self.completions.peek() else {
+        let Some(&c) = self.completions.peek() else {
             return false; // no ready replica
         };
         let start = c.t_us;
@@ -297,7 +297,7 @@ impl Engine {
             }
             self.record_served_at(start, c.arrival_us);
             let next = self.begin_at(start, arrival_us, service_us, c.replica);
-            *self.completions.peek_mut().expect("peeked") = Reverse(next);
+            self.completions.replace_top(next);
             self.queue_int += u128::from(start - arrival_us);
             self.booked.push_back(start);
         } else {

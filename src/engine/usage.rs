@@ -236,7 +236,7 @@ impl Engine {
                 .push(Reverse((finish.to_bits(), c.seq, c.arrival_us)));
             self.ps_reschedule(replica);
         } else {
-            self.completions.push(Reverse(c));
+            self.completions.push(c);
         }
         let u = self.usage.as_ref().expect("usage model");
         let p = &u.pods[replica as usize];
@@ -285,12 +285,12 @@ impl Engine {
         };
         self.seq += 1;
         p.token = self.seq;
-        self.completions.push(Reverse(Completion {
+        self.completions.push(Completion {
             t_us: t,
             seq: self.seq,
             replica: id,
             arrival_us: PS_MARK,
-        }));
+        });
     }
 
     /// The finish at the top of the heap, of a processor-sharing pod.
@@ -380,7 +380,7 @@ impl Engine {
         if ps {
             self.ps_clear(id);
         } else {
-            self.completions.retain(|c| c.0.replica != id);
+            self.completions.retain(|c| c.replica != id);
         }
         let r = &mut self.replicas[id as usize];
         r.busy = 0;
