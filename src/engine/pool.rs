@@ -270,6 +270,15 @@ impl Engine {
                 self.minute.dropped += 1;
             }
             self.queue_int += u128::from(leave - self.now);
+            self.note_booked(leave);
+        }
+    }
+
+    /// A booked request waits until `leave`: kept for the queue limit's
+    /// count (without a limit nothing reads it).
+    #[inline(always)]
+    fn note_booked(&mut self, leave: u64) {
+        if self.cfg.queue_limit != u64::MAX {
             self.booked.push_back(leave);
         }
     }
@@ -299,7 +308,7 @@ impl Engine {
             let next = self.begin_at(start, arrival_us, service_us, c.replica);
             self.completions.replace_top(next);
             self.queue_int += u128::from(start - arrival_us);
-            self.booked.push_back(start);
+            self.note_booked(start);
         } else {
             let drop_at = deadline.saturating_add(1);
             if drop_at >= self.seg_end {
@@ -308,7 +317,7 @@ impl Engine {
             self.dropped += 1;
             self.minute.dropped += 1;
             self.queue_int += u128::from(drop_at - arrival_us);
-            self.booked.push_back(drop_at);
+            self.note_booked(drop_at);
         }
         true
     }
