@@ -474,6 +474,10 @@ fn fast_segment<I: Iterator<Item = TraceRow>>(
     if e.lazy && !e.queue.is_empty() {
         e.book_queue();
     }
+    // Whether this segment ran an event. If not, completions due now (after
+    // the tick or replica start just run, before a control time) are events
+    // the main loop still has to run in order, not lazy slots to settle.
+    let mut ran = false;
     loop {
         let t_arr = next_arrival.map_or(NEVER, |a| a.t_us);
         let (t_comp, t_exp) = match e.queue.front() {
@@ -492,6 +496,7 @@ fn fast_segment<I: Iterator<Item = TraceRow>>(
             break;
         }
         e.advance(t);
+        ran = true;
         if t == t_comp {
             let replica = e.completions.peek().expect("t == t_comp").replica;
             let ready = e.replicas[replica as usize].state == ReplicaState::Ready;
@@ -511,10 +516,10 @@ fn fast_segment<I: Iterator<Item = TraceRow>>(
             *next_arrival = arrivals.next();
         }
     }
-    if e.lazy {
+    if e.lazy && ran {
         e.settle();
-        e.lazy = false;
     }
+    e.lazy = false;
 }
 
 impl Engine {

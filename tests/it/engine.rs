@@ -103,6 +103,29 @@ fn fast_loop_equals_the_reference_on_ties() {
 }
 
 #[test]
+fn fast_loop_equals_the_reference_when_control_and_completions_share_a_microsecond() {
+    // An HPA syncing every 15 s, constant 250 ms service and evenly spaced
+    // arrivals above capacity: requests wait, and completions fall on the
+    // very microsecond of a tick and a sync. At that instant the tick comes
+    // first, then the completions (each gives its slot to the next waiting
+    // request), then the sync: the completions due then are events, not
+    // slots freed earlier.
+    for (conc, rps) in [(1, 9.0), (2, 12.0), (4, 30.0)] {
+        let mut cfg = SimConfig::fixed_pool(1, conc, ServiceDist::Constant(250_000), 1_200)
+            .with_cpu_hpa(1, 3, 50);
+        cfg.arrivals = ArrivalProcess::Uniform;
+        cfg.timeout_us = 30_000_000;
+        let o = same(
+            &format!("hpa ties, {conc} slots at {rps}/s"),
+            cfg,
+            &[rate_row(0.0, rps), rate_row(600.0, rps * 3.0)],
+            1,
+        );
+        assert!(o.summary.wait_mean_ms.unwrap() > 0.0, "requests waited");
+    }
+}
+
+#[test]
 fn fast_loop_equals_the_reference_on_timeouts_to_the_microsecond() {
     // One slot, 100 ms constant service, an arrival every 50 ms: the k-th
     // request of a burst waits 50·k ms, so waits land exactly on the
