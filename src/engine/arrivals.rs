@@ -123,7 +123,7 @@ impl<I: Iterator<Item = TraceRow>> Arrivals<I> {
                         ArrivalProcess::Uniform => 1.0,
                     };
                     return Some(Arrival {
-                        t_us: t as u64,
+                        t_us: crate::units::f64_to_u64(t),
                         service_us: None,
                         tokens_in: self.seg_tokens.0,
                         tokens_out: self.seg_tokens.1,

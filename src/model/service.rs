@@ -33,7 +33,7 @@ impl Default for ServiceTime {
 /// is a libm call on the hot path).
 #[inline]
 fn round_us(x: f64) -> u64 {
-    (x + 0.5) as u64
+    crate::units::f64_to_u64(x + 0.5)
 }
 
 /// A service-time distribution, in microseconds, ready to sample.
