@@ -47,28 +47,6 @@ pub fn parse_duration_secs(text: &str) -> Result<f64, String> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration_secs("24h").unwrap(), 86400.0);
-        assert_eq!(parse_duration_secs("90").unwrap(), 90.0);
-        assert_eq!(parse_duration_secs("15m").unwrap(), 900.0);
-        assert_eq!(parse_duration_secs("2d").unwrap(), 172800.0);
-        assert!(parse_duration_secs("-3h").is_err());
-        assert!(parse_duration_secs("abc").is_err());
-    }
-
-    #[test]
-    fn conversions_round_to_nearest_microsecond() {
-        assert_eq!(ms_to_us(0.0015), 2);
-        assert_eq!(secs_to_us(1.5), 1_500_000);
-        assert_eq!(us_to_hours(US_PER_HOUR * 3), 3.0);
-    }
-}
-
 /// `x as u64` — truncation toward zero, saturating, NaN to 0 — with the
 /// range below 2⁶³ (every simulated time and service time) done by the
 /// signed conversion, which is exact there and cheaper than the unsigned
@@ -118,5 +96,22 @@ mod tests {
             }
             x *= 1.37;
         }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_secs("24h").unwrap(), 86400.0);
+        assert_eq!(parse_duration_secs("90").unwrap(), 90.0);
+        assert_eq!(parse_duration_secs("15m").unwrap(), 900.0);
+        assert_eq!(parse_duration_secs("2d").unwrap(), 172800.0);
+        assert!(parse_duration_secs("-3h").is_err());
+        assert!(parse_duration_secs("abc").is_err());
+    }
+
+    #[test]
+    fn conversions_round_to_nearest_microsecond() {
+        assert_eq!(ms_to_us(0.0015), 2);
+        assert_eq!(secs_to_us(1.5), 1_500_000);
+        assert_eq!(us_to_hours(US_PER_HOUR * 3), 3.0);
     }
 }
