@@ -16,8 +16,7 @@ use meshsim::metrics::RunOutcome;
 use meshsim::model::service::ServiceDist;
 use meshsim::model::spot::Interruption;
 use meshsim::run::sim_config;
-use meshsim::trace::{TraceReader, TraceRow, scan};
-use std::path::Path;
+use meshsim::trace::TraceRow;
 
 /// Both loops on the same input; the outcomes' full debug forms (every
 /// float printed to its last bit) must be equal.
@@ -56,13 +55,7 @@ fn day_rows(scale: f64) -> Vec<TraceRow> {
 
 #[test]
 fn fast_loop_equals_the_reference_on_every_builtin_scenario() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/peak.csv");
-    let meta = scan(&path, 60.0).unwrap();
-    let mut reader = TraceReader::open(&path).unwrap();
-    let mut rows = Vec::new();
-    while let Some(r) = reader.next_row().unwrap() {
-        rows.push(r);
-    }
+    let (meta, rows) = super::peak_trace();
     let book = PriceBook::builtin();
     let mut checked = 0;
     for name in meshsim::scenario::builtin::names() {

@@ -9,8 +9,6 @@ use meshsim::billing::budget::projected_month_usd;
 use meshsim::engine::{ArrivalProcess, SimConfig, SimMode, erlang_c, simulate};
 use meshsim::model::service::ServiceDist;
 use meshsim::run::{Rows, run_one_mode};
-use meshsim::trace::{TraceReader, scan};
-use std::path::Path;
 
 fn fluid(mut cfg: SimConfig, rps: f64) -> meshsim::metrics::Summary {
     cfg.fluid = true;
@@ -133,13 +131,7 @@ fn fluid_overload_conserves_and_saturates() {
 /// model and the VPA, which the screen leaves out, move them.
 #[test]
 fn fluid_screen_error_on_every_builtin_scenario() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/peak.csv");
-    let meta = scan(&path, 60.0).unwrap();
-    let mut reader = TraceReader::open(&path).unwrap();
-    let mut rows = Vec::new();
-    while let Some(r) = reader.next_row().unwrap() {
-        rows.push(r);
-    }
+    let (meta, rows) = super::peak_trace();
     let book = PriceBook::builtin();
     let mut failures = Vec::new();
     for name in meshsim::scenario::builtin::names() {

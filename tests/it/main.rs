@@ -64,3 +64,15 @@ pub fn rate_row(t_s: f64, rps: f64) -> TraceRow {
         region: None,
     }
 }
+
+/// `workloads/peak.csv`, scanned (60 s bins) and read into memory.
+pub fn peak_trace() -> (meshsim::trace::TraceMeta, Vec<TraceRow>) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/peak.csv");
+    let meta = meshsim::trace::scan(&path, 60.0).unwrap();
+    let mut reader = meshsim::trace::TraceReader::open(&path).unwrap();
+    let mut rows = Vec::new();
+    while let Some(r) = reader.next_row().unwrap() {
+        rows.push(r);
+    }
+    (meta, rows)
+}
