@@ -88,15 +88,13 @@ impl CompletionHeap {
             if l >= n {
                 break;
             }
+            // The smaller child, chosen without a branch (which child wins
+            // is a coin toss the branch predictor would miss half the time).
             let mut c = l;
-            let mut kc = key(&self.v[l]);
             if l + 1 < n {
-                let kr = key(&self.v[l + 1]);
-                if kr < kc {
-                    c = l + 1;
-                    kc = kr;
-                }
+                c += usize::from(key(&self.v[l + 1]) < key(&self.v[l]));
             }
+            let kc = key(&self.v[c]);
             if kx <= kc {
                 break;
             }
