@@ -404,11 +404,7 @@ fn simulate_loop<I: Iterator<Item = TraceRow>>(
         let t_ready = e.pending.front().map_or(NEVER, |p| p.0);
         let t_comp = e.completions.peek().map_or(NEVER, |c| c.t_us);
         let t_ctl = e.next_control;
-        let t_exp = e.queue.front().map_or(NEVER, |w| {
-            w.arrival_us
-                .saturating_add(e.cfg.timeout_us)
-                .saturating_add(1)
-        });
+        let t_exp = e.queue.front().map_or(NEVER, |w| e.drop_time(w.arrival_us));
         let t_arr = next_arrival.map_or(NEVER, |a| a.t_us);
         let t = t_tick
             .min(t_ready)
@@ -484,9 +480,7 @@ fn fast_segment<I: Iterator<Item = TraceRow>>(
             // Requests wait only while no slot is free: nothing is lazy.
             Some(w) => (
                 e.completions.peek().map_or(NEVER, |c| c.t_us),
-                w.arrival_us
-                    .saturating_add(e.cfg.timeout_us)
-                    .saturating_add(1),
+                e.drop_time(w.arrival_us),
             ),
             None if e.lazy => (NEVER, NEVER),
             None => (e.completions.peek().map_or(NEVER, |c| c.t_us), NEVER),

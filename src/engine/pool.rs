@@ -232,7 +232,8 @@ impl Engine {
             if ((self.queue.len() + self.booked.len()) as u64) >= self.cfg.queue_limit {
                 self.rejected += 1;
                 self.minute.rejected += 1;
-            } else if !(self.lazy && self.queue.is_empty() && self.book(a.t_us, service_us)) {
+            } else if !(self.lazy && self.queue.is_empty() && self.book(a.t_us, service_us, a.t_us))
+            {
                 self.queue.push_back(Waiting {
                     arrival_us: a.t_us,
                     service_us,
@@ -241,36 +242,25 @@ impl Engine {
         }
     }
 
+    /// When a waiting request that arrived at `arrival_us` is dropped if no
+    /// slot reaches it: the first microsecond past its timeout.
+    #[inline(always)]
+    pub(super) fn drop_time(&self, arrival_us: u64) -> u64 {
+        arrival_us
+            .saturating_add(self.cfg.timeout_us)
+            .saturating_add(1)
+    }
+
     /// At the start of a lazy segment, books the requests waiting in `queue`
     /// from its front, as long as each one's start or drop comes before the
     /// segment ends (the rest wait on, in order). The queue integral has
     /// counted their wait up to now; the booking adds the rest.
     pub(super) fn book_queue(&mut self) {
         while let Some(&w) = self.queue.front() {
-            let Some(&c) = self.completions.peek() else {
-                return;
-            };
-            let start = c.t_us;
-            let deadline = w.arrival_us.saturating_add(self.cfg.timeout_us);
-            let leave = if start <= deadline {
-                start
-            } else {
-                deadline.saturating_add(1)
-            };
-            if leave >= self.seg_end {
+            if !self.book(w.arrival_us, w.service_us, self.now) {
                 return;
             }
             self.queue.pop_front();
-            if start <= deadline {
-                self.record_served_at(start, c.arrival_us);
-                let next = self.begin_at(start, w.arrival_us, w.service_us, c.replica);
-                self.completions.replace_top(next);
-            } else {
-                self.dropped += 1;
-                self.minute.dropped += 1;
-            }
-            self.queue_int += u128::from(leave - self.now);
-            self.note_booked(leave);
         }
     }
 
@@ -283,8 +273,8 @@ impl Engine {
         }
     }
 
-    /// A request that must wait, in a lazy segment with nobody waiting in
-    /// `queue`: with one FIFO queue its fate is known now (the
+    /// A request that must wait, in a lazy segment with nobody waiting ahead
+    /// of it in `queue`: with one FIFO queue its fate is known now (the
     /// Kiefer–Wolfowitz recursion). It gets the slot of the earliest
     /// completion in the heap — the one the main loop would give the front
     /// of the queue — unless that is past its timeout, when it is dropped
@@ -292,33 +282,31 @@ impl Engine {
     /// segment ends (no replica can start or drain in between); otherwise
     /// (false) it waits in `queue` as in the main loop. The completion whose
     /// slot it takes is served now (at its time, in this second), the slot
-    /// stays busy, and the wait joins the queue integral at once.
+    /// stays busy, and its wait from `counted_to` (its arrival, or now for
+    /// a request the queue integral has counted so far) joins the queue
+    /// integral at once.
     #[inline]
-    fn book(&mut self, arrival_us: u64, service_us: u64) -> bool {
+    fn book(&mut self, arrival_us: u64, service_us: u64, counted_to: u64) -> bool {
         let Some(&c) = self.completions.peek() else {
             return false; // no ready replica
         };
         let start = c.t_us;
-        let deadline = arrival_us.saturating_add(self.cfg.timeout_us);
-        if start <= deadline {
-            if start >= self.seg_end {
-                return false;
-            }
+        let drop_at = self.drop_time(arrival_us);
+        let served = start < drop_at;
+        let leave = if served { start } else { drop_at };
+        if leave >= self.seg_end {
+            return false;
+        }
+        if served {
             self.record_served_at(start, c.arrival_us);
             let next = self.begin_at(start, arrival_us, service_us, c.replica);
             self.completions.replace_top(next);
-            self.queue_int += u128::from(start - arrival_us);
-            self.note_booked(start);
         } else {
-            let drop_at = deadline.saturating_add(1);
-            if drop_at >= self.seg_end {
-                return false;
-            }
             self.dropped += 1;
             self.minute.dropped += 1;
-            self.queue_int += u128::from(drop_at - arrival_us);
-            self.note_booked(drop_at);
         }
+        self.queue_int += u128::from(leave - counted_to);
+        self.note_booked(leave);
         true
     }
 
