@@ -48,16 +48,29 @@ pub fn parse_duration_secs(text: &str) -> Result<f64, String> {
 }
 
 /// `x as u64` — truncation toward zero, saturating, NaN to 0 — with the
-/// range below 2⁶³ (every simulated time and service time) done by the
-/// signed conversion, which is exact there and cheaper than the unsigned
-/// one's fix-ups; twice per simulated request.
+/// range [0, 2⁶³) (every simulated time and service time) done by one
+/// signed conversion instruction, without the saturation fix-ups `as`
+/// adds on both sides (twice per simulated request: ten instructions
+/// each). The one `unsafe` of the crate; the test below checks it equals
+/// `as` at the edges and across the range.
 #[inline(always)]
 pub fn f64_to_u64(x: f64) -> u64 {
-    if x < 9_223_372_036_854_775_808.0 {
-        (x as i64).max(0) as u64
+    if (0.0..9_223_372_036_854_775_808.0).contains(&x) {
+        // SAFETY: x is finite and in [0, 2^63), so its truncation is in
+        // [0, 2^63 - 1] and representable in i64 (`to_int_unchecked`'s
+        // contract); in that range `as u64` truncates the same way.
+        unsafe { x.to_int_unchecked::<i64>() as u64 }
     } else {
-        x as u64
+        f64_to_u64_rest(x)
     }
+}
+
+/// Kept out of line so the compiler does not compute both sides of the
+/// branch above and select.
+#[cold]
+#[inline(never)]
+fn f64_to_u64_rest(x: f64) -> u64 {
+    x as u64
 }
 
 #[cfg(test)]

@@ -35,10 +35,22 @@ pub struct Arrivals<I: Iterator<Item = TraceRow>> {
     rows: I,
     kind: TraceKind,
     median_interval_us: u64,
-    process: ArrivalProcess,
-    rng: SimRng,
     /// Row whose segment starts next (lookahead of one row).
     next_row: Option<TraceRow>,
+    cur: RateCursor,
+    /// The current rate row's mean tokens.
+    seg_tokens: (Option<f64>, Option<f64>),
+}
+
+/// Where a rate trace's arrivals stand inside the current row's segment:
+/// all the next arrival inside it depends on. A loop over many arrivals
+/// copies it out ([`Arrivals::cursor`]), so its fields live in registers,
+/// and puts it back ([`Arrivals::set_cursor`]) before anything else reads
+/// the arrivals.
+#[derive(Clone, Debug)]
+pub struct RateCursor {
+    process: ArrivalProcess,
+    rng: SimRng,
     seg_end: f64,
     /// Rate in arrivals per µs in the current segment.
     rate_per_us: f64,
@@ -46,8 +58,29 @@ pub struct Arrivals<I: Iterator<Item = TraceRow>> {
     /// Integral of the rate accumulated towards `target`.
     credit: f64,
     target: f64,
-    /// The current rate row's mean tokens.
-    seg_tokens: (Option<f64>, Option<f64>),
+}
+
+impl RateCursor {
+    /// The next arrival's time when it falls inside the current segment;
+    /// `None` (nothing changed) when it does not, and
+    /// [`Arrivals::next_time`] must move on through the trace.
+    #[inline(always)]
+    pub fn next_in_segment(&mut self) -> Option<u64> {
+        if self.rate_per_us > 0.0 {
+            let need = self.target - self.credit;
+            let t = self.pos + need / self.rate_per_us;
+            if t < self.seg_end {
+                self.pos = t;
+                self.credit = 0.0;
+                self.target = match self.process {
+                    ArrivalProcess::Poisson => Exp1.sample(&mut self.rng),
+                    ArrivalProcess::Uniform => 1.0,
+                };
+                return Some(crate::units::f64_to_u64(t));
+            }
+        }
+        None
+    }
 }
 
 impl<I: Iterator<Item = TraceRow>> Arrivals<I> {
@@ -59,13 +92,9 @@ impl<I: Iterator<Item = TraceRow>> Arrivals<I> {
         rng: SimRng,
     ) -> Self {
         let next_row = rows.next();
-        let mut a = Arrivals {
-            rows,
-            kind,
-            median_interval_us,
+        let mut cur = RateCursor {
             process,
             rng,
-            next_row,
             seg_end: 0.0,
             rate_per_us: 0.0,
             pos: 0.0,
@@ -75,12 +104,18 @@ impl<I: Iterator<Item = TraceRow>> Arrivals<I> {
                 0.0
             },
             target: 1.0,
-            seg_tokens: (None, None),
         };
-        if a.process == ArrivalProcess::Poisson {
-            a.target = Exp1.sample(&mut a.rng);
+        if process == ArrivalProcess::Poisson {
+            cur.target = Exp1.sample(&mut cur.rng);
         }
-        a
+        Arrivals {
+            rows,
+            kind,
+            median_interval_us,
+            next_row,
+            cur,
+            seg_tokens: (None, None),
+        }
     }
 
     /// Moves to the next rate segment; false at the end of the trace.
@@ -98,10 +133,10 @@ impl<I: Iterator<Item = TraceRow>> Arrivals<I> {
             if len == 0 {
                 continue;
             }
-            self.pos = row.t_us as f64;
-            self.seg_end = end as f64;
+            self.cur.pos = row.t_us as f64;
+            self.cur.seg_end = end as f64;
             self.seg_tokens = (row.tokens_in, row.tokens_out);
-            self.rate_per_us = match self.kind {
+            self.cur.rate_per_us = match self.kind {
                 TraceKind::Rate => row.value / US_PER_SEC as f64,
                 _ => row.value / len as f64,
             };
@@ -111,26 +146,64 @@ impl<I: Iterator<Item = TraceRow>> Arrivals<I> {
 
     #[inline(always)]
     fn next_rate_arrival(&mut self) -> Option<Arrival> {
+        let t_us = self.next_rate_time()?;
+        Some(Arrival {
+            t_us,
+            service_us: None,
+            tokens_in: self.seg_tokens.0,
+            tokens_out: self.seg_tokens.1,
+            session: None,
+        })
+    }
+
+    /// Whether arrivals carry nothing but their time (a rate or count
+    /// trace): then [`next_time`](Self::next_time) may stand for `next`.
+    pub fn plain(&self) -> bool {
+        self.kind != TraceKind::Request
+    }
+
+    /// The next arrival's time, for a [`plain`](Self::plain) trace; the
+    /// same times as [`next`](Iterator::next) without building an
+    /// [`Arrival`] (its tokens are the current row's, read with
+    /// [`at`](Self::at) when one is needed).
+    #[inline(always)]
+    pub fn next_time(&mut self) -> Option<u64> {
+        debug_assert!(self.plain(), "next_time on a request trace");
+        self.next_rate_time()
+    }
+
+    /// The arrival at `t_us` of a [`plain`](Self::plain) trace, just given
+    /// by [`next_time`](Self::next_time).
+    pub fn at(&self, t_us: u64) -> Arrival {
+        Arrival {
+            t_us,
+            service_us: None,
+            tokens_in: self.seg_tokens.0,
+            tokens_out: self.seg_tokens.1,
+            session: None,
+        }
+    }
+
+    /// A copy of where the arrivals stand in the current segment, for a
+    /// loop to draw from with [`RateCursor::next_in_segment`].
+    pub fn cursor(&self) -> RateCursor {
+        self.cur.clone()
+    }
+
+    /// Puts back the cursor taken with [`cursor`](Self::cursor).
+    pub fn set_cursor(&mut self, cur: RateCursor) {
+        self.cur = cur;
+    }
+
+    #[inline(always)]
+    fn next_rate_time(&mut self) -> Option<u64> {
         loop {
-            if self.rate_per_us > 0.0 {
-                let need = self.target - self.credit;
-                let t = self.pos + need / self.rate_per_us;
-                if t < self.seg_end {
-                    self.pos = t;
-                    self.credit = 0.0;
-                    self.target = match self.process {
-                        ArrivalProcess::Poisson => Exp1.sample(&mut self.rng),
-                        ArrivalProcess::Uniform => 1.0,
-                    };
-                    return Some(Arrival {
-                        t_us: crate::units::f64_to_u64(t),
-                        service_us: None,
-                        tokens_in: self.seg_tokens.0,
-                        tokens_out: self.seg_tokens.1,
-                        session: None,
-                    });
-                }
-                self.credit += self.rate_per_us * (self.seg_end - self.pos);
+            if let Some(t) = self.cur.next_in_segment() {
+                return Some(t);
+            }
+            let c = &mut self.cur;
+            if c.rate_per_us > 0.0 {
+                c.credit += c.rate_per_us * (c.seg_end - c.pos);
             }
             if !self.next_segment() {
                 return None;

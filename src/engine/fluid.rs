@@ -438,12 +438,11 @@ impl Engine {
         let f = self.fluid.as_mut()?;
         f.flush();
         let total = (f.within + 0.5) as u64;
-        let n = total
-            .saturating_sub(f.within_counted)
-            .min(self.minute.served - self.minute.within);
+        let n = total.saturating_sub(f.within_counted).min(
+            (self.served - self.minute.served_before) - (self.within - self.minute.within_before),
+        );
         f.within_counted += n;
         self.within += n;
-        self.minute.within += n;
         Some(
             f.minute
                 .quantiles([0.50, 0.95, 0.99])
@@ -495,7 +494,6 @@ impl Engine {
             }
         };
         self.arrived += new;
-        self.minute.arrived += new;
         let mut accepted = new - refused;
         self.rejected += refused;
         self.minute.rejected += refused;
@@ -526,7 +524,6 @@ impl Engine {
                     f.served_steady(slots_now, lambda, accepted);
                 }
                 self.served += accepted;
-                self.minute.served += accepted;
                 let busy_us = (accepted as f64 * f.mean_us).min(slot_us);
                 f.busy_mean = busy_us / dt;
                 self.busy_int += u128::from((busy_us + 0.5) as u64);
@@ -616,7 +613,6 @@ impl Engine {
         }
         f.backlog = backlog;
         self.served += served;
-        self.minute.served += served;
         let busy_us = (served as f64 * f.mean_us).min(slot_us);
         f.busy_mean = busy_us / dt;
         self.busy_int += u128::from((busy_us + 0.5) as u64);

@@ -171,20 +171,17 @@ impl Engine {
     pub(super) fn record_served_at(&mut self, t_us: u64, arrival_us: u64) {
         let latency = t_us - arrival_us;
         self.served += 1;
-        self.minute.served += 1;
         self.latency_sum_us += u128::from(latency);
         self.latency_max_us = self.latency_max_us.max(latency);
         self.minute_hist.record(latency);
         if latency <= self.cfg.slo_target_us {
             self.within += 1;
-            self.minute.within += 1;
         }
     }
 
     #[inline(always)]
     pub(super) fn on_arrival(&mut self, a: Arrival, service_us: u64) {
         self.arrived += 1;
-        self.minute.arrived += 1;
         if self.down {
             self.rejected += 1;
             self.minute.rejected += 1;
@@ -205,12 +202,22 @@ impl Engine {
                 return;
             }
         }
+        self.admit(a.t_us, service_us);
+    }
+
+    /// A request arriving now (at `t_us`) that the service accepts: it
+    /// starts, waits, is booked or is rejected by the queue limit. In a
+    /// plain segment the integrals may be behind `now` (`fast_segment`):
+    /// they are brought up to now before the busy slots or the queue change.
+    #[inline(always)]
+    pub(super) fn admit(&mut self, t_us: u64, service_us: u64) {
         if self.free_slots > 0 {
             debug_assert!(
                 self.queue.is_empty(),
                 "invariant: no free slot while requests wait"
             );
-            self.start(a.t_us, service_us);
+            self.advance(self.now);
+            self.start(t_us, service_us);
         } else if self.lazy
             && let Some(&c) = self.completions.peek()
             && c.t_us <= self.now
@@ -220,8 +227,10 @@ impl Engine {
             // time, take back the busy time counted after it, and put the
             // new request in its place.
             self.record_served_at(c.t_us, c.arrival_us);
-            self.busy_int -= u128::from(self.now - c.t_us);
-            let next = self.begin(a.t_us, service_us, c.replica);
+            // Wrapping: the integral may be behind `now` here (see above);
+            // it is exact again once brought up to now.
+            self.busy_int = self.busy_int.wrapping_sub(u128::from(self.now - c.t_us));
+            let next = self.begin(t_us, service_us, c.replica);
             self.completions.replace_top(next);
         } else {
             if self.lazy {
@@ -232,10 +241,10 @@ impl Engine {
             if ((self.queue.len() + self.booked.len()) as u64) >= self.cfg.queue_limit {
                 self.rejected += 1;
                 self.minute.rejected += 1;
-            } else if !(self.lazy && self.queue.is_empty() && self.book(a.t_us, service_us, a.t_us))
-            {
+            } else if !(self.lazy && self.queue.is_empty() && self.book(t_us, service_us, t_us)) {
+                self.advance(self.now);
                 self.queue.push_back(Waiting {
-                    arrival_us: a.t_us,
+                    arrival_us: t_us,
                     service_us,
                 });
             }

@@ -11,7 +11,9 @@ impl Engine {
     pub(super) fn advance(&mut self, t: u64) {
         let dt = u128::from(t - self.last_t);
         if dt > 0 {
-            self.busy_int += u128::from(self.busy_ready) * dt;
+            // Wrapping: a lazy completion's correction may have been
+            // taken off before this part was added (`admit`).
+            self.busy_int = self.busy_int.wrapping_add(u128::from(self.busy_ready) * dt);
             self.queue_int += self.queue.len() as u128 * dt;
             self.last_t = t;
         }
@@ -66,7 +68,7 @@ impl Engine {
         if snap.t_us == start.t_us {
             return;
         }
-        super::progress::add(self.minute.arrived);
+        super::progress::add(self.arrived - self.minute.arrived_before);
         let fluid_q = self.fluid_close_minute();
         let len_us = snap.t_us - start.t_us;
         let slots = snap.ready_slot_us - start.ready_slot_us;
@@ -104,11 +106,11 @@ impl Engine {
         self.timeline.push(TimelineRow {
             t_s: start.t_us / US_PER_SEC,
             len_s: len_us as f64 / US_PER_SEC as f64,
-            arrived: m.arrived,
-            served: m.served,
+            arrived: self.arrived - m.arrived_before,
+            served: self.served - m.served_before,
             dropped: m.dropped,
             rejected: m.rejected,
-            served_within_slo: m.within,
+            served_within_slo: self.within - m.within_before,
             replicas_ready: self.ready_replicas,
             replicas_total: self.live_replicas,
             replicas_desired: self.desired,
@@ -139,6 +141,9 @@ impl Engine {
         self.minute = Minute {
             start: snap,
             queue_int_start: self.queue_int,
+            arrived_before: self.arrived,
+            served_before: self.served,
+            within_before: self.within,
             ..Minute::default()
         };
         let row = self.timeline.last().expect("just pushed");

@@ -110,15 +110,26 @@ impl ServiceDist {
     #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R, from_trace: Option<u64>) -> u64 {
         match self {
-            ServiceDist::Exponential { mean_us } => {
-                let e: f64 = Exp1.sample(rng);
-                round_us(e * mean_us)
-            }
-            ServiceDist::LogNormal { d, .. } => round_us(d.sample(rng)),
+            ServiceDist::Exponential { mean_us } => exponential_us(rng, *mean_us),
+            ServiceDist::LogNormal { d, .. } => lognormal_us(rng, d),
             ServiceDist::Constant(c) => *c,
             ServiceDist::Trace => from_trace.expect("validated: trace has service_ms"),
         }
     }
+}
+
+/// [`ServiceDist::Exponential`]'s draw, for loops that chose the
+/// distribution once (the engine's `plain_arrivals`).
+#[inline(always)]
+pub fn exponential_us<R: Rng + ?Sized>(rng: &mut R, mean_us: f64) -> u64 {
+    let e: f64 = Exp1.sample(rng);
+    round_us(e * mean_us)
+}
+
+/// [`ServiceDist::LogNormal`]'s draw, as [`exponential_us`].
+#[inline(always)]
+pub fn lognormal_us<R: Rng + ?Sized>(rng: &mut R, d: &LogNormal<f64>) -> u64 {
+    round_us(d.sample(rng))
 }
 
 #[cfg(test)]
