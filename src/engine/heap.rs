@@ -80,8 +80,9 @@ impl CompletionHeap {
 
     #[inline(always)]
     fn sift_down(&mut self, mut i: usize) {
-        let n = self.v.len();
-        let x = self.v[i];
+        let v = self.v.as_mut_slice();
+        let n = v.len();
+        let x = v[i];
         let kx = key(&x);
         loop {
             let l = 2 * i + 1;
@@ -91,17 +92,23 @@ impl CompletionHeap {
             // The smaller child, chosen without a branch (which child wins
             // is a coin toss the branch predictor would miss half the time).
             let mut c = l;
-            if l + 1 < n {
-                c += usize::from(key(&self.v[l + 1]) < key(&self.v[l]));
+            // SAFETY: l < n above; l + 1 < n where read; c is l or l + 1
+            // with l + 1 < n; i is 0..n at the start (`v[i]` above) and a
+            // c afterwards. Every index is in bounds.
+            unsafe {
+                if l + 1 < n {
+                    c += usize::from(key(v.get_unchecked(l + 1)) < key(v.get_unchecked(l)));
+                }
+                let kc = key(v.get_unchecked(c));
+                if kx <= kc {
+                    break;
+                }
+                *v.get_unchecked_mut(i) = *v.get_unchecked(c);
             }
-            let kc = key(&self.v[c]);
-            if kx <= kc {
-                break;
-            }
-            self.v[i] = self.v[c];
             i = c;
         }
-        self.v[i] = x;
+        // SAFETY: i is the start (in bounds) or a c (in bounds).
+        unsafe { *v.get_unchecked_mut(i) = x };
     }
 }
 

@@ -573,7 +573,7 @@ fn plain_arrivals<I: Iterator<Item = TraceRow>>(
         e.now = t;
         e.arrived += 1;
         let service_us = draw(&mut rng);
-        e.admit(t, service_us);
+        e.admit_plain(t, service_us);
         t = match cur.next_in_segment() {
             Some(n) => n,
             None => {

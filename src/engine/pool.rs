@@ -222,33 +222,75 @@ impl Engine {
             && let Some(&c) = self.completions.peek()
             && c.t_us <= self.now
         {
-            // The earliest lazy completion's slot is the one the free FIFO
-            // would give (no older free slot is left): serve it at its
-            // time, take back the busy time counted after it, and put the
-            // new request in its place.
-            self.record_served_at(c.t_us, c.arrival_us);
-            // Wrapping: the integral may be behind `now` here (see above);
-            // it is exact again once brought up to now.
-            self.busy_int = self.busy_int.wrapping_sub(u128::from(self.now - c.t_us));
-            let next = self.begin(t_us, service_us, c.replica);
-            self.completions.replace_top(next);
+            self.take_lazy_slot(c, t_us, service_us);
         } else {
             if self.lazy {
-                while self.booked.front().is_some_and(|&t| t <= self.now) {
-                    self.booked.pop_front();
-                }
+                self.prune_booked();
             }
             if ((self.queue.len() + self.booked.len()) as u64) >= self.cfg.queue_limit {
                 self.rejected += 1;
                 self.minute.rejected += 1;
             } else if !(self.lazy && self.queue.is_empty() && self.book(t_us, service_us, t_us)) {
-                self.advance(self.now);
-                self.queue.push_back(Waiting {
-                    arrival_us: t_us,
-                    service_us,
-                });
+                self.wait(t_us, service_us);
             }
         }
+    }
+
+    /// [`admit`](Self::admit) in a lazy segment while nobody waits in
+    /// `queue` (`plain_arrivals`): the same steps without testing either.
+    #[inline(always)]
+    pub(super) fn admit_plain(&mut self, t_us: u64, service_us: u64) {
+        debug_assert!(self.lazy && self.queue.is_empty());
+        if self.free_slots > 0 {
+            self.advance(self.now);
+            self.start(t_us, service_us);
+        } else if let Some(&c) = self.completions.peek()
+            && c.t_us <= self.now
+        {
+            self.take_lazy_slot(c, t_us, service_us);
+        } else {
+            self.prune_booked();
+            if self.booked.len() as u64 >= self.cfg.queue_limit {
+                self.rejected += 1;
+                self.minute.rejected += 1;
+            } else if !self.book(t_us, service_us, t_us) {
+                self.wait(t_us, service_us);
+            }
+        }
+    }
+
+    /// In a lazy segment, the earliest completion `c` is past its time: its
+    /// slot is the one the free FIFO would give (no older free slot is
+    /// left). It is served at its time, the busy time counted after it is
+    /// taken back, and the request arriving now takes its place.
+    #[inline(always)]
+    fn take_lazy_slot(&mut self, c: Completion, t_us: u64, service_us: u64) {
+        self.record_served_at(c.t_us, c.arrival_us);
+        // Wrapping: the integral may be behind `now` here (see `admit`);
+        // it is exact again once brought up to now.
+        self.busy_int = self.busy_int.wrapping_sub(u128::from(self.now - c.t_us));
+        let next = self.begin(t_us, service_us, c.replica);
+        self.completions.replace_top(next);
+    }
+
+    /// Booked requests that have left the queue by now no longer count
+    /// towards its limit.
+    #[inline(always)]
+    fn prune_booked(&mut self) {
+        while self.booked.front().is_some_and(|&t| t <= self.now) {
+            self.booked.pop_front();
+        }
+    }
+
+    /// The request arriving now waits in `queue` (the integrals brought up
+    /// to now first: the queue's length changes).
+    #[inline]
+    fn wait(&mut self, t_us: u64, service_us: u64) {
+        self.advance(self.now);
+        self.queue.push_back(Waiting {
+            arrival_us: t_us,
+            service_us,
+        });
     }
 
     /// When a waiting request that arrived at `arrival_us` is dropped if no

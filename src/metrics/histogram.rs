@@ -32,16 +32,20 @@ impl std::fmt::Debug for LatencyHistogram {
     }
 }
 
+/// A value's bucket: group `g = e − SUB_BITS + 1` of the value's top bit
+/// `e` (group 0: the exact values below `SUB`), sub-bucket the `SUB_BITS`
+/// bits below the top one. Computed as `(e' − SUB_BITS)·SUB + (v >> (e' −
+/// SUB_BITS))` with `e' = max(e, SUB_BITS)` (OR-ing in bit `SUB_BITS`):
+/// the shifted value is `SUB` plus the sub-bucket above `SUB`, and `v`
+/// itself below — no branch for the exact range.
 #[inline]
 fn index(v: u64) -> usize {
-    if v < SUB {
-        return v as usize;
-    }
-    let e = 63 - v.leading_zeros();
+    let e = 63 - (v | SUB).leading_zeros();
     if e > MAX_EXP {
         return LEN - 1;
     }
-    ((((e - SUB_BITS + 1) as u64) << SUB_BITS) | ((v >> (e - SUB_BITS)) & (SUB - 1))) as usize
+    let shift = e - SUB_BITS;
+    ((u64::from(shift) << SUB_BITS) + (v >> shift)) as usize
 }
 
 /// The highest value that maps to bucket `i`.
@@ -426,6 +430,36 @@ mod tests {
             assert!(h >= v && (h - v) as f64 <= v as f64 / 1024.0, "{v} -> {h}");
         }
         assert_eq!(index(u64::MAX), LEN - 1);
+    }
+
+    /// The layout's definition, written out: the exact values below `SUB`,
+    /// then group `e − SUB_BITS + 1` of the top bit `e` and the `SUB_BITS`
+    /// bits below it. `index` must equal it everywhere.
+    fn index_by_definition(v: u64) -> usize {
+        if v < SUB {
+            return v as usize;
+        }
+        let e = 63 - v.leading_zeros();
+        if e > MAX_EXP {
+            return LEN - 1;
+        }
+        ((((e - SUB_BITS + 1) as u64) << SUB_BITS) | ((v >> (e - SUB_BITS)) & (SUB - 1))) as usize
+    }
+
+    #[test]
+    fn index_is_the_layout_definition() {
+        let mut rng = stream(9, Stream::ServiceTimes);
+        for e in 0..64 {
+            let top = 1u64 << e;
+            for v in [top - 1, top, top + 1, top | (top >> 1), (top - 1) | top] {
+                assert_eq!(index(v), index_by_definition(v), "{v}");
+            }
+        }
+        for _ in 0..200_000 {
+            let v: u64 = rng.next_u64() >> (rng.next_u32() % 64);
+            assert_eq!(index(v), index_by_definition(v), "{v}");
+        }
+        assert_eq!(index(u64::MAX), index_by_definition(u64::MAX));
     }
 
     #[test]
