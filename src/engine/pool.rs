@@ -263,13 +263,15 @@ impl Engine {
     /// slot is the one the free FIFO would give (no older free slot is
     /// left). It is served at its time, the busy time counted after it is
     /// taken back, and the request arriving now takes its place.
+    /// `t_us` is now (the request arrives now).
     #[inline(always)]
     fn take_lazy_slot(&mut self, c: Completion, t_us: u64, service_us: u64) {
+        debug_assert_eq!(t_us, self.now);
         self.record_served_at(c.t_us, c.arrival_us);
         // Wrapping: the integral may be behind `now` here (see `admit`);
         // it is exact again once brought up to now.
-        self.busy_int = self.busy_int.wrapping_sub(u128::from(self.now - c.t_us));
-        let next = self.begin(t_us, service_us, c.replica);
+        self.busy_int = self.busy_int.wrapping_sub(u128::from(t_us - c.t_us));
+        let next = self.begin_at(t_us, t_us, service_us, c.replica);
         self.completions.replace_top(next);
     }
 
