@@ -483,6 +483,8 @@ fn fast_segment<I: Iterator<Item = TraceRow>>(
         if plain
             && e.lazy
             && e.queue.is_empty()
+            && e.free_slots == 0
+            && e.completions.len() > 0
             && let Some(a) = *next_arrival
             && a.t_us < t_hi
         {
@@ -569,6 +571,11 @@ fn plain_arrivals<I: Iterator<Item = TraceRow>>(
     // registers through the loop and put back after it.
     let mut cur = arrivals.cursor();
     let mut rng = service_rng.clone();
+    // Every slot is busy (lazily or not) and stays so: each arrival takes
+    // the earliest completion's slot, now or booked, or waits in `queue`
+    // (which ends the loop). The completions go into a tournament tree for
+    // the loop (`heap.rs`).
+    e.completions.enter_tree();
     loop {
         e.now = t;
         e.arrived += 1;
@@ -596,6 +603,7 @@ fn plain_arrivals<I: Iterator<Item = TraceRow>>(
     }
     arrivals.set_cursor(cur);
     *service_rng = rng;
+    e.completions.leave_tree();
     e.advance(e.now);
 }
 
