@@ -67,7 +67,9 @@ impl CompletionHeap {
     #[inline(always)]
     pub(super) fn peek(&self) -> Option<&Completion> {
         match &self.tree {
-            Some(t) => Some(&t.leaves[t.top as usize]),
+            // SAFETY: `top` is a leaf index below `leaves.len()` (see
+            // `Tree::replace_top`).
+            Some(t) => Some(unsafe { t.leaves.get_unchecked(t.top as usize) }),
             None => self.v.first(),
         }
     }
@@ -205,28 +207,36 @@ impl Tree {
     fn replace_top(&mut self, c: Completion) {
         let p = self.leaves.len();
         let leaf = self.top as usize;
-        self.leaves[leaf] = c;
-        if p == 1 {
-            return;
-        }
-        let (mut w, mut kw) = (leaf, key(&c));
-        // The sibling leaf, then each sibling subtree's winner.
-        let mut sib = leaf ^ 1;
-        let mut node = (leaf + p) >> 1;
-        loop {
-            let ks = key(&self.leaves[sib]);
-            // Selects, not branches: which side wins is a coin toss.
-            let lt = ks < kw;
-            w = if lt { sib } else { w };
-            kw = if lt { ks } else { kw };
-            self.win[node] = w as u32;
-            if node == 1 {
-                break;
+        debug_assert!(p.is_power_of_two() && self.win.len() == p && leaf < p);
+        // SAFETY: p is a power of two with `win.len() == p`; `top` and
+        // every `win` entry are leaf indices below p (set only from them,
+        // `enter_tree`); `leaf ^ 1` is below p when p > 1 (p even); `node`
+        // runs over p/2 … 1 and `node ^ 1` over 2 … p − 1 (node ≥ 2 there).
+        unsafe {
+            *self.leaves.get_unchecked_mut(leaf) = c;
+            if p == 1 {
+                return;
             }
-            sib = self.win[node ^ 1] as usize;
-            node >>= 1;
+            let (mut w, mut kw) = (leaf, key(&c));
+            // The sibling leaf, then each sibling subtree's winner.
+            let mut sib = leaf ^ 1;
+            let mut node = (leaf + p) >> 1;
+            loop {
+                let ks = key(self.leaves.get_unchecked(sib));
+                // Selects, not branches: which side wins is a coin toss.
+                let lt = ks < kw;
+                w = if lt { sib } else { w };
+                kw = if lt { ks } else { kw };
+                *self.win.get_unchecked_mut(node) = w as u32;
+                if node == 1 {
+                    break;
+                }
+                sib = *self.win.get_unchecked(node ^ 1) as usize;
+                debug_assert!(sib < p);
+                node >>= 1;
+            }
+            self.top = w as u32;
         }
-        self.top = w as u32;
     }
 }
 
