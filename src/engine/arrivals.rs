@@ -147,13 +147,7 @@ impl<I: Iterator<Item = TraceRow>> Arrivals<I> {
     #[inline(always)]
     fn next_rate_arrival(&mut self) -> Option<Arrival> {
         let t_us = self.next_rate_time()?;
-        Some(Arrival {
-            t_us,
-            service_us: None,
-            tokens_in: self.seg_tokens.0,
-            tokens_out: self.seg_tokens.1,
-            session: None,
-        })
+        Some(self.at(t_us))
     }
 
     /// Whether arrivals carry nothing but their time (a rate or count
@@ -173,7 +167,8 @@ impl<I: Iterator<Item = TraceRow>> Arrivals<I> {
     }
 
     /// The arrival at `t_us` of a [`plain`](Self::plain) trace, just given
-    /// by [`next_time`](Self::next_time).
+    /// by [`next_time`](Self::next_time) (the current row's tokens).
+    #[inline(always)]
     pub fn at(&self, t_us: u64) -> Arrival {
         Arrival {
             t_us,

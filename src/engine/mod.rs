@@ -554,8 +554,8 @@ fn fast_segment<I: Iterator<Item = TraceRow>>(
 /// and nothing can time out), so each one is the next event. Returns when
 /// the next arrival is at or past `t_hi`, or a request had to wait in
 /// `queue`. The integrals of busy slots and of the queue are not brought up
-/// to each arrival: both counts are constant until `admit` changes one,
-/// which brings them up first, and they are brought up to the last arrival
+/// to each arrival: both counts are constant until `admit_plain` changes
+/// one, which brings them up first, and they are brought up to the last arrival
 /// here (the sums are the same).
 #[inline]
 fn plain_arrivals<I: Iterator<Item = TraceRow>>(
